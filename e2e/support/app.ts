@@ -1,0 +1,52 @@
+// The user's moves in Parley, through the accessible names the UI promises to keep.
+import type { Page } from 'playwright-core';
+
+export async function signUp(page: Page, url: string, username: string, password = 'correct horse battery'): Promise<void> {
+  await page.goto(url);
+  const form = page.getByRole('form', { name: 'Sign up' });
+  await form.getByLabel('Username').fill(username);
+  await form.getByLabel('Password').fill(password);
+  await form.getByRole('button', { name: 'Sign up' }).click();
+  await waitConnected(page);
+}
+
+export async function logIn(page: Page, url: string, username: string, password = 'correct horse battery'): Promise<void> {
+  await page.goto(url);
+  await page.getByRole('tab', { name: 'Log in' }).click();
+  const form = page.getByRole('form', { name: 'Log in' });
+  await form.getByLabel('Username').fill(username);
+  await form.getByLabel('Password').fill(password);
+  await form.getByRole('button', { name: 'Log in' }).click();
+  await waitConnected(page);
+}
+
+export async function waitConnected(page: Page): Promise<void> {
+  await page.getByRole('status', { name: 'Server: Connected' }).waitFor({ timeout: 30_000 });
+}
+
+export async function startCall(page: Page, peer: string): Promise<void> {
+  const form = page.getByRole('form', { name: 'Call' });
+  await form.getByLabel('Peer username').fill(peer);
+  await form.getByRole('button', { name: 'Start call' }).click();
+}
+
+export async function accept(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Accept' }).click({ timeout: 30_000 });
+}
+
+export async function waitChatOpen(page: Page): Promise<void> {
+  await page.getByRole('textbox', { name: 'Message', exact: true, disabled: false }).waitFor({ timeout: 30_000 });
+}
+
+export async function send(page: Page, text: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Message', exact: true }).fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+}
+
+export async function waitForMessage(page: Page, text: string): Promise<void> {
+  await page.getByRole('log', { name: 'Messages' }).getByText(text, { exact: true }).waitFor({ timeout: 30_000 });
+}
+
+export async function messagesText(page: Page): Promise<string> {
+  return (await page.getByRole('log', { name: 'Messages' }).textContent()) ?? '';
+}

@@ -1,0 +1,80 @@
+// Debian's Chromium driven by playwright-core, with a recorder on every page that keeps what
+// the page sends: HTTP bodies, WebSocket frames, and DataChannel payloads (by wrapping
+// RTCDataChannel.prototype.send before any app code runs).
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function chromiumAvailable(): boolean {
+  return existsSync(CHROMIUM);
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!chromiumAvailable()) {
+    throw new Error(`Chromium not found at ${CHROMIUM}. Install it with: apt-get install -y chromium`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+export interface Recording {
+  httpBodies: string[];
+  wsFrames: string[];
+  dataChannel: string[];
+  /** Everything the page sent to anyone, as one string per item. */
+  all(): string[];
+}
+
+const DATA_CHANNEL_TAP = `
+(() => {
+  const sent = [];
+  Object.defineProperty(window, '__parleyDataChannelSent', { value: sent });
+  const original = RTCDataChannel.prototype.send;
+  RTCDataChannel.prototype.send = function (data) {
+    sent.push(typeof data === 'string' ? data : '[binary ' + (data.byteLength ?? data.size) + ']');
+    return original.call(this, data);
+  };
+})();
+`;
+
+export async function recordedPage(context: BrowserContext): Promise<{ page: Page; recording: Recording }> {
+  await context.addInitScript(DATA_CHANNEL_TAP);
+  const page = await context.newPage();
+  const recording: Recording = {
+    httpBodies: [],
+    wsFrames: [],
+    dataChannel: [],
+    all() {
+      return [...this.httpBodies, ...this.wsFrames, ...this.dataChannel];
+    },
+  };
+  page.on('request', (req) => {
+    const body = req.postData();
+    recording.httpBodies.push(`${req.method()} ${req.url()}\n${body ?? ''}`);
+  });
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => recording.wsFrames.push(typeof f.payload === 'string' ? f.payload : f.payload.toString('utf8')));
+  });
+  return { page, recording };
+}
+
+/** Copies the DataChannel tap out of the page (call before closing it). */
+export async function collectDataChannel(page: Page, recording: Recording): Promise<void> {
+  const sent = await page.evaluate(() => (window as unknown as { __parleyDataChannelSent: string[] }).__parleyDataChannelSent.slice());
+  recording.dataChannel.push(...sent);
+}
+
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 760 } });
+}

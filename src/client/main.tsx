@@ -1,0 +1,15 @@
+// Entry point of the web client: one ParleyClient for the page, handed to the React tree.
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { ParleyClient } from './messaging/parley-client.ts';
+import { App } from './ui/App.tsx';
+import './ui/styles.css';
+
+const client = new ParleyClient();
+void client.restore();
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App client={client} />
+  </StrictMode>,
+);

@@ -1,0 +1,136 @@
+// The JSON API as the browser sees it. Holds the access token in memory only (never in
+// storage a script injection could read later); the refresh token is an httpOnly cookie the
+// browser attaches by itself. Every response is validated before use.
+import {
+  isErrorCode,
+  parseWith,
+  sessionResponse,
+  userKeysResponse,
+  type ErrorCode,
+  type IdentityKeys,
+  type SessionResponse,
+  type UserKeysResponse,
+} from '../../wire/index.ts';
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode | 'network',
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ClientConfig {
+  iceServers: RTCIceServer[];
+}
+
+async function request(method: string, path: string, body: unknown, token: string | undefined): Promise<unknown> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError('network', 'Cannot reach the Parley server. Check your connection.', 0);
+  }
+  if (res.status === 204) return undefined;
+  const data: unknown = await res.json().catch(() => undefined);
+  if (!res.ok) {
+    const err = (data as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+    const code = isErrorCode(err?.code) ? err.code : 'internal';
+    const message = typeof err?.message === 'string' ? err.message : `The server answered ${res.status}.`;
+    throw new ApiError(code, message, res.status);
+  }
+  return data;
+}
+
+function session(data: unknown): SessionResponse {
+  const parsed = parseWith(sessionResponse, data);
+  if (!parsed.ok) throw new ApiError('internal', 'The server sent an unexpected answer.', 200);
+  return parsed.value;
+}
+
+export class ApiClient {
+  private accessToken: string | undefined;
+  private expiresAt = 0;
+  private refreshing: Promise<SessionResponse> | undefined;
+  /** Told about every new session, so the signaling socket can re-authenticate. */
+  onSession: ((s: SessionResponse) => void) | undefined;
+
+  private adopt(s: SessionResponse): SessionResponse {
+    this.accessToken = s.accessToken;
+    this.expiresAt = s.expiresAt;
+    this.onSession?.(s);
+    return s;
+  }
+
+  async signup(username: string, password: string, identity: IdentityKeys): Promise<SessionResponse> {
+    return this.adopt(session(await request('POST', '/api/auth/signup', { username, password, identity }, undefined)));
+  }
+
+  async login(username: string, password: string): Promise<SessionResponse> {
+    return this.adopt(session(await request('POST', '/api/auth/login', { username, password }, undefined)));
+  }
+
+  /** Uses the refresh cookie; concurrent callers share one request (the token rotates on use). */
+  refresh(): Promise<SessionResponse> {
+    this.refreshing ??= request('POST', '/api/auth/refresh', undefined, undefined)
+      .then((d) => this.adopt(session(d)))
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
+
+  async logout(): Promise<void> {
+    const token = this.accessToken;
+    this.accessToken = undefined;
+    this.expiresAt = 0;
+    await request('POST', '/api/auth/logout', undefined, token).catch(() => undefined);
+  }
+
+  /** A token valid for at least another 30 seconds, refreshing if needed. */
+  async token(): Promise<string> {
+    if (this.accessToken && this.expiresAt - Date.now() > 30_000) return this.accessToken;
+    return (await this.refresh()).accessToken;
+  }
+
+  get tokenExpiresAt(): number {
+    return this.expiresAt;
+  }
+
+  private async authed(method: string, path: string, body?: unknown): Promise<unknown> {
+    try {
+      return await request(method, path, body, await this.token());
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'token_expired') return request(method, path, body, (await this.refresh()).accessToken);
+      throw e;
+    }
+  }
+
+  async userKeys(username: string): Promise<UserKeysResponse> {
+    const data = await this.authed('GET', `/api/users/${encodeURIComponent(username)}/keys`);
+    const parsed = parseWith(userKeysResponse, data);
+    if (!parsed.ok) throw new ApiError('internal', 'The server sent malformed keys.', 200);
+    return parsed.value;
+  }
+
+  async publishIdentity(identity: IdentityKeys): Promise<void> {
+    await this.authed('PUT', '/api/me/identity', { identity });
+  }
+
+  async config(): Promise<ClientConfig> {
+    const data = (await request('GET', '/api/config', undefined, undefined)) as { iceServers?: unknown };
+    return { iceServers: Array.isArray(data?.iceServers) ? (data.iceServers as RTCIceServer[]) : [] };
+  }
+}

@@ -1,0 +1,119 @@
+// One RTCPeerConnection with one ordered, reliable DataChannel, carrying opaque strings.
+// Signaling goes out through a callback; ICE candidates that arrive before the remote
+// description are queued (trickle ICE, RFC 8838). Knows nothing of keys or messages.
+import type { SignalData } from '../../wire/index.ts';
+
+export type LinkRole = 'caller' | 'callee';
+
+export interface PeerLinkEvents {
+  signal(data: SignalData): void;
+  open(): void;
+  message(text: string): void;
+  closed(reason: 'peer-closed' | 'failed'): void;
+}
+
+const CHANNEL_LABEL = 'parley';
+
+export class PeerLink {
+  private readonly pc: RTCPeerConnection;
+  private channel: RTCDataChannel | undefined;
+  private readonly pendingCandidates: RTCIceCandidateInit[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly role: LinkRole,
+    iceServers: RTCIceServer[],
+    private readonly events: PeerLinkEvents,
+  ) {
+    this.pc = new RTCPeerConnection({ iceServers });
+    this.pc.onicecandidate = (e) => {
+      const c = e.candidate;
+      this.events.signal({
+        kind: 'ice',
+        candidate: c ? { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment } : null,
+      });
+    };
+    this.pc.onconnectionstatechange = () => {
+      if (this.pc.connectionState === 'failed') this.finish('failed');
+    };
+    if (role === 'callee') {
+      this.pc.ondatachannel = (e) => {
+        if (e.channel.label === CHANNEL_LABEL && !this.channel) this.adopt(e.channel);
+      };
+    }
+  }
+
+  /** Caller: make the channel and the offer. */
+  async start(): Promise<void> {
+    if (this.role !== 'caller') throw new Error('only the caller starts');
+    this.adopt(this.pc.createDataChannel(CHANNEL_LABEL, { ordered: true }));
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    this.events.signal({ kind: 'offer', sdp: this.pc.localDescription!.sdp });
+  }
+
+  /** Callee: answer an offer. */
+  async answer(offerSdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    await this.flushCandidates();
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    this.events.signal({ kind: 'answer', sdp: this.pc.localDescription!.sdp });
+  }
+
+  async handleSignal(data: SignalData): Promise<void> {
+    if (this.closed) return;
+    if (data.kind === 'answer' && this.role === 'caller' && this.pc.signalingState === 'have-local-offer') {
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+      await this.flushCandidates();
+    } else if (data.kind === 'ice') {
+      const init: RTCIceCandidateInit = data.candidate ?? { candidate: '' };
+      if (this.pc.remoteDescription) await this.addCandidate(init);
+      else this.pendingCandidates.push(init);
+    }
+  }
+
+  send(text: string): boolean {
+    if (this.channel?.readyState !== 'open') return false;
+    this.channel.send(text);
+    return true;
+  }
+
+  get isOpen(): boolean {
+    return this.channel?.readyState === 'open';
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.channel?.close();
+    this.pc.close();
+  }
+
+  private adopt(channel: RTCDataChannel): void {
+    this.channel = channel;
+    channel.onopen = () => this.events.open();
+    channel.onmessage = (e) => {
+      if (typeof e.data === 'string') this.events.message(e.data);
+    };
+    channel.onclose = () => this.finish('peer-closed');
+  }
+
+  private finish(reason: 'peer-closed' | 'failed'): void {
+    if (this.closed) return;
+    this.close();
+    this.events.closed(reason);
+  }
+
+  private async flushCandidates(): Promise<void> {
+    for (const c of this.pendingCandidates.splice(0)) await this.addCandidate(c);
+  }
+
+  private async addCandidate(init: RTCIceCandidateInit): Promise<void> {
+    try {
+      await this.pc.addIceCandidate(init);
+    } catch {
+      // A candidate the browser cannot use (another network's address family, say) is not fatal.
+    }
+  }
+}

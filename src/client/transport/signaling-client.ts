@@ -1,0 +1,123 @@
+// The browser's end of the signaling socket. Authenticates with the access token in the first
+// frame (never in the URL, which ends up in logs), reconnects with exponential backoff and full
+// jitter when the server goes away, and stops reconnecting when the server says this account
+// connected elsewhere or logged out. Carries only signaling frames; it knows nothing of calls.
+import { CLOSE, parseJson, parseWith, serverFrame, type ClientFrame, type SignalData } from '../../wire/index.ts';
+
+export type SignalingState = 'offline' | 'connecting' | 'connected' | 'reconnecting' | 'elsewhere';
+
+export interface SignalingEvents {
+  state(state: SignalingState, detail?: string): void;
+  signal(from: string, callId: string, data: SignalData): void;
+  error(code: string, message: string, callId: string | undefined): void;
+}
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 15_000;
+
+export class SignalingClient {
+  private ws: WebSocket | undefined;
+  private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private wanted = false;
+  private current: SignalingState = 'offline';
+
+  constructor(
+    private readonly url: string,
+    private readonly getToken: () => Promise<string>,
+    private readonly events: SignalingEvents,
+  ) {}
+
+  get state(): SignalingState {
+    return this.current;
+  }
+
+  connect(): void {
+    this.wanted = true;
+    clearTimeout(this.retryTimer);
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) return;
+    this.open();
+  }
+
+  disconnect(): void {
+    this.wanted = false;
+    clearTimeout(this.retryTimer);
+    this.ws?.close(CLOSE.normal, 'bye');
+    this.ws = undefined;
+    this.setState('offline');
+  }
+
+  /** Returns false when there is no authenticated socket to send on. */
+  send(frame: ClientFrame): boolean {
+    if (this.current !== 'connected' || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** A refreshed token extends the open socket instead of reconnecting. */
+  reauthenticate(token: string): void {
+    if (this.current === 'connected') this.ws?.send(JSON.stringify({ type: 'auth', token } satisfies ClientFrame));
+  }
+
+  private setState(state: SignalingState, detail?: string): void {
+    this.current = state;
+    this.events.state(state, detail);
+  }
+
+  private open(): void {
+    this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.getToken().then(
+        (token) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'auth', token } satisfies ClientFrame)),
+        () => ws.close(CLOSE.normal, 'no token'),
+      );
+    };
+    ws.onmessage = (event) => {
+      if (typeof event.data !== 'string') return;
+      const parsed = parseWith(serverFrame, parseJson(event.data));
+      if (!parsed.ok) return;
+      const frame = parsed.value;
+      switch (frame.type) {
+        case 'ready':
+          this.attempt = 0;
+          this.setState('connected');
+          break;
+        case 'signal':
+          this.events.signal(frame.from, frame.callId, frame.data);
+          break;
+        case 'error':
+          this.events.error(frame.code, frame.message, frame.callId);
+          break;
+        case 'pong':
+          break;
+      }
+    };
+    ws.onclose = (event) => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      if (event.code === CLOSE.replaced) {
+        this.wanted = false;
+        this.setState('elsewhere', 'Parley was opened in another tab or window.');
+        return;
+      }
+      if (event.code === CLOSE.loggedOut || !this.wanted) {
+        this.wanted = false;
+        this.setState('offline');
+        return;
+      }
+      this.scheduleReconnect();
+    };
+  }
+
+  private scheduleReconnect(): void {
+    this.attempt++;
+    // Full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"): thousands of
+    // clients dropped by one crashed process must not all return in the same instant.
+    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(this.attempt, 10));
+    const delay = Math.random() * ceiling;
+    this.setState('reconnecting');
+    this.retryTimer = setTimeout(() => this.wanted && this.open(), delay);
+  }
+}

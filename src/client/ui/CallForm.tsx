@@ -1,0 +1,31 @@
+import { useId, useState, type FormEvent } from 'react';
+import type { ParleyClient, ParleyState } from '../messaging/parley-client.ts';
+
+export function CallForm({ client, state }: { client: ParleyClient; state: ParleyState }) {
+  const id = useId();
+  const [peer, setPeer] = useState('');
+  const inCall = state.call !== null && state.call.phase !== 'ended';
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void client.startCall(peer);
+  };
+  return (
+    <form aria-label="Call" className="call-form" onSubmit={submit} noValidate>
+      <label htmlFor={`${id}-peer`}>Peer username</label>
+      <div className="row">
+        <input
+          id={`${id}-peer`}
+          autoCapitalize="none"
+          autoComplete="off"
+          spellCheck={false}
+          placeholder="who do you want to talk to?"
+          value={peer}
+          onChange={(e) => setPeer(e.target.value)}
+        />
+        <button type="submit" className="primary" disabled={inCall || state.connection !== 'connected'}>
+          Start call
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,87 @@
+// Short-lived access tokens: JWTs signed with ES256 (DESIGN.md "Accounts and tokens").
+// Verification allows exactly one algorithm and requires iss, aud, sub, iat and exp, so "alg:
+// none", HMAC-with-the-public-key confusion, and tokens without an expiry are all refused. The
+// key comes from the server's own file, never from the token (kid, jku, x5u and jwk are ignored).
+import { randomBytes, type webcrypto } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, errors as joseErrors, type JWK } from 'jose';
+
+export const TOKEN_ALG = 'ES256';
+export const TOKEN_ISSUER = 'urn:parley:server';
+export const TOKEN_AUDIENCE = 'urn:parley:client';
+
+export interface AccessClaims {
+  userId: string;
+  username: string;
+  expiresAt: number;
+}
+
+export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: 'expired' | 'invalid' };
+
+export interface AccessTokens {
+  issue(userId: string, username: string, now?: number): Promise<{ token: string; expiresAt: number }>;
+  verify(token: string): Promise<VerifyResult>;
+}
+
+type Key = webcrypto.CryptoKey;
+type SigningKeys = { privateKey: Key; publicKey: Key };
+
+/** Loads the signing key pair from DATA_DIR, making one on first start (P-256, from the CSPRNG). */
+export async function loadOrCreateSigningKeys(dataDir: string): Promise<SigningKeys> {
+  const file = path.join(dataDir, 'token-signing-key.jwk.json');
+  let jwk: JWK;
+  try {
+    jwk = JSON.parse(await readFile(file, 'utf8')) as JWK;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    const pair = await generateKeyPair(TOKEN_ALG, { extractable: true });
+    jwk = { ...(await exportJWK(pair.privateKey)), alg: TOKEN_ALG, kid: randomBytes(8).toString('hex') };
+    await writeFile(file, JSON.stringify(jwk), { mode: 0o600, flag: 'wx' });
+  }
+  return signingKeysFromJwk(jwk);
+}
+
+export async function signingKeysFromJwk(jwk: JWK): Promise<SigningKeys> {
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) throw new Error('token signing key must be a private P-256 JWK');
+  const privateKey = (await importJWK({ ...jwk, alg: TOKEN_ALG }, TOKEN_ALG)) as Key;
+  const { d: _d, ...pub } = jwk;
+  const publicKey = (await importJWK({ ...pub, alg: TOKEN_ALG }, TOKEN_ALG)) as Key;
+  return { privateKey, publicKey };
+}
+
+export function createAccessTokens(keys: SigningKeys, ttlSeconds: number): AccessTokens {
+  return {
+    async issue(userId, username, now = Date.now()) {
+      const iat = Math.floor(now / 1000);
+      const exp = iat + ttlSeconds;
+      const token = await new SignJWT({ name: username })
+        .setProtectedHeader({ alg: TOKEN_ALG, typ: 'JWT' })
+        .setIssuer(TOKEN_ISSUER)
+        .setAudience(TOKEN_AUDIENCE)
+        .setSubject(userId)
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .sign(keys.privateKey);
+      return { token, expiresAt: exp * 1000 };
+    },
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, keys.publicKey, {
+          algorithms: [TOKEN_ALG],
+          issuer: TOKEN_ISSUER,
+          audience: TOKEN_AUDIENCE,
+          requiredClaims: ['sub', 'iat', 'exp'],
+          maxTokenAge: `${ttlSeconds + 60}s`,
+          typ: 'JWT',
+        });
+        if (typeof payload.sub !== 'string' || typeof payload.name !== 'string' || typeof payload.exp !== 'number') {
+          return { ok: false, reason: 'invalid' };
+        }
+        return { ok: true, claims: { userId: payload.sub, username: payload.name, expiresAt: payload.exp * 1000 } };
+      } catch (e) {
+        return { ok: false, reason: e instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };
+      }
+    },
+  };
+}

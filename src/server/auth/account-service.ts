@@ -1,0 +1,152 @@
+// Sign-up, log-in, token refresh and identity publication, independent of HTTP. Errors are
+// WireErrors whose messages are written for the person at the keyboard; an unknown user and a
+// wrong password produce the same error after the same bcrypt work.
+import { randomBytes } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
+import {
+  WireError,
+  checkNewPassword,
+  decodeBase64url,
+  encodeBase64url,
+  normalizeUsername,
+  type IdentityKeys,
+  type SessionResponse,
+} from '../../wire/index.ts';
+import type { IdentityRecord, Store } from '../store/types.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import type { AccessTokens } from './access-tokens.ts';
+import type { RefreshTokens, IssuedRefresh } from './refresh-tokens.ts';
+import { Busy } from './semaphore.ts';
+
+export interface LoginOutcome {
+  session: SessionResponse;
+  refresh: IssuedRefresh;
+}
+
+const INVALID_CREDENTIALS = () => new WireError('invalid_credentials', 'That username and password do not match an account.');
+const DK_LABEL = new TextEncoder().encode('Parley v1 identity DH key\u0000');
+
+export function identityFromWire(keys: IdentityKeys, now: number): IdentityRecord {
+  return {
+    signingKey: decodeBase64url(keys.signingKey)!,
+    dhKey: decodeBase64url(keys.dhKey)!,
+    dhKeySignature: decodeBase64url(keys.dhKeySignature)!,
+    updatedAt: now,
+  };
+}
+
+export function identityToWire(r: IdentityRecord): IdentityKeys {
+  return {
+    signingKey: encodeBase64url(r.signingKey),
+    dhKey: encodeBase64url(r.dhKey),
+    dhKeySignature: encodeBase64url(r.dhKeySignature),
+  };
+}
+
+/**
+ * The server cannot vouch for keys (clients verify them), but it refuses garbage: both keys must
+ * be points on P-256 and the signature must verify, so a broken client cannot publish an identity
+ * that every contact would then reject.
+ */
+async function assertWellFormedIdentity(identity: IdentityRecord): Promise<void> {
+  const subtle = webcrypto.subtle;
+  try {
+    await subtle.importKey('raw', identity.dhKey, { name: 'ECDH', namedCurve: 'P-256' }, true, []);
+    const ik = await subtle.importKey('raw', identity.signingKey, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
+    const signed = new Uint8Array(DK_LABEL.length + identity.dhKey.length);
+    signed.set(DK_LABEL);
+    signed.set(identity.dhKey, DK_LABEL.length);
+    if (await subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, ik, identity.dhKeySignature, signed)) return;
+  } catch {
+    // fall through to the error below
+  }
+  throw new WireError('bad_request', 'identity: the keys are not valid P-256 keys signed by the identity key.');
+}
+
+export class AccountService {
+  constructor(
+    private readonly store: Store,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: AccessTokens,
+    private readonly refreshTokens: RefreshTokens,
+  ) {}
+
+  async signup(input: { username: string; password: string; identity: IdentityKeys }, now = Date.now()): Promise<LoginOutcome> {
+    const name = normalizeUsername(input.username);
+    if (!name.ok) throw new WireError('invalid_username', name.message);
+    const pw = checkNewPassword(input.password);
+    if (!pw.ok) throw new WireError('invalid_password', pw.message);
+    const identity = identityFromWire(input.identity, now);
+    await assertWellFormedIdentity(identity);
+    const passwordHash = await this.hashOrBusy(input.password);
+    const user = { id: randomBytes(16).toString('base64url'), username: name.username, passwordHash, createdAt: now };
+    if ((await this.store.users.create(user, identity)) === 'taken') {
+      throw new WireError('username_taken', 'That username is taken. Try another one.');
+    }
+    return this.startSession(user.id, user.username, identity, now);
+  }
+
+  async login(input: { username: string; password: string }, now = Date.now()): Promise<LoginOutcome> {
+    const name = normalizeUsername(input.username);
+    // A malformed name cannot exist, but it still costs a bcrypt run: timing must not tell.
+    const user = name.ok ? await this.store.users.findByUsername(name.username) : undefined;
+    let ok: boolean;
+    try {
+      ok = await this.hasher.verify(input.password, user?.passwordHash);
+    } catch (e) {
+      if (e instanceof Busy) throw new WireError('rate_limited', 'The server is busy. Please try again in a moment.');
+      throw e;
+    }
+    if (!ok || !user) throw INVALID_CREDENTIALS();
+    const identity = await this.store.identities.get(user.id);
+    return this.startSession(user.id, user.username, identity, now);
+  }
+
+  async refresh(refreshToken: string, now = Date.now()): Promise<LoginOutcome> {
+    const rotated = await this.refreshTokens.rotate(refreshToken, now);
+    const user = rotated && (await this.store.users.findById(rotated.userId));
+    if (!rotated || !user) throw new WireError('unauthorized', 'Your session has ended. Please log in again.');
+    const identity = await this.store.identities.get(user.id);
+    const access = await this.tokens.issue(user.id, user.username, now);
+    return {
+      session: { accessToken: access.token, expiresAt: access.expiresAt, user: { id: user.id, username: user.username }, identity: identity ? identityToWire(identity) : null },
+      refresh: rotated.next,
+    };
+  }
+
+  async logout(refreshToken: string | undefined): Promise<void> {
+    if (refreshToken) await this.refreshTokens.revoke(refreshToken);
+  }
+
+  async publishIdentity(userId: string, keys: IdentityKeys, now = Date.now()): Promise<void> {
+    const identity = identityFromWire(keys, now);
+    await assertWellFormedIdentity(identity);
+    await this.store.identities.put(userId, identity);
+  }
+
+  async identityOf(username: string): Promise<{ username: string; identity: IdentityKeys } | undefined> {
+    const name = normalizeUsername(username);
+    if (!name.ok) return undefined;
+    const user = await this.store.users.findByUsername(name.username);
+    const identity = user && (await this.store.identities.get(user.id));
+    return user && identity ? { username: user.username, identity: identityToWire(identity) } : undefined;
+  }
+
+  private async hashOrBusy(password: string): Promise<string> {
+    try {
+      return await this.hasher.hash(password);
+    } catch (e) {
+      if (e instanceof Busy) throw new WireError('rate_limited', 'The server is busy. Please try again in a moment.');
+      throw e;
+    }
+  }
+
+  private async startSession(userId: string, username: string, identity: IdentityRecord | undefined, now: number): Promise<LoginOutcome> {
+    const access = await this.tokens.issue(userId, username, now);
+    const refresh = await this.refreshTokens.issue(userId, undefined, now);
+    return {
+      session: { accessToken: access.token, expiresAt: access.expiresAt, user: { id: userId, username }, identity: identity ? identityToWire(identity) : null },
+      refresh,
+    };
+  }
+}

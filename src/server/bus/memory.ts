@@ -1,0 +1,37 @@
+// The default bus: every connection lives in this process, so routing is a Map lookup.
+import type { Attachment, Bus, Endpoint } from './types.ts';
+
+export function createMemoryBus(): Bus {
+  const endpoints = new Map<string, Endpoint>();
+  return {
+    attach(userId, endpoint, replacedCode) {
+      const previous = endpoints.get(userId);
+      endpoints.set(userId, endpoint);
+      if (previous && previous !== endpoint) previous.close(replacedCode, 'signed in elsewhere');
+      const attachment: Attachment = {
+        detach() {
+          if (endpoints.get(userId) === endpoint) endpoints.delete(userId);
+        },
+      };
+      return attachment;
+    },
+    async deliver(userId, frameText) {
+      const endpoint = endpoints.get(userId);
+      if (!endpoint) return false;
+      endpoint.send(frameText);
+      return true;
+    },
+    async disconnect(userId, code, reason) {
+      endpoints.get(userId)?.close(code, reason);
+    },
+    async isOnline(userId) {
+      return endpoints.has(userId);
+    },
+    get localConnections() {
+      return endpoints.size;
+    },
+    async close() {
+      endpoints.clear();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// /api/auth/*: sign up, log in, refresh, log out. Rate limits run before any bcrypt work, per
+// client address and per username, so neither a single host nor a botnet aimed at one account
+// gets unlimited guesses.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { WireError, loginRequest, normalizeUsername, signupRequest } from '../../wire/index.ts';
+import type { AccountService, LoginOutcome } from '../auth/account-service.ts';
+import type { RateLimiter } from '../auth/rate-limiter.ts';
+import type { AccessTokens } from '../auth/access-tokens.ts';
+import type { Bus } from '../bus/types.ts';
+import { CLOSE } from '../../wire/index.ts';
+import { assertSameOrigin } from './auth-guard.ts';
+import { REFRESH_COOKIE, clearRefreshCookie, readCookie, setRefreshCookie } from './cookies.ts';
+import { validBody } from './validate.ts';
+
+export interface AuthRouteDeps {
+  accounts: AccountService;
+  tokens: AccessTokens;
+  bus: Bus;
+  limits: { loginPerIp: RateLimiter; loginPerUser: RateLimiter; signupPerIp: RateLimiter };
+}
+
+function limit(limiter: RateLimiter, key: string, reply: { header(k: string, v: string): unknown }): void {
+  const decision = limiter.hit(key);
+  if (!decision.allowed) {
+    reply.header('retry-after', String(decision.retryAfterSeconds));
+    throw new WireError('rate_limited', `Too many attempts. Try again in ${decision.retryAfterSeconds} seconds.`);
+  }
+}
+
+export async function authRoutes(app: FastifyInstance, deps: AuthRouteDeps): Promise<void> {
+  const { accounts, limits } = deps;
+  const respond = (outcome: LoginOutcome, reply: Parameters<typeof setRefreshCookie>[0]) => {
+    setRefreshCookie(reply, outcome.refresh.token, outcome.refresh.expiresAt);
+    return outcome.session;
+  };
+
+  app.post('/api/auth/signup', async (request, reply) => {
+    limit(limits.signupPerIp, request.ip, reply);
+    const body = validBody(signupRequest, request.body);
+    const outcome = await accounts.signup(body);
+    reply.code(201);
+    return respond(outcome, reply);
+  });
+
+  app.post('/api/auth/login', async (request, reply) => {
+    limit(limits.loginPerIp, request.ip, reply);
+    const body = validBody(loginRequest, request.body);
+    const name = normalizeUsername(body.username);
+    limit(limits.loginPerUser, name.ok ? name.username : '(invalid)', reply);
+    const outcome = await accounts.login(body);
+    return respond(outcome, reply);
+  });
+
+  app.post('/api/auth/refresh', async (request: FastifyRequest, reply) => {
+    assertSameOrigin(request);
+    const token = readCookie(request, REFRESH_COOKIE);
+    if (!token) throw new WireError('unauthorized', 'Not signed in.');
+    try {
+      return respond(await accounts.refresh(token), reply);
+    } catch (e) {
+      clearRefreshCookie(reply);
+      throw e;
+    }
+  });
+
+  app.post('/api/auth/logout', async (request, reply) => {
+    assertSameOrigin(request);
+    await accounts.logout(readCookie(request, REFRESH_COOKIE));
+    clearRefreshCookie(reply);
+    // Close the signaling socket too, when the caller says who they are.
+    const bearer = request.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
+    if (bearer) {
+      const result = await deps.tokens.verify(bearer);
+      if (result.ok) await deps.bus.disconnect(result.claims.userId, CLOSE.loggedOut, 'logged out');
+    }
+    return reply.code(204).send();
+  });
+}

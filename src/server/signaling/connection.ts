@@ -1,0 +1,140 @@
+// One signaling socket from authentication to close. The first frame must be `auth` with a
+// valid access token; until then nothing is relayed. The sender of every relayed frame is the
+// token's user, never a field of the frame. Every failure answers with an error frame or a
+// close code and reason; none can throw out of here.
+import type { WebSocket, RawData } from 'ws';
+import type { FastifyBaseLogger } from 'fastify';
+import {
+  CLOSE,
+  clientFrame,
+  normalizeUsername,
+  parseJson,
+  parseWith,
+  type ClientFrame,
+  type ErrorCode,
+  type ServerFrame,
+} from '../../wire/index.ts';
+import type { AccessTokens } from '../auth/access-tokens.ts';
+import type { Bus, Attachment } from '../bus/types.ts';
+import type { UserStore } from '../store/types.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+export interface SignalingLimits {
+  authTimeoutMs: number;
+  framesPerSecond: number;
+  frameBurst: number;
+  /** Rate-limited frames tolerated before the socket is closed with 1008. */
+  maxViolations: number;
+}
+
+export interface ConnectionDeps {
+  tokens: AccessTokens;
+  users: UserStore;
+  bus: Bus;
+  log: FastifyBaseLogger;
+  limits: SignalingLimits;
+  onRelay?: () => void;
+}
+
+/** Same words for "no such user" and "not connected": the relay must not reveal who exists. */
+const unavailable = (name: string) => `${name} is not available right now. They may be offline, or the name may be mistyped.`;
+
+export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
+  const { tokens, users, bus, log, limits } = deps;
+  let user: { id: string; username: string } | undefined;
+  let attachment: Attachment | undefined;
+  let expiryTimer: NodeJS.Timeout | undefined;
+  let violations = 0;
+  let open = true;
+  const bucket = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
+
+  const send = (frame: ServerFrame) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+  };
+  const sendError = (code: ErrorCode, message: string, callId?: string) =>
+    send(callId ? { type: 'error', code, message, callId } : { type: 'error', code, message });
+  const close = (code: number, reason: string) => {
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+  };
+
+  const authTimer = setTimeout(() => close(CLOSE.authTimeout, 'authentication timed out'), limits.authTimeoutMs);
+
+  const armExpiry = (expiresAt: number) => {
+    clearTimeout(expiryTimer);
+    // Closing at expiry means a revoked or stolen token cannot keep a socket alive forever.
+    expiryTimer = setTimeout(() => close(CLOSE.tokenExpired, 'access token expired'), Math.max(0, expiresAt - Date.now()));
+  };
+
+  const authenticate = async (token: string) => {
+    const result = await tokens.verify(token);
+    if (!open) return;
+    if (!result.ok) {
+      const expired = result.reason === 'expired';
+      sendError(expired ? 'token_expired' : 'unauthorized', expired ? 'Your session expired. Please log in again.' : 'Not signed in.');
+      close(CLOSE.authFailed, expired ? 'token expired' : 'invalid token');
+      return;
+    }
+    const { userId, username, expiresAt } = result.claims;
+    if (user) {
+      // A fresh token on an open socket extends it; it may not switch accounts.
+      if (user.id !== userId) close(CLOSE.policy, 'token belongs to another user');
+      else armExpiry(expiresAt);
+      return;
+    }
+    clearTimeout(authTimer);
+    user = { id: userId, username };
+    attachment = bus.attach(userId, { send: (text) => ws.readyState === ws.OPEN && ws.send(text), close }, CLOSE.replaced);
+    armExpiry(expiresAt);
+    send({ type: 'ready', user });
+  };
+
+  const relay = async (frame: Extract<ClientFrame, { type: 'signal' }>) => {
+    if (!user) return;
+    const target = normalizeUsername(frame.to);
+    if (!target.ok) return sendError('peer_unavailable', unavailable(frame.to.slice(0, 32)), frame.callId);
+    if (target.username === user.username) return sendError('bad_request', 'You cannot call yourself.', frame.callId);
+    const recipient = await users.findByUsername(target.username);
+    const text = JSON.stringify({ type: 'signal', from: user.username, callId: frame.callId, data: frame.data } satisfies ServerFrame);
+    const delivered = recipient ? await bus.deliver(recipient.id, text) : false;
+    if (!delivered) return sendError('peer_unavailable', unavailable(target.username), frame.callId);
+    deps.onRelay?.();
+  };
+
+  const onFrame = async (frame: ClientFrame) => {
+    if (frame.type === 'auth') return authenticate(frame.token);
+    if (!user) {
+      sendError('unauthorized', 'Authenticate first.');
+      return close(CLOSE.policy, 'not authenticated');
+    }
+    if (frame.type === 'ping') return send({ type: 'pong' });
+    return relay(frame);
+  };
+
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (!bucket.take()) {
+      violations++;
+      if (violations > limits.maxViolations) return close(CLOSE.policy, 'too many frames');
+      return sendError('rate_limited', 'You are sending too fast. Slow down.');
+    }
+    if (isBinary) return sendError('bad_request', 'Frames must be JSON text.');
+    const parsed = parseWith(clientFrame, parseJson(data.toString()));
+    if (!parsed.ok) return sendError('bad_request', `Malformed frame: ${parsed.message}`);
+    onFrame(parsed.value).catch((e: unknown) => {
+      log.error({ err: e }, 'signaling frame handler failed');
+      sendError('internal', 'Something went wrong on the server.');
+    });
+  });
+
+  ws.on('error', (e) => {
+    // ws reports oversized frames (1009) and protocol errors here; without this listener the
+    // error would be thrown and take the whole process down.
+    log.debug({ err: e }, 'signaling socket error');
+  });
+
+  ws.on('close', () => {
+    open = false;
+    clearTimeout(authTimer);
+    clearTimeout(expiryTimer);
+    attachment?.detach();
+  });
+}

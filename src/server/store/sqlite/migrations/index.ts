@@ -1,0 +1,11 @@
+// Every SQLite migration in order. Append only: a released migration is never edited, since
+// databases in the field have already run it.
+import { migration001 } from './001-initial.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const sqliteMigrations: readonly Migration[] = [migration001];

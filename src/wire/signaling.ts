@@ -1,0 +1,71 @@
+// Frames on the signaling WebSocket. The server relays `signal` frames between two named users
+// and reads nothing inside `data` beyond checking its shape: SDP and ICE candidates only, never
+// message content. The sender of a relayed frame is set by the server from the verified token;
+// a client cannot name itself.
+import { z } from 'zod';
+import { clientId, usernameInput } from './fields.ts';
+import type { ErrorCode } from './errors.ts';
+
+/** ws `maxPayload`: a frame larger than this closes the socket with 1009. */
+export const SIGNALING_MAX_FRAME_BYTES = 32 * 1024;
+export const SDP_MAX_CHARS = 16 * 1024;
+
+const iceCandidate = z.object({
+  candidate: z.string().max(1024),
+  sdpMid: z.string().max(64).nullable().optional(),
+  sdpMLineIndex: z.number().int().min(0).max(64).nullable().optional(),
+  usernameFragment: z.string().max(256).nullable().optional(),
+});
+
+export const signalData = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('offer'), sdp: z.string().min(1).max(SDP_MAX_CHARS) }),
+  z.object({ kind: z.literal('answer'), sdp: z.string().min(1).max(SDP_MAX_CHARS) }),
+  /** `candidate: null` marks the end of gathering. */
+  z.object({ kind: z.literal('ice'), candidate: iceCandidate.nullable() }),
+  /** The callee says no, or is already in a call. */
+  z.object({ kind: z.literal('decline'), reason: z.enum(['declined', 'busy']) }),
+  /** Either side ends the call (or the caller gives up before an answer). */
+  z.object({ kind: z.literal('hangup') }),
+]);
+export type SignalData = z.infer<typeof signalData>;
+
+export const clientFrame = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('auth'), token: z.string().min(1).max(4096) }),
+  z.object({ type: z.literal('signal'), to: usernameInput, callId: clientId, data: signalData }),
+  z.object({ type: z.literal('ping') }),
+]);
+export type ClientFrame = z.infer<typeof clientFrame>;
+
+export type ServerFrame =
+  | { type: 'ready'; user: { id: string; username: string } }
+  | { type: 'signal'; from: string; callId: string; data: SignalData }
+  | { type: 'error'; code: ErrorCode; message: string; callId?: string }
+  | { type: 'pong' };
+
+const errorFrame = z.object({
+  type: z.literal('error'),
+  code: z.string(),
+  message: z.string(),
+  callId: z.string().optional(),
+});
+
+/** What the browser accepts from the server: checked too, since a proxy can be wrong. */
+export const serverFrame = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), user: z.object({ id: z.string(), username: z.string() }) }),
+  z.object({ type: z.literal('signal'), from: z.string(), callId: clientId, data: signalData }),
+  errorFrame,
+  z.object({ type: z.literal('pong') }),
+]);
+
+/** WebSocket close codes the server uses (RFC 6455 §7.4.1, plus the 4000–4999 private range). */
+export const CLOSE = {
+  normal: 1000,
+  policy: 1008,
+  tooBig: 1009,
+  serverError: 1011,
+  authTimeout: 4001,
+  authFailed: 4002,
+  replaced: 4003,
+  loggedOut: 4004,
+  tokenExpired: 4005,
+} as const;
