@@ -59,6 +59,12 @@ export async function recordedPage(context: BrowserContext): Promise<{ page: Pag
       return [...this.httpBodies, ...this.wsFrames, ...this.dataChannel];
     },
   };
+  // Page errors go to the test output: a failing e2e test should say what the page saw.
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  page.on('console', (m) => {
+    // Failed requests are logged by the browser itself; the tests assert on those directly.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) console.error(`[page console] ${m.text()}`);
+  });
   page.on('request', (req) => {
     const body = req.postData();
     recording.httpBodies.push(`${req.method()} ${req.url()}\n${body ?? ''}`);

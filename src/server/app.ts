@@ -18,6 +18,7 @@ import { createMemoryBus } from './bus/memory.ts';
 import type { Bus } from './bus/types.ts';
 import { installErrorHandler } from './http/errors.ts';
 import { installSecurityHeaders } from './http/security-headers.ts';
+import { installJsonParser } from './http/json-body.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { userRoutes } from './http/user-routes.ts';
 import { staticClient } from './http/static-client.ts';
@@ -68,6 +69,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const accounts = new AccountService(store, hasher, tokens, refreshTokens);
 
   installErrorHandler(app);
+  installJsonParser(app);
   installSecurityHeaders(app);
   await authRoutes(app, {
     accounts,
@@ -91,7 +93,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     log: app.log,
     allowedOrigins: config.allowedOrigins,
     heartbeatMs: 30_000,
-    limits: { authTimeoutMs: 10_000, framesPerSecond: config.rateLimits.framesPerSecond, frameBurst: config.rateLimits.frameBurst, maxViolations: 50 },
+    limits: { authTimeoutMs: config.signalingAuthTimeoutMs, framesPerSecond: config.rateLimits.framesPerSecond, frameBurst: config.rateLimits.frameBurst, maxViolations: 50 },
   });
 
   const purge = setInterval(() => void store.refreshTokens.purgeExpired(Date.now()).catch(() => {}), 3_600_000);

@@ -26,6 +26,7 @@ export interface Config {
     framesPerSecond: number;
     frameBurst: number;
   };
+  signalingAuthTimeoutMs: number;
 }
 
 export interface RTCIceServerConfig {
@@ -84,5 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       framesPerSecond: int(env, 'SIGNALING_FRAMES_PER_SECOND', 20, 1, 1_000_000),
       frameBurst: int(env, 'SIGNALING_FRAME_BURST', 60, 1, 1_000_000),
     },
+    signalingAuthTimeoutMs: int(env, 'SIGNALING_AUTH_TIMEOUT_MS', 10_000, 100, 600_000),
   };
 }

@@ -8,6 +8,7 @@ import { fromUtf8, utf8 } from '../../crypto/bytes.ts';
 import { webRandom } from '../../crypto/random.ts';
 import { beginCallHandshake, type CallHandshake, type SecureChannel } from '../../protocol/call-session.ts';
 import type { LocalIdentity, PublicIdentity } from '../../protocol/identity.ts';
+import { ProtocolError } from '../../protocol/errors.ts';
 import { PeerLink } from '../transport/peer-link.ts';
 
 export type CallPhase = 'calling' | 'incoming' | 'connecting' | 'securing' | 'chat' | 'ended';
@@ -50,6 +51,17 @@ export interface CallDeps {
 
 const RING_TIMEOUT_MS = 45_000;
 const CONNECT_TIMEOUT_MS = 30_000;
+
+/** The directory has no such user; shown in the same words as "offline" on purpose. */
+export class PeerUnavailableError extends Error {
+  override name = 'PeerUnavailableError';
+}
+
+function failureOf(e: unknown): { reason: EndReason; detail?: string } {
+  if (e instanceof PeerUnavailableError) return { reason: 'unavailable', detail: e.message };
+  if (e instanceof ProtocolError) return { reason: 'security' };
+  return { reason: 'error', detail: e instanceof Error && e.name === 'ApiError' ? e.message : undefined };
+}
 
 export function newId(): string {
   return encodeBase64url(webRandom(16));
@@ -114,7 +126,8 @@ export class Call {
       this.peerIdentity = await this.deps.fetchPeerIdentity(this.view.peer);
       this.handshake = await this.beginHandshake();
     } catch (e) {
-      return this.end('security', (e as Error).message);
+      const { reason, detail } = failureOf(e);
+      return this.end(reason, detail);
     }
     if (this.isOver) return;
     this.link = this.makeLink();
@@ -136,7 +149,8 @@ export class Call {
       this.handshake = await this.beginHandshake();
     } catch (e) {
       this.deps.sendSignal({ kind: 'hangup' });
-      return this.end('security', (e as Error).message);
+      const { reason, detail } = failureOf(e);
+      return this.end(reason, detail);
     }
     if (this.isOver) return;
     this.link = this.makeLink();

@@ -7,7 +7,9 @@ import { publicIdentityOf, type LocalIdentity, type PublicIdentity } from '../..
 import { ApiClient, ApiError } from '../platform/api-client.ts';
 import { createIdentity, loadIdentity, saveIdentity } from '../platform/key-vault.ts';
 import { SignalingClient, type SignalingState } from '../transport/signaling-client.ts';
-import { Call, newId, type CallView } from './call.ts';
+import { Call, PeerUnavailableError, newId, type CallView } from './call.ts';
+
+export type { SignalingState };
 
 export interface Notice {
   kind: 'error' | 'info';
@@ -211,7 +213,9 @@ export class ParleyClient {
         try {
           return fromWire((await this.api.userKeys(username)).identity);
         } catch (e) {
-          if (e instanceof ApiError && e.code === 'not_found') throw new Error(`${username} is not available right now. They may be offline, or the name may be mistyped.`);
+          if (e instanceof ApiError && e.code === 'not_found') {
+            throw new PeerUnavailableError(`${username} is not available right now. They may be offline, or the name may be mistyped.`);
+          }
           throw e;
         }
       },

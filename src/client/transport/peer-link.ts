@@ -19,6 +19,8 @@ export class PeerLink {
   private channel: RTCDataChannel | undefined;
   private readonly pendingCandidates: RTCIceCandidateInit[] = [];
   private closed = false;
+  private opened = false;
+  private readonly outbox: string[] = [];
 
   constructor(
     private readonly role: LinkRole,
@@ -73,9 +75,17 @@ export class PeerLink {
     }
   }
 
+  /**
+   * Sends now if the channel is open, or as soon as it opens: the peer's first frame can arrive
+   * (and be answered) before our own side has seen its open event.
+   */
   send(text: string): boolean {
-    if (this.channel?.readyState !== 'open') return false;
-    this.channel.send(text);
+    if (this.closed) return false;
+    if (this.channel?.readyState === 'open') {
+      this.channel.send(text);
+      return true;
+    }
+    this.outbox.push(text);
     return true;
   }
 
@@ -92,7 +102,15 @@ export class PeerLink {
 
   private adopt(channel: RTCDataChannel): void {
     this.channel = channel;
-    channel.onopen = () => this.events.open();
+    const onOpen = () => {
+      if (this.opened) return;
+      this.opened = true;
+      for (const text of this.outbox.splice(0)) channel.send(text);
+      this.events.open();
+    };
+    channel.onopen = onOpen;
+    // A channel announced to the callee may already be open, in which case no open event follows.
+    if (channel.readyState === 'open') queueMicrotask(onOpen);
     channel.onmessage = (e) => {
       if (typeof e.data === 'string') this.events.message(e.data);
     };

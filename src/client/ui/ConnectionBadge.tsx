@@ -1,4 +1,4 @@
-import type { SignalingState } from '../transport/signaling-client.ts';
+import type { SignalingState } from '../messaging/parley-client.ts';
 
 const LABELS: Record<SignalingState, string> = {
   offline: 'Offline',

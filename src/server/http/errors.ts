@@ -24,10 +24,6 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
     if (mapped) return sendError(reply, mapped[0], mapped[1]);
-    // secure-json-parse refuses __proto__ and constructor.prototype with a SyntaxError.
-    if (error instanceof SyntaxError && /prototype/i.test(error.message)) {
-      return sendError(reply, 'bad_request', 'The request body contains a forbidden key (__proto__ or constructor.prototype).');
-    }
     if (error instanceof SyntaxError || error.statusCode === 400) {
       return sendError(reply, 'bad_request', 'The request body is not valid JSON.');
     }

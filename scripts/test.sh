@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `npm test`: type check, import boundaries, then every suite (unit, integration on real SQLite
+# and sockets, end-to-end in Chromium), ending with one summary line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Chromium is missing; installing Debian's chromium package for the browser tests…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || {
+      echo "Could not install Chromium. Run: apt-get update && apt-get install -y chromium" >&2
+      exit 1
+    }
+  else
+    echo "The browser tests need Chromium at $CHROMIUM. Install it with: sudo apt-get install -y chromium" >&2
+    exit 1
+  fi
+fi
+
+npx tsc -p tsconfig.json --noEmit || { echo "0 passed, 1 failed (type check)"; exit 1; }
+node scripts/check-boundaries.mjs || { echo "0 passed, 1 failed (import boundaries)"; exit 1; }
+
+mkdir -p test-results
+rm -f test-results/vitest.json
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@"
+status=$?
+node scripts/test-summary.mjs test-results/vitest.json || status=1
+exit $status

@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { http, startTestServer, type TestServer } from '../support/server.ts';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(() => t.close());
+
+describe('every response', () => {
+  it('carries the security headers, also on errors', async () => {
+    for (const res of [await http(t, 'GET', '/api/config'), await http(t, 'GET', '/api/nothing-here'), await http(t, 'POST', '/api/auth/login', { raw: '{' })]) {
+      expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
+      expect(res.headers['content-security-policy']).toMatch(/object-src 'none'/);
+      expect(res.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+      expect(res.headers['content-security-policy']).not.toMatch(/unsafe-inline|unsafe-eval/);
+      expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+      expect(res.headers['permissions-policy']).toBeDefined();
+    }
+  });
+
+  it('answers unknown API paths with a JSON 404', async () => {
+    const res = await http(t, 'GET', '/api/nothing-here');
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+
+  it('hands the client its ICE configuration', async () => {
+    const res = await http(t, 'GET', '/api/config');
+    expect(res.body).toEqual({ iceServers: [] });
+  });
+});

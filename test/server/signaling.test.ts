@@ -1,0 +1,169 @@
+// The signaling relay on a real server with real WebSockets.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { CLOSE } from '../../src/wire/index.ts';
+import { connectAs, signup, startTestServer, TestSocket, uniqueName, type TestServer } from '../support/server.ts';
+
+let t: TestServer;
+const CALL = 'AAAAAAAAAAAAAAAAAAAAAA';
+const offer = (to: string, extra: Record<string, unknown> = {}) => ({ type: 'signal', to, callId: CALL, data: { kind: 'offer', sdp: 'v=0\r\n' }, ...extra });
+
+beforeAll(async () => {
+  t = await startTestServer({ SIGNUP_LIMIT_PER_IP: '1000' });
+});
+afterAll(() => t.close());
+
+describe('signaling relay', () => {
+  it('relays offer, answer and ICE between two connected users, naming the sender from the token', async () => {
+    const alice = await signup(t);
+    const bob = await signup(t);
+    const a = await connectAs(t, alice.token);
+    const b = await connectAs(t, bob.token);
+
+    a.send(offer(bob.username, { from: 'mallory' }));
+    expect(await b.next()).toEqual({ type: 'signal', from: alice.username, callId: CALL, data: { kind: 'offer', sdp: 'v=0\r\n' } });
+
+    b.send({ type: 'signal', to: alice.username, callId: CALL, data: { kind: 'answer', sdp: 'v=0 answer' } });
+    expect(await a.next()).toMatchObject({ type: 'signal', from: bob.username, data: { kind: 'answer' } });
+
+    const candidate = { candidate: 'candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: 'abcd' };
+    a.send({ type: 'signal', to: bob.username.toUpperCase(), callId: CALL, data: { kind: 'ice', candidate } });
+    expect(await b.next()).toMatchObject({ from: alice.username, data: { kind: 'ice', candidate } });
+    a.close();
+    b.close();
+  });
+
+  it('gives the same answer for an unknown user and an offline one', async () => {
+    const alice = await signup(t);
+    const offline = await signup(t);
+    const a = await connectAs(t, alice.token);
+    a.send(offer(offline.username));
+    const toOffline = await a.next();
+    a.send(offer(uniqueName('ghost')));
+    const toUnknown = await a.next();
+    expect(toOffline).toMatchObject({ type: 'error', code: 'peer_unavailable', callId: CALL });
+    expect(toUnknown).toMatchObject({ type: 'error', code: 'peer_unavailable', callId: CALL });
+    const strip = (f: unknown) => (f as { message: string }).message.replace(/^\S+/, 'NAME');
+    expect(strip(toOffline)).toBe(strip(toUnknown));
+    a.close();
+  });
+
+  it('refuses calling yourself', async () => {
+    const alice = await signup(t);
+    const a = await connectAs(t, alice.token);
+    a.send(offer(alice.username));
+    expect(await a.next()).toMatchObject({ type: 'error', code: 'bad_request', message: 'You cannot call yourself.' });
+    a.close();
+  });
+
+  it('relays nothing before authentication, and closes a socket with a bad token', async () => {
+    const bob = await signup(t);
+    const b = await connectAs(t, bob.token);
+    const s = new TestSocket(t);
+    await s.opened();
+    s.send(offer(bob.username));
+    expect(await s.next()).toMatchObject({ type: 'error', code: 'unauthorized' });
+    expect((await s.closed).code).toBe(CLOSE.policy);
+    expect(await b.silentFor(200)).toBe(true);
+
+    const forged = new TestSocket(t);
+    await forged.opened();
+    forged.send({ type: 'auth', token: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' });
+    expect(await forged.next()).toMatchObject({ type: 'error', code: 'unauthorized' });
+    expect((await forged.closed).code).toBe(CLOSE.authFailed);
+    b.close();
+  });
+
+  it('answers malformed, binary and unknown frames with an error and stays open', async () => {
+    const alice = await signup(t);
+    const a = await connectAs(t, alice.token);
+    for (const bad of ['not json', '{"type":"signal"}', '[]', '{"type":"teleport"}', '{"type":"signal","to":"bob","callId":"x","data":{"kind":"offer","sdp":"v"}}']) {
+      a.send(bad);
+      const reply = await a.next();
+      expect(reply).toMatchObject({ type: 'error', code: 'bad_request' });
+    }
+    a.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await a.next()).toMatchObject({ type: 'error', code: 'bad_request', message: 'Frames must be JSON text.' });
+    a.send({ type: 'ping' });
+    expect(await a.next()).toEqual({ type: 'pong' });
+    a.close();
+  });
+
+  it('closes an oversized frame with 1009 and keeps serving everyone else', async () => {
+    const alice = await signup(t);
+    const bob = await signup(t);
+    const a = await connectAs(t, alice.token);
+    const b = await connectAs(t, bob.token);
+    a.ws.send('x'.repeat(64 * 1024));
+    expect((await a.closed).code).toBe(CLOSE.tooBig);
+    const c = await connectAs(t, (await signup(t)).token);
+    c.send(offer(bob.username));
+    expect(await b.next()).toMatchObject({ type: 'signal', data: { kind: 'offer' } });
+    b.close();
+    c.close();
+  });
+
+  it('closes the older connection when the same user connects again', async () => {
+    const alice = await signup(t);
+    const first = await connectAs(t, alice.token);
+    const second = await connectAs(t, alice.token);
+    expect((await first.closed).code).toBe(CLOSE.replaced);
+    const bob = await signup(t);
+    const b = await connectAs(t, bob.token);
+    b.send(offer(alice.username));
+    expect(await second.next()).toMatchObject({ type: 'signal', from: bob.username });
+    second.close();
+    b.close();
+  });
+
+  it('refuses a WebSocket from another site (cross-site WebSocket hijacking)', async () => {
+    const s = new TestSocket(t, { origin: 'https://evil.example' });
+    await expect(s.opened()).rejects.toThrow(/403/);
+    const ok = new TestSocket(t, { origin: t.base });
+    await ok.opened();
+    ok.close();
+  });
+
+  it('rate-limits a flood from one connection without touching others', async () => {
+    const flooder = await connectAs(t, (await signup(t)).token);
+    for (let i = 0; i < 200; i++) flooder.send({ type: 'ping' });
+    const replies: string[] = [];
+    for (;;) {
+      const f = await flooder.next().catch(() => undefined);
+      if (!f) break;
+      replies.push(f.type === 'error' ? f.code : f.type);
+    }
+    expect(replies).toContain('rate_limited');
+    expect(replies.filter((r) => r === 'pong').length).toBeLessThan(100);
+    // Past the tolerance the flooder is cut off with a policy close.
+    expect(await flooder.closed).toMatchObject({ code: CLOSE.policy, reason: 'too many frames' });
+    const alice = await signup(t);
+    const bob = await signup(t);
+    const a = await connectAs(t, alice.token);
+    const b = await connectAs(t, bob.token);
+    a.send(offer(bob.username));
+    expect(await b.next()).toMatchObject({ type: 'signal', from: alice.username });
+    a.close();
+    b.close();
+  });
+
+  it('closes the sockets of a user who logs out', async () => {
+    const alice = await signup(t);
+    const a = await connectAs(t, alice.token);
+    const { http } = await import('../support/server.ts');
+    await http(t, 'POST', '/api/auth/logout', { cookie: alice.cookie, token: alice.token });
+    expect((await a.closed).code).toBe(CLOSE.loggedOut);
+  });
+
+  it('closes a socket that never authenticates', async () => {
+    const quick = await startTestServer({ SIGNALING_AUTH_TIMEOUT_MS: '300' });
+    try {
+      const ws = new WebSocket(quick.wsUrl, { ca: quick.ca });
+      const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+      ws.on('error', () => {});
+      expect(await closed).toBe(CLOSE.authTimeout);
+    } finally {
+      await quick.close();
+    }
+  });
+});

@@ -1,0 +1,61 @@
+// Every parser in src/wire is total: any JSON value, and any string, gives a typed value or a
+// message, never an exception.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { clientFrame, serverFrame, parseJson, parseWith, peerFrame, chatPayload, signupRequest, loginRequest, publishIdentityRequest } from '../../src/wire/index.ts';
+
+const schemas = { clientFrame, serverFrame, peerFrame, chatPayload, signupRequest, loginRequest, publishIdentityRequest };
+
+describe('wire parsers', () => {
+  it('accept a well-formed signal frame and strip fields the schema does not name', () => {
+    const parsed = parseWith(clientFrame, {
+      type: 'signal',
+      to: 'bob',
+      callId: 'AAAAAAAAAAAAAAAAAAAAAA',
+      from: 'mallory',
+      data: { kind: 'offer', sdp: 'v=0', extra: 1 },
+    });
+    expect(parsed.ok).toBe(true);
+    expect(parsed.ok && parsed.value).toEqual({ type: 'signal', to: 'bob', callId: 'AAAAAAAAAAAAAAAAAAAAAA', data: { kind: 'offer', sdp: 'v=0' } });
+  });
+
+  it('explain what is wrong, naming the field', () => {
+    const parsed = parseWith(clientFrame, { type: 'signal', to: 'bob', callId: 'short', data: { kind: 'offer', sdp: 'v=0' } });
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.message).toMatch(/^callId: /);
+    const unknown = parseWith(clientFrame, { type: 'teleport' });
+    expect(unknown.ok).toBe(false);
+  });
+
+  it('refuse oversized SDP', () => {
+    const parsed = parseWith(clientFrame, { type: 'signal', to: 'bob', callId: 'AAAAAAAAAAAAAAAAAAAAAA', data: { kind: 'offer', sdp: 'x'.repeat(16 * 1024 + 1) } });
+    expect(parsed.ok).toBe(false);
+  });
+
+  for (const [name, schema] of Object.entries(schemas)) {
+    it(`${name}: never throws on random JSON or random text`, () => {
+      fc.assert(
+        fc.property(fc.jsonValue(), (value) => {
+          const r = parseWith(schema, value);
+          expect(typeof r.ok).toBe('boolean');
+        }),
+        { numRuns: 300 },
+      );
+      fc.assert(
+        fc.property(fc.string({ maxLength: 300 }), (text) => {
+          const r = parseWith(schema, parseJson(text));
+          expect(typeof r.ok).toBe('boolean');
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
+
+  it('a __proto__ key in a frame never reaches the prototype', () => {
+    const value = parseJson('{"type":"ping","__proto__":{"polluted":true}}');
+    const parsed = parseWith(clientFrame, value);
+    expect(parsed.ok).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(parsed.ok && Object.getPrototypeOf(parsed.value)).toBe(Object.prototype);
+  });
+});
