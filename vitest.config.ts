@@ -1,7 +1,21 @@
-// Two suites: `unit` (crypto, protocol, wire, server integration on real SQLite and sockets)
-// and `e2e` (the built app in Debian's Chromium). The e2e suite runs its files one at a time:
-// each starts its own server process and browsers, and two cores are all we have.
+// Three suites:
+//  unit    — crypto, protocol, wire, server integration on real SQLite and sockets (Node)
+//  browser — the crypto and protocol suites again, inside Debian's Chromium, plus checks
+//            against Chromium's own Web Crypto (e.g. native ML-KEM against @noble/post-quantum)
+//  e2e     — the built app in Chromium, one file at a time (each starts a server and browsers)
 import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export default defineConfig({
   test: {
@@ -10,8 +24,22 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/browser/**'],
           environment: 'node',
           testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/crypto/**/*.test.ts', 'test/protocol/**/*.test.ts', 'test/browser/**/*.test.ts'],
+          testTimeout: 60_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({ launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_ARGS } }),
+            instances: [{ browser: 'chromium' }],
+          },
         },
       },
       {

@@ -3,10 +3,17 @@
 
 export type ProtocolErrorCode =
   | 'bad_identity_signature'
+  | 'bad_prekey_signature'
   | 'bad_public_key'
+  | 'malformed_message'
+  | 'unsupported_version'
   | 'decrypt_failed'
-  | 'out_of_order'
-  | 'handshake_incomplete';
+  | 'duplicate'
+  | 'too_many_skipped'
+  | 'no_session'
+  | 'unknown_prekey'
+  | 'identity_changed'
+  | 'out_of_order';
 
 export class ProtocolError extends Error {
   readonly code: ProtocolErrorCode;
@@ -15,4 +22,8 @@ export class ProtocolError extends Error {
     this.name = 'ProtocolError';
     this.code = code;
   }
+}
+
+export function isProtocolError(e: unknown, code?: ProtocolErrorCode): e is ProtocolError {
+  return e instanceof ProtocolError && (code === undefined || e.code === code);
 }
