@@ -32,7 +32,7 @@ export default defineConfig({
       {
         test: {
           name: 'browser',
-          include: ['test/crypto/**/*.test.ts', 'test/protocol/**/*.test.ts', 'test/browser/**/*.test.ts'],
+          include: ['test/crypto/**/*.test.ts', 'test/protocol/**/*.test.ts', 'test/client/**/*.test.ts', 'test/browser/**/*.test.ts'],
           testTimeout: 60_000,
           browser: {
             enabled: true,

@@ -50,3 +50,16 @@ export async function waitForMessage(page: Page, text: string): Promise<void> {
 export async function messagesText(page: Page): Promise<string> {
   return (await page.getByRole('log', { name: 'Messages' }).textContent()) ?? '';
 }
+
+/** Opens the safety number panel and returns its 60 digits. */
+export async function readSafetyNumber(page: Page): Promise<string> {
+  const panel = page.getByLabel('Safety number', { exact: true });
+  if (!(await panel.isVisible())) await page.getByRole('button', { name: 'Safety number', exact: true }).click();
+  await panel.waitFor();
+  return ((await panel.textContent()) ?? '').replace(/\D/g, '');
+}
+
+export async function hangUpAndClose(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Hang up' }).click();
+  await page.getByRole('button', { name: 'Close' }).first().click();
+}

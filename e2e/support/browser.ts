@@ -41,8 +41,15 @@ const DATA_CHANNEL_TAP = `
   const sent = [];
   Object.defineProperty(window, '__parleyDataChannelSent', { value: sent });
   const original = RTCDataChannel.prototype.send;
+  // Binary frames are kept as latin1 text, so a plaintext search would find ASCII in them.
   RTCDataChannel.prototype.send = function (data) {
-    sent.push(typeof data === 'string' ? data : '[binary ' + (data.byteLength ?? data.size) + ']');
+    if (typeof data === 'string') sent.push(data);
+    else {
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      let s = '';
+      for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+      sent.push(s);
+    }
     return original.call(this, data);
   };
 })();

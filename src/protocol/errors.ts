@@ -12,8 +12,7 @@ export type ProtocolErrorCode =
   | 'too_many_skipped'
   | 'no_session'
   | 'unknown_prekey'
-  | 'identity_changed'
-  | 'out_of_order';
+  | 'identity_changed';
 
 export class ProtocolError extends Error {
   readonly code: ProtocolErrorCode;

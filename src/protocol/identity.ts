@@ -2,12 +2,11 @@
 // DK, and IK's signature over DK (DESIGN.md "Keys"). The signature binds DK to IK, so a server
 // that swaps DK is caught even though the safety number, computed from IK, would not change.
 // Knows nothing of storage or transport: keys in, verdicts out.
-import { concatBytes, utf8, type Bytes } from '../crypto/bytes.ts';
+import type { Bytes } from '../crypto/bytes.ts';
 import { importVerifyKey, sign, verify } from '../crypto/ecdsa.ts';
 import { ProtocolError } from './errors.ts';
 
-/** Domain separation: a signature over DK can never be replayed as a signature over anything else. */
-const DK_LABEL = utf8('Parley v1 identity DH key\u0000');
+import { dhKeySignedData } from '../wire/signatures.ts';
 
 export interface PublicIdentity {
   signingKey: Bytes;
@@ -23,7 +22,7 @@ export interface LocalIdentity {
 }
 
 export function signDhKey(signingPrivateKey: CryptoKey, dhPublicRaw: Uint8Array): Promise<Bytes> {
-  return sign(signingPrivateKey, concatBytes(DK_LABEL, dhPublicRaw));
+  return sign(signingPrivateKey, dhKeySignedData(dhPublicRaw));
 }
 
 export async function verifyPublicIdentity(identity: PublicIdentity): Promise<boolean> {
@@ -33,7 +32,7 @@ export async function verifyPublicIdentity(identity: PublicIdentity): Promise<bo
   } catch {
     return false;
   }
-  return verify(key, identity.dhKeySignature, concatBytes(DK_LABEL, identity.dhKey));
+  return verify(key, identity.dhKeySignature, dhKeySignedData(identity.dhKey));
 }
 
 export async function assertPublicIdentity(identity: PublicIdentity): Promise<void> {

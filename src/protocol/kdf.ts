@@ -6,7 +6,7 @@
 // chain-key test vector applies unchanged. Knows nothing of headers or state.
 import { utf8, type Bytes } from '../crypto/bytes.ts';
 import { hkdfSha256 } from '../crypto/hkdf.ts';
-import { hmacSha256 } from '../crypto/hmac.ts';
+import { hmacSha256Each } from '../crypto/hmac.ts';
 
 export type RootKey = Bytes & { readonly __brand?: 'RootKey' };
 export type ChainKey = Bytes & { readonly __brand?: 'ChainKey' };
@@ -22,6 +22,6 @@ export async function kdfRk(rootKey: RootKey, dhOut: Uint8Array): Promise<{ root
 }
 
 export async function kdfCk(chainKey: ChainKey): Promise<{ chainKey: ChainKey; messageKey: MessageKey }> {
-  const [messageKey, next] = await Promise.all([hmacSha256(chainKey, MESSAGE_KEY_SEED), hmacSha256(chainKey, CHAIN_KEY_SEED)]);
-  return { chainKey: next, messageKey };
+  const [messageKey, next] = await hmacSha256Each(chainKey, [MESSAGE_KEY_SEED, CHAIN_KEY_SEED]);
+  return { chainKey: next!, messageKey: messageKey! };
 }

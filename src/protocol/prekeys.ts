@@ -3,7 +3,8 @@
 // "last resort" prekey rotated with the SPK. Signatures are made by the identity signing key IK
 // over a label, the key id and the public key, so the server can neither swap a key nor pass one
 // id off as another. Knows nothing of storage or the server; callers persist what it returns.
-import { concatBytes, u32be, utf8, type Bytes } from '../crypto/bytes.ts';
+import type { Bytes } from '../crypto/bytes.ts';
+import { preKeySignedData, PQK_SIGNATURE_LABEL, SPK_SIGNATURE_LABEL } from '../wire/signatures.ts';
 import { importVerifyKey, sign, verify } from '../crypto/ecdsa.ts';
 import { kemKeygen, KEM_KEYGEN_SEED_BYTES, KEM_PUBLIC_KEY_BYTES } from '../crypto/kem.ts';
 import type { RandomSource } from '../crypto/random.ts';
@@ -11,8 +12,6 @@ import type { DhKeyPair, GenerateDh } from './dh.ts';
 import { ProtocolError } from './errors.ts';
 import { assertPublicIdentity, type LocalIdentity, type PublicIdentity } from './identity.ts';
 
-const SPK_LABEL = utf8('Parley v1 signed prekey\u0000');
-const PQK_LABEL = utf8('Parley v1 ML-KEM-768 prekey\u0000');
 
 const DAY = 86_400_000;
 export const SIGNED_PREKEY_ROTATE_MS = 7 * DAY;
@@ -50,10 +49,6 @@ export interface PreKeyBundle {
   oneTimePreKey?: { id: number; publicKey: Bytes };
 }
 
-function signedData(label: Uint8Array, id: number, key: Uint8Array): Bytes {
-  return concatBytes(label, u32be(id), key);
-}
-
 function checkId(id: number): void {
   if (!Number.isInteger(id) || id < 1 || id > MAX_PREKEY_ID) throw new RangeError('prekey id out of range');
 }
@@ -61,7 +56,7 @@ function checkId(id: number): void {
 export async function generateSignedPreKey(identity: LocalIdentity, id: number, now: number, generateDh: GenerateDh): Promise<SignedPreKeyRecord> {
   checkId(id);
   const keyPair = await generateDh();
-  const signature = await sign(identity.signing.privateKey, signedData(SPK_LABEL, id, keyPair.publicRaw));
+  const signature = await sign(identity.signing.privateKey, preKeySignedData(SPK_SIGNATURE_LABEL, id, keyPair.publicRaw));
   return { id, keyPair, signature, createdAt: now };
 }
 
@@ -77,7 +72,7 @@ export async function generateOneTimePreKeys(firstId: number, count: number, gen
 export async function generatePqPreKey(identity: LocalIdentity, id: number, now: number, random: RandomSource): Promise<PqPreKeyRecord> {
   checkId(id);
   const { publicKey, secretKey } = kemKeygen(random(KEM_KEYGEN_SEED_BYTES));
-  const signature = await sign(identity.signing.privateKey, signedData(PQK_LABEL, id, publicKey));
+  const signature = await sign(identity.signing.privateKey, preKeySignedData(PQK_SIGNATURE_LABEL, id, publicKey));
   return { id, publicKey, secretKey, signature, createdAt: now };
 }
 
@@ -94,8 +89,8 @@ export async function verifyBundle(bundle: PreKeyBundle): Promise<void> {
   const pqk = bundle.pqPreKey;
   const ok =
     pqk.publicKey.length === KEM_PUBLIC_KEY_BYTES &&
-    (await verify(ik, spk.signature, signedData(SPK_LABEL, spk.id, spk.publicKey))) &&
-    (await verify(ik, pqk.signature, signedData(PQK_LABEL, pqk.id, pqk.publicKey)));
+    (await verify(ik, spk.signature, preKeySignedData(SPK_SIGNATURE_LABEL, spk.id, spk.publicKey))) &&
+    (await verify(ik, pqk.signature, preKeySignedData(PQK_SIGNATURE_LABEL, pqk.id, pqk.publicKey)));
   if (!ok) throw new ProtocolError('bad_prekey_signature', "the contact's prekeys are not signed by their identity key");
 }
 

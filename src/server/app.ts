@@ -20,7 +20,8 @@ import { installErrorHandler } from './http/errors.ts';
 import { installSecurityHeaders } from './http/security-headers.ts';
 import { installJsonParser } from './http/json-body.ts';
 import { authRoutes } from './http/auth-routes.ts';
-import { userRoutes } from './http/user-routes.ts';
+import { keyRoutes } from './http/key-routes.ts';
+import { KeyDirectory } from './keys/key-directory.ts';
 import { staticClient } from './http/static-client.ts';
 import { attachSignaling } from './signaling/server.ts';
 import { ensureSelfSigned } from './tls/self-signed.ts';
@@ -81,7 +82,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       signupPerIp: new RateLimiter(config.rateLimits.signupPerIpPerHour, 3_600_000),
     },
   });
-  await userRoutes(app, { accounts, tokens });
+  await keyRoutes(app, { accounts, tokens, directory: new KeyDirectory(store), bundleLimit: new RateLimiter(config.rateLimits.bundlesPerUserPerMinute, 60_000) });
   app.get('/api/config', async () => ({ iceServers: config.iceServers }));
   app.get('/healthz', async () => ({ status: 'ok' }));
   await staticClient(app, config.clientDir);

@@ -23,6 +23,7 @@ export interface Config {
     loginPerIpPerMinute: number;
     loginPerUserPer15Minutes: number;
     signupPerIpPerHour: number;
+    bundlesPerUserPerMinute: number;
     framesPerSecond: number;
     frameBurst: number;
   };
@@ -82,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       loginPerIpPerMinute: int(env, 'LOGIN_LIMIT_PER_IP', 30, 1, 1_000_000),
       loginPerUserPer15Minutes: int(env, 'LOGIN_LIMIT_PER_USER', 10, 1, 1_000_000),
       signupPerIpPerHour: int(env, 'SIGNUP_LIMIT_PER_IP', 20, 1, 1_000_000),
+      bundlesPerUserPerMinute: int(env, 'BUNDLE_LIMIT_PER_USER', 60, 1, 1_000_000),
       framesPerSecond: int(env, 'SIGNALING_FRAMES_PER_SECOND', 20, 1, 1_000_000),
       frameBurst: int(env, 'SIGNALING_FRAME_BURST', 60, 1, 1_000_000),
     },

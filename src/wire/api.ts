@@ -2,7 +2,7 @@
 // The server never receives a private key or message text; these types are the proof by
 // construction, since anything not listed here is stripped before a handler sees it.
 import { z } from 'zod';
-import { p256PublicKey, p256Signature, usernameInput } from './fields.ts';
+import { bytesB64, p256PublicKey, p256Signature, usernameInput } from './fields.ts';
 
 export const API_BODY_LIMIT = 16 * 1024;
 
@@ -29,8 +29,6 @@ export const loginRequest = z.object({
 });
 export type LoginRequest = z.infer<typeof loginRequest>;
 
-export const publishIdentityRequest = z.object({ identity: identityKeys });
-export type PublishIdentityRequest = z.infer<typeof publishIdentityRequest>;
 
 export interface PublicUser {
   id: string;
@@ -59,3 +57,52 @@ export const sessionResponse = z.object({
 });
 
 export const userKeysResponse = z.object({ username: z.string().min(1), identity: identityKeys });
+
+// ---- Key directory (protocol v1 prekeys) ----
+
+export const KEYS_BODY_LIMIT = 64 * 1024;
+export const MAX_ONE_TIME_PREKEYS_PER_REQUEST = 100;
+/** The directory keeps at most this many unused one-time prekeys per user. */
+export const MAX_ONE_TIME_PREKEYS_STORED = 500;
+
+export const prekeyId = z.number().int().min(1, 'prekey id must be at least 1').max(0xfffffffe, 'prekey id is too large');
+
+export const signedPreKeyWire = z.object({ id: prekeyId, publicKey: p256PublicKey('signedPreKey.publicKey'), signature: p256Signature('signedPreKey.signature') });
+export const pqPreKeyWire = z.object({ id: prekeyId, publicKey: bytesB64(1184, 'pqPreKey.publicKey'), signature: p256Signature('pqPreKey.signature') });
+export const oneTimePreKeyWire = z.object({ id: prekeyId, publicKey: p256PublicKey('oneTimePreKey.publicKey') });
+
+const oneTimeList = (min: number) =>
+  z
+    .array(oneTimePreKeyWire)
+    .min(min)
+    .max(MAX_ONE_TIME_PREKEYS_PER_REQUEST, `at most ${MAX_ONE_TIME_PREKEYS_PER_REQUEST} one-time prekeys per request`)
+    .refine((list) => new Set(list.map((k) => k.id)).size === list.length, 'one-time prekey ids must be unique');
+
+/** Publishes identity and current prekeys. A different identity than stored means a new device. */
+export const publishKeysRequest = z.object({
+  identity: identityKeys,
+  signedPreKey: signedPreKeyWire,
+  pqPreKey: pqPreKeyWire,
+  oneTimePreKeys: oneTimeList(0),
+});
+export type PublishKeysRequest = z.infer<typeof publishKeysRequest>;
+
+export const addOneTimePreKeysRequest = z.object({ oneTimePreKeys: oneTimeList(1) });
+export type AddOneTimePreKeysRequest = z.infer<typeof addOneTimePreKeysRequest>;
+
+export const preKeyBundleResponse = z.object({
+  username: z.string().min(1),
+  identity: identityKeys,
+  signedPreKey: signedPreKeyWire,
+  pqPreKey: pqPreKeyWire,
+  oneTimePreKey: oneTimePreKeyWire.optional(),
+});
+export type PreKeyBundleResponse = z.infer<typeof preKeyBundleResponse>;
+
+export const keyStatusResponse = z.object({
+  identity: identityKeys.nullable(),
+  signedPreKeyId: prekeyId.nullable(),
+  pqPreKeyId: prekeyId.nullable(),
+  oneTimePreKeys: z.number().int().min(0),
+});
+export type KeyStatusResponse = z.infer<typeof keyStatusResponse>;

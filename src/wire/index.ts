@@ -7,3 +7,5 @@ export * from './parse.ts';
 export * from './api.ts';
 export * from './signaling.ts';
 export * from './peer.ts';
+export * from './payload.ts';
+export * from './signatures.ts';

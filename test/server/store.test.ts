@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/server/store/sqlite/index.ts';
 import { sqliteMigrations } from '../../src/server/store/sqlite/migrations/index.ts';
+import { migrate } from '../../src/server/store/sqlite/migrate.ts';
 
 const tmpFile = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'parley-store-')), 'p.sqlite');
 const identity = { signingKey: new Uint8Array(65).fill(4), dhKey: new Uint8Array(65).fill(5), dhKeySignature: new Uint8Array(64).fill(6), updatedAt: 1 };
@@ -19,8 +20,23 @@ describe('SQLite store', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(sqliteMigrations.at(-1)!.version);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => (r as { name: string }).name);
-    expect(tables).toEqual(['identity_keys', 'refresh_tokens', 'users']);
+    expect(tables).toEqual(['identity_keys', 'one_time_prekeys', 'refresh_tokens', 'signed_prekeys', 'users']);
     db.close();
+  });
+
+  it('migration 2 (prekeys) keeps every account of a version-1 database', async () => {
+    const file = tmpFile();
+    const db = new Database(file);
+    migrate(db, sqliteMigrations.filter((m) => m.version === 1));
+    db.prepare('INSERT INTO users VALUES (?, ?, ?, ?)').run('u1', 'alice', 'hash', 1);
+    db.prepare('INSERT INTO identity_keys VALUES (?, ?, ?, ?, ?)').run('u1', Buffer.alloc(65, 4), Buffer.alloc(65, 5), Buffer.alloc(64, 6), 1);
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    db.close();
+    const store = openSqliteStore(file);
+    expect(await store.users.findByUsername('alice')).toMatchObject({ id: 'u1' });
+    expect((await store.identities.get('u1'))?.dhKey).toEqual(new Uint8Array(65).fill(5));
+    expect(await store.preKeys.countOneTime('u1')).toBe(0);
+    await store.close();
   });
 
   it('refuses to open a database from a newer Parley', () => {

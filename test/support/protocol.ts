@@ -13,6 +13,7 @@ import { generateOneTimePreKeys, generatePqPreKey, generateSignedPreKey, type Pr
 import type { SessionDeps } from '../../src/protocol/session-cipher.ts';
 import { generateEcdhKeyPair } from '../../src/crypto/ecdh.ts';
 import { generateSigningKeyPair } from '../../src/crypto/ecdsa.ts';
+import { dhKeySignedData } from '../../src/wire/signatures.ts';
 
 /** A deterministic byte stream: SHA-256(seed ‖ counter) blocks. For tests only. */
 export function seededRandom(seed: string): RandomSource {
@@ -59,8 +60,7 @@ export async function seededIdentity(random: RandomSource): Promise<LocalIdentit
   const ikSecret = scalarFrom(random);
   const signingPrivate = await crypto.subtle.importKey('jwk', jwkFor(ikSecret), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
   const dh = await seededGenerateDh(random)();
-  const label = utf8('Parley v1 identity DH key\u0000');
-  const dhKeySignature = new Uint8Array(p256.sign(concatBytes(label, dh.publicRaw), ikSecret));
+  const dhKeySignature = new Uint8Array(p256.sign(dhKeySignedData(dh.publicRaw), ikSecret));
   return { signing: { privateKey: signingPrivate, publicRaw: new Uint8Array(p256.getPublicKey(ikSecret, false)) }, dh, dhKeySignature };
 }
 

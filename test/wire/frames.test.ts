@@ -2,9 +2,9 @@
 // message, never an exception.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { clientFrame, serverFrame, parseJson, parseWith, peerFrame, chatPayload, signupRequest, loginRequest, publishIdentityRequest } from '../../src/wire/index.ts';
+import { clientFrame, serverFrame, parseJson, parseWith, payload, signupRequest, loginRequest, publishKeysRequest, addOneTimePreKeysRequest, preKeyBundleResponse } from '../../src/wire/index.ts';
 
-const schemas = { clientFrame, serverFrame, peerFrame, chatPayload, signupRequest, loginRequest, publishIdentityRequest };
+const schemas = { clientFrame, serverFrame, payload, signupRequest, loginRequest, publishKeysRequest, addOneTimePreKeysRequest, preKeyBundleResponse };
 
 describe('wire parsers', () => {
   it('accept a well-formed signal frame and strip fields the schema does not name', () => {

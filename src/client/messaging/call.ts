@@ -1,17 +1,16 @@
-// One call with one contact, from ringing to goodbye: the PeerLink for bytes, the call
-// handshake for keys, and the chat on top. Every DataChannel frame is a validated peer frame
-// and every chat message is sealed before it leaves; the link never sees plaintext.
-// Frames are handled strictly one after another, because opening a box is asynchronous and
-// the channel's sequence numbers must be checked in arrival order.
-import { decodeBase64url, encodeBase64url, parseJson, parseWith, peerFrame, chatPayload, type ChatPayload, type PeerFrame, type SignalData } from '../../wire/index.ts';
-import { fromUtf8, utf8 } from '../../crypto/bytes.ts';
+// One call with one contact, from ringing to goodbye: the PeerLink carries bytes, the
+// SessionManager turns payloads into ratchet envelopes and back, and this class keeps the
+// conversation and its security state. The DataChannel never carries anything but envelopes.
+// Incoming frames are handled strictly one after another, in arrival order.
+import { encodeBase64url, type Payload, type SignalData } from '../../wire/index.ts';
 import { webRandom } from '../../crypto/random.ts';
-import { beginCallHandshake, type CallHandshake, type SecureChannel } from '../../protocol/call-session.ts';
-import type { LocalIdentity, PublicIdentity } from '../../protocol/identity.ts';
-import { ProtocolError } from '../../protocol/errors.ts';
+import { ProtocolError, isProtocolError } from '../../protocol/errors.ts';
 import { PeerLink } from '../transport/peer-link.ts';
+import { ApiError } from '../platform/api-client.ts';
+import { bindingMatches, fingerprintOf, type Fingerprints } from './channel-binding.ts';
+import type { ContactSecurity, SessionManager } from './session-manager.ts';
 
-export type CallPhase = 'calling' | 'incoming' | 'connecting' | 'securing' | 'chat' | 'ended';
+export type CallPhase = 'calling' | 'incoming' | 'connecting' | 'chat' | 'ended';
 
 export type EndReason =
   | 'declined'
@@ -23,11 +22,12 @@ export type EndReason =
   | 'hung-up'
   | 'failed'
   | 'security'
+  | 'intercepted'
   | 'error';
 
 export interface ChatMessage {
   id: string;
-  from: 'me' | 'peer';
+  from: 'me' | 'peer' | 'system';
   text: string;
   at: number;
 }
@@ -39,12 +39,14 @@ export interface CallView {
   phase: CallPhase;
   messages: readonly ChatMessage[];
   ended?: { reason: EndReason; text: string };
+  security: ContactSecurity | null;
+  /** Whether the peer's report of the DTLS fingerprints matched ours (channel binding). */
+  binding: 'pending' | 'verified';
 }
 
 export interface CallDeps {
-  me: LocalIdentity;
+  sessions: SessionManager;
   iceServers: RTCIceServer[];
-  fetchPeerIdentity(username: string): Promise<PublicIdentity>;
   sendSignal(data: SignalData): boolean;
   onChange(view: CallView): void;
 }
@@ -52,15 +54,13 @@ export interface CallDeps {
 const RING_TIMEOUT_MS = 45_000;
 const CONNECT_TIMEOUT_MS = 30_000;
 
-/** The directory has no such user; shown in the same words as "offline" on purpose. */
-export class PeerUnavailableError extends Error {
-  override name = 'PeerUnavailableError';
-}
-
-function failureOf(e: unknown): { reason: EndReason; detail?: string } {
-  if (e instanceof PeerUnavailableError) return { reason: 'unavailable', detail: e.message };
+function failureOf(e: unknown, peer: string): { reason: EndReason; detail?: string } {
+  // No such user, or one without keys: the same words as "offline", on purpose.
+  if (e instanceof ApiError && e.code === 'not_found') {
+    return { reason: 'unavailable', detail: `${peer} is not available right now. They may be offline, or the name may be mistyped.` };
+  }
   if (e instanceof ProtocolError) return { reason: 'security' };
-  return { reason: 'error', detail: e instanceof Error && e.name === 'ApiError' ? e.message : undefined };
+  return { reason: 'error', detail: e instanceof ApiError ? e.message : undefined };
 }
 
 export function newId(): string {
@@ -87,6 +87,8 @@ export function endText(reason: EndReason, peer: string, detail?: string): strin
       return `The connection to ${peer} was lost.`;
     case 'security':
       return `Could not verify ${peer}'s keys, so the call was ended to keep you safe.`;
+    case 'intercepted':
+      return `The connection to ${peer} was closed: the two ends of the connection do not match, which means someone may be intercepting it. Try again, ideally on another network.`;
     case 'error':
       return detail ?? 'Something went wrong with this call.';
   }
@@ -95,13 +97,11 @@ export function endText(reason: EndReason, peer: string, detail?: string): strin
 export class Call {
   private view: CallView;
   private link: PeerLink | undefined;
-  private handshake: CallHandshake | undefined;
-  private channel: SecureChannel | undefined;
-  private peerIdentity: PublicIdentity | undefined;
   private pendingOffer: string | undefined;
   private readonly earlySignals: SignalData[] = [];
   private queue: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private bindingSent = false;
 
   constructor(
     id: string,
@@ -109,7 +109,7 @@ export class Call {
     role: 'caller' | 'callee',
     private readonly deps: CallDeps,
   ) {
-    this.view = { id, peer, role, phase: role === 'caller' ? 'calling' : 'incoming', messages: [] };
+    this.view = { id, peer, role, phase: role === 'caller' ? 'calling' : 'incoming', messages: [], security: null, binding: 'pending' };
   }
 
   get snapshot(): CallView {
@@ -120,16 +120,9 @@ export class Call {
     return this.view.phase === 'ended';
   }
 
-  /** Caller: look up the contact's keys and send the offer. */
+  /** Caller: make sure there is a session with the contact, then send the offer. */
   async dial(): Promise<void> {
-    try {
-      this.peerIdentity = await this.deps.fetchPeerIdentity(this.view.peer);
-      this.handshake = await this.beginHandshake();
-    } catch (e) {
-      const { reason, detail } = failureOf(e);
-      return this.end(reason, detail);
-    }
-    if (this.isOver) return;
+    if (!(await this.prepare())) return;
     this.link = this.makeLink();
     await this.link.start();
     this.arm(RING_TIMEOUT_MS, 'no-answer');
@@ -139,20 +132,16 @@ export class Call {
   ring(offerSdp: string): void {
     this.pendingOffer = offerSdp;
     this.arm(RING_TIMEOUT_MS, 'cancelled');
+    void this.refreshSecurity();
   }
 
   async accept(): Promise<void> {
     if (this.view.phase !== 'incoming' || !this.pendingOffer) return;
     this.update({ phase: 'connecting' });
-    try {
-      this.peerIdentity = await this.deps.fetchPeerIdentity(this.view.peer);
-      this.handshake = await this.beginHandshake();
-    } catch (e) {
+    if (!(await this.prepare())) {
       this.deps.sendSignal({ kind: 'hangup' });
-      const { reason, detail } = failureOf(e);
-      return this.end(reason, detail);
+      return;
     }
-    if (this.isOver) return;
     this.link = this.makeLink();
     for (const s of this.earlySignals.splice(0)) await this.link.handleSignal(s);
     await this.link.answer(this.pendingOffer);
@@ -167,9 +156,9 @@ export class Call {
 
   hangup(): void {
     if (this.isOver) return;
-    if (this.channel && this.link?.isOpen) {
-      // Best effort: tell the peer inside the channel, then close it.
-      void this.sealAndSend({ type: 'bye' }).finally(() => this.link?.close());
+    if (this.view.phase === 'chat' && this.link?.isOpen && !this.view.security?.keyChanged) {
+      // Best effort: say goodbye inside the channel, then close it.
+      void this.sendPayload({ type: 'bye' }).finally(() => this.link?.close());
     } else {
       this.deps.sendSignal({ kind: 'hangup' });
       this.link?.close();
@@ -203,57 +192,101 @@ export class Call {
   }
 
   async send(text: string): Promise<boolean> {
-    if (this.view.phase !== 'chat') return false;
+    if (this.view.phase !== 'chat' || this.view.security?.keyChanged) return false;
     const message: ChatMessage = { id: newId(), from: 'me', text, at: Date.now() };
-    const sent = await this.sealAndSend({ type: 'text', id: message.id, text, sentAt: message.at });
+    const sent = await this.sendPayload({ type: 'text', id: message.id, text, sentAt: message.at });
     if (sent) this.update({ messages: [...this.view.messages, message] });
     return sent;
   }
 
-  private beginHandshake(): Promise<CallHandshake> {
-    return beginCallHandshake({ role: this.view.role, callId: this.view.id, me: this.deps.me, peer: this.peerIdentity!, random: webRandom });
+  /** The user accepted the contact's new safety number. */
+  async acceptNewKey(): Promise<void> {
+    await this.deps.sessions.acceptNewKey(this.view.peer);
+    await this.refreshSecurity();
+    if (this.view.phase === 'chat') await this.sendBinding();
+  }
+
+  async setVerified(verified: boolean): Promise<void> {
+    await this.deps.sessions.setVerified(this.view.peer, verified);
+    await this.refreshSecurity();
+  }
+
+  private async prepare(): Promise<boolean> {
+    try {
+      await this.deps.sessions.prepare(this.view.peer);
+      await this.refreshSecurity();
+      return !this.isOver;
+    } catch (e) {
+      const { reason, detail } = failureOf(e, this.view.peer);
+      this.end(reason, detail);
+      return false;
+    }
+  }
+
+  private async refreshSecurity(): Promise<void> {
+    const security = await this.deps.sessions.security(this.view.peer);
+    this.update({ security });
+  }
+
+  private fingerprints(): Fingerprints | undefined {
+    const d = this.link?.descriptions;
+    const local = fingerprintOf(d?.local);
+    const remote = fingerprintOf(d?.remote);
+    return local && remote ? { local, remote } : undefined;
+  }
+
+  /** Our view of the DTLS fingerprints, inside the ratchet, once per call. */
+  private async sendBinding(): Promise<void> {
+    if (this.bindingSent || this.view.security?.keyChanged) return;
+    const mine = this.fingerprints();
+    if (!mine) return;
+    this.bindingSent = true;
+    await this.sendPayload({ type: 'binding', local: mine.local, remote: mine.remote });
   }
 
   private makeLink(): PeerLink {
     return new PeerLink(this.view.role, this.deps.iceServers, {
       signal: (data) => void this.deps.sendSignal(data),
       open: () => {
-        this.update({ phase: 'securing' });
-        this.link!.send(JSON.stringify({ t: 'hello', v: 0, eph: encodeBase64url(this.handshake!.ephemeralPublic) } satisfies PeerFrame));
+        clearTimeout(this.timer);
+        this.update({ phase: 'chat' });
+        void this.sendBinding().catch(() => this.end('security'));
       },
-      message: (text) => {
-        this.queue = this.queue.then(() => this.onPeerFrame(text)).catch(() => this.end('security'));
+      message: (bytes) => {
+        this.queue = this.queue.then(() => this.onEnvelope(bytes));
       },
       closed: (reason) => this.end(reason === 'failed' ? 'failed' : 'left'),
     });
   }
 
-  private async onPeerFrame(text: string): Promise<void> {
+  private async onEnvelope(bytes: Uint8Array): Promise<void> {
     if (this.isOver) return;
-    const parsed = parseWith(peerFrame, parseJson(text));
-    if (!parsed.ok) throw new Error('malformed peer frame');
-    const frame = parsed.value;
-    if (frame.t === 'hello') {
-      if (this.channel || !this.handshake) throw new Error('unexpected hello');
-      this.channel = await this.handshake.complete(decodeBase64url(frame.eph)!);
-      await this.sealAndSend({ type: 'confirm' });
+    let opened;
+    try {
+      opened = await this.deps.sessions.open(this.view.peer, bytes);
+    } catch (e) {
+      if (isProtocolError(e, 'duplicate')) return;
+      // Never shown as text: a failed message is only reported.
+      this.system(`A message from ${this.view.peer} could not be decrypted and was dropped.`);
       return;
     }
-    if (!this.channel) throw new Error('box before handshake');
-    const plaintext = await this.channel.open({ seq: frame.seq, iv: decodeBase64url(frame.iv)!, ct: decodeBase64url(frame.ct)! });
-    const payload = parseWith(chatPayload, parseJson(fromUtf8(plaintext)));
-    if (!payload.ok) throw new Error('malformed payload');
-    this.onPayload(payload.value);
+    if (opened.keyChanged || !this.view.security?.safetyNumber) await this.refreshSecurity();
+    this.onPayload(opened.payload);
   }
 
-  private onPayload(p: ChatPayload): void {
+  private onPayload(p: Payload): void {
     switch (p.type) {
-      case 'confirm':
-        clearTimeout(this.timer);
-        this.update({ phase: 'chat' });
+      case 'binding': {
+        const mine = this.fingerprints();
+        if (!mine || !bindingMatches(mine, p)) {
+          this.link?.close();
+          return this.end('intercepted');
+        }
+        this.update({ binding: 'verified' });
         return;
+      }
       case 'text':
-        if (this.view.phase !== 'chat') return;
+        if (this.view.messages.some((m) => m.id === p.id && m.from === 'peer')) return;
         this.update({ messages: [...this.view.messages, { id: p.id, from: 'peer', text: p.text, at: p.sentAt }] });
         return;
       case 'bye':
@@ -262,10 +295,18 @@ export class Call {
     }
   }
 
-  private async sealAndSend(payload: ChatPayload): Promise<boolean> {
-    if (!this.channel || !this.link) return false;
-    const box = await this.channel.seal(utf8(JSON.stringify(payload)));
-    return this.link.send(JSON.stringify({ t: 'box', seq: box.seq, iv: encodeBase64url(box.iv), ct: encodeBase64url(box.ct) } satisfies PeerFrame));
+  private async sendPayload(p: Payload): Promise<boolean> {
+    if (!this.link) return false;
+    try {
+      return this.link.send(await this.deps.sessions.seal(this.view.peer, p));
+    } catch (e) {
+      if (isProtocolError(e, 'identity_changed')) await this.refreshSecurity();
+      return false;
+    }
+  }
+
+  private system(text: string): void {
+    this.update({ messages: [...this.view.messages, { id: newId(), from: 'system', text, at: Date.now() }] });
   }
 
   private arm(ms: number, reason: EndReason): void {

@@ -1,15 +1,19 @@
 // The one object the UI talks to. It owns the account session, the signaling socket and the
 // current call, and publishes a single immutable state snapshot the UI renders. The UI never
 // touches keys, sockets or the protocol; it calls these methods and reads `state`.
-import { decodeBase64url, encodeBase64url, normalizeUsername, checkNewPassword, type IdentityKeys, type SessionResponse, type SignalData } from '../../wire/index.ts';
-import { bytesEqual } from '../../crypto/bytes.ts';
-import { publicIdentityOf, type LocalIdentity, type PublicIdentity } from '../../protocol/identity.ts';
+import { normalizeUsername, checkNewPassword, type SessionResponse, type SignalData } from '../../wire/index.ts';
+import type { LocalIdentity } from '../../protocol/identity.ts';
 import { ApiClient, ApiError } from '../platform/api-client.ts';
 import { createIdentity, loadIdentity, saveIdentity } from '../platform/key-vault.ts';
+import { BrowserProtocolStore } from '../platform/protocol-stores.ts';
 import { SignalingClient, type SignalingState } from '../transport/signaling-client.ts';
-import { Call, PeerUnavailableError, newId, type CallView } from './call.ts';
+import { Call, newId, type CallView } from './call.ts';
+import { identityToWire, maintainKeys } from './key-maintenance.ts';
+import { SessionManager } from './session-manager.ts';
 
 export type { SignalingState };
+export type { ContactSecurity } from './session-manager.ts';
+export type { CallView, ChatMessage } from './call.ts';
 
 export interface Notice {
   kind: 'error' | 'info';
@@ -28,17 +32,7 @@ export interface ParleyState {
 
 const INITIAL: ParleyState = { booting: true, user: null, connection: 'offline', call: null, notice: null, busy: false };
 
-function toWire(identity: PublicIdentity): IdentityKeys {
-  return {
-    signingKey: encodeBase64url(identity.signingKey),
-    dhKey: encodeBase64url(identity.dhKey),
-    dhKeySignature: encodeBase64url(identity.dhKeySignature),
-  };
-}
-
-function fromWire(keys: IdentityKeys): PublicIdentity {
-  return { signingKey: decodeBase64url(keys.signingKey)!, dhKey: decodeBase64url(keys.dhKey)!, dhKeySignature: decodeBase64url(keys.dhKeySignature)! };
-}
+const KEY_MAINTENANCE_INTERVAL_MS = 6 * 3_600_000;
 
 function messageOf(e: unknown): string {
   if (e instanceof ApiError) return e.message;
@@ -51,9 +45,11 @@ export class ParleyClient {
   private readonly api = new ApiClient();
   private signaling: SignalingClient | undefined;
   private identity: LocalIdentity | undefined;
+  private sessions: SessionManager | undefined;
   private iceServers: RTCIceServer[] = [];
   private call: Call | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private maintenanceTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly origin: string = location.origin) {
     this.api.onSession = (s) => this.scheduleRefresh(s);
@@ -94,7 +90,7 @@ export class ParleyClient {
     if (!pw.ok) return this.fail(pw.message);
     return this.withBusy(async () => {
       const identity = await createIdentity();
-      const session = await this.api.signup(name.username, password, toWire(publicIdentityOf(identity)));
+      const session = await this.api.signup(name.username, password, identityToWire(identity));
       await saveIdentity(session.user.id, identity);
       await this.enter(session, identity);
     });
@@ -112,10 +108,12 @@ export class ParleyClient {
     this.call?.hangup();
     this.call = undefined;
     clearTimeout(this.refreshTimer);
+    clearInterval(this.maintenanceTimer);
     this.signaling?.disconnect();
     this.signaling = undefined;
     await this.api.logout();
     this.identity = undefined;
+    this.sessions = undefined;
     this.set({ user: null, call: null, connection: 'offline', notice: { kind: 'info', text: 'You are logged out.' } });
   }
 
@@ -130,7 +128,7 @@ export class ParleyClient {
   async startCall(peerInput: string): Promise<void> {
     const name = normalizeUsername(peerInput);
     if (!name.ok) return void this.fail(name.message);
-    if (!this.current.user || !this.identity || !this.signaling) return;
+    if (!this.current.user || !this.sessions || !this.signaling) return;
     if (name.username === this.current.user.username) return void this.fail('You cannot call yourself.');
     if (this.current.connection !== 'connected') return void this.fail('You are not connected to the Parley server. Press Connect and try again.');
     if (this.call && !this.call.isOver) return void this.fail('End the current chat first.');
@@ -149,6 +147,15 @@ export class ParleyClient {
 
   hangup(): void {
     this.call?.hangup();
+  }
+
+  /** Accepts the current contact's new safety number, unblocking sending. */
+  async acceptNewSafetyNumber(): Promise<void> {
+    await this.call?.acceptNewKey();
+  }
+
+  async setVerified(verified: boolean): Promise<void> {
+    await this.call?.setVerified(verified);
   }
 
   /** Clears an ended call from the screen. */
@@ -170,8 +177,18 @@ export class ParleyClient {
   private async enter(session: SessionResponse, fresh?: LocalIdentity): Promise<void> {
     const identity = fresh ?? (await this.ensureIdentity(session));
     this.identity = identity;
+    const store = new BrowserProtocolStore(session.user.id, identity);
+    this.sessions = new SessionManager({ username: session.user.username, identity }, store, this.api);
     this.iceServers = (await this.api.config().catch(() => ({ iceServers: [] }))).iceServers;
     this.set({ user: session.user, notice: null });
+    const maintain = () =>
+      maintainKeys(this.api, store, identity).catch(() => {
+        this.set({ notice: { kind: 'error', text: 'Your keys could not be published. Others may not be able to reach you; Parley will try again.' } });
+      });
+    // Keys must be in the directory before anyone can start a session with us.
+    await maintain();
+    clearInterval(this.maintenanceTimer);
+    this.maintenanceTimer = setInterval(() => void maintain(), KEY_MAINTENANCE_INTERVAL_MS);
     const wsUrl = this.origin.replace(/^http/, 'ws') + '/ws';
     this.signaling = new SignalingClient(wsUrl, () => this.api.token(), {
       state: (state, detail) => {
@@ -187,38 +204,22 @@ export class ParleyClient {
   }
 
   /**
-   * This browser's keys for the account. A browser without them (a new device, cleared
-   * storage) makes new ones and publishes them, as reinstalling a phone app does; a browser
-   * whose keys differ from the published ones becomes the account's device again.
+   * This browser's identity keys for the account. A browser without them (a new device, cleared
+   * storage) makes new ones, as reinstalling a phone app does; key maintenance then publishes
+   * them, and contacts see that the safety number changed.
    */
   private async ensureIdentity(session: SessionResponse): Promise<LocalIdentity> {
-    let identity = await loadIdentity(session.user.id);
-    if (!identity) {
-      identity = await createIdentity();
-      await saveIdentity(session.user.id, identity);
-    }
-    const published = session.identity && decodeBase64url(session.identity.signingKey);
-    const dh = session.identity && decodeBase64url(session.identity.dhKey);
-    if (!published || !dh || !bytesEqual(published, identity.signing.publicRaw) || !bytesEqual(dh, identity.dh.publicRaw)) {
-      await this.api.publishIdentity(toWire(publicIdentityOf(identity)));
-    }
+    const existing = await loadIdentity(session.user.id);
+    if (existing) return existing;
+    const identity = await createIdentity();
+    await saveIdentity(session.user.id, identity);
     return identity;
   }
 
   private makeCall(id: string, peer: string, role: 'caller' | 'callee'): Call {
     const call = new Call(id, peer, role, {
-      me: this.identity!,
+      sessions: this.sessions!,
       iceServers: this.iceServers,
-      fetchPeerIdentity: async (username) => {
-        try {
-          return fromWire((await this.api.userKeys(username)).identity);
-        } catch (e) {
-          if (e instanceof ApiError && e.code === 'not_found') {
-            throw new PeerUnavailableError(`${username} is not available right now. They may be offline, or the name may be mistyped.`);
-          }
-          throw e;
-        }
-      },
       sendSignal: (data) => this.signaling?.send({ type: 'signal', to: peer, callId: id, data }) ?? false,
       onChange: (view) => {
         if (this.call === call) this.set({ call: view });

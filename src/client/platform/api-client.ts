@@ -3,11 +3,17 @@
 // browser attaches by itself. Every response is validated before use.
 import {
   isErrorCode,
+  keyStatusResponse,
   parseWith,
+  preKeyBundleResponse,
   sessionResponse,
   userKeysResponse,
+  type AddOneTimePreKeysRequest,
   type ErrorCode,
   type IdentityKeys,
+  type KeyStatusResponse,
+  type PreKeyBundleResponse,
+  type PublishKeysRequest,
   type SessionResponse,
   type UserKeysResponse,
 } from '../../wire/index.ts';
@@ -125,8 +131,24 @@ export class ApiClient {
     return parsed.value;
   }
 
-  async publishIdentity(identity: IdentityKeys): Promise<void> {
-    await this.authed('PUT', '/api/me/identity', { identity });
+  async bundle(username: string): Promise<PreKeyBundleResponse> {
+    const parsed = parseWith(preKeyBundleResponse, await this.authed('GET', `/api/users/${encodeURIComponent(username)}/bundle`));
+    if (!parsed.ok) throw new ApiError('internal', 'The server sent a malformed key bundle.', 200);
+    return parsed.value;
+  }
+
+  async keyStatus(): Promise<KeyStatusResponse> {
+    const parsed = parseWith(keyStatusResponse, await this.authed('GET', '/api/keys'));
+    if (!parsed.ok) throw new ApiError('internal', 'The server sent a malformed key status.', 200);
+    return parsed.value;
+  }
+
+  async publishKeys(body: PublishKeysRequest): Promise<void> {
+    await this.authed('PUT', '/api/keys', body);
+  }
+
+  async addOneTimePreKeys(body: AddOneTimePreKeysRequest): Promise<void> {
+    await this.authed('POST', '/api/keys/one-time', body);
   }
 
   async config(): Promise<ClientConfig> {

@@ -1,15 +1,20 @@
 // A few promise wrappers over IndexedDB, which is callback-shaped. One database for Parley;
-// each store is created by the versioned upgrade below, so adding a store means a new version.
+// every store is created by the versioned upgrade below, so a new store means a new version.
+// Keys are arrays beginning with the account's user id, so two accounts used in one browser
+// never see each other's keys or sessions.
 
 const DB_NAME = 'parley';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 
-export type StoreName = 'identity';
+export type StoreName = 'identity' | 'signedPreKeys' | 'oneTimePreKeys' | 'pqPreKeys' | 'sessions' | 'contacts' | 'meta';
 
 let opening: Promise<IDBDatabase> | undefined;
 
 function upgrade(db: IDBDatabase, oldVersion: number): void {
   if (oldVersion < 1) db.createObjectStore('identity');
+  if (oldVersion < 2) {
+    for (const name of ['signedPreKeys', 'oneTimePreKeys', 'pqPreKeys', 'sessions', 'contacts', 'meta']) db.createObjectStore(name);
+  }
 }
 
 export function openDatabase(): Promise<IDBDatabase> {
@@ -41,29 +46,51 @@ function done<T>(req: IDBRequest<T>): Promise<T> {
   });
 }
 
-export async function idbGet<T>(store: StoreName, key: IDBValidKey): Promise<T | undefined> {
-  const db = await openDatabase();
-  return done(db.transaction(store, 'readonly').objectStore(store).get(key)) as Promise<T | undefined>;
-}
-
-/** Resolves once the write is durable (transaction complete), not merely queued. */
-export async function idbPut(store: StoreName, key: IDBValidKey, value: unknown): Promise<void> {
-  const db = await openDatabase();
-  const tx = db.transaction(store, 'readwrite', { durability: 'strict' });
-  tx.objectStore(store).put(value, key);
-  await new Promise<void>((resolve, reject) => {
+function committed(tx: IDBTransaction): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'));
     tx.onabort = () => reject(tx.error ?? new Error('IndexedDB write aborted'));
   });
 }
 
-export async function idbDelete(store: StoreName, key: IDBValidKey): Promise<void> {
+export async function idbGet<T>(store: StoreName, key: IDBValidKey): Promise<T | undefined> {
   const db = await openDatabase();
-  const tx = db.transaction(store, 'readwrite');
+  return done(db.transaction(store, 'readonly').objectStore(store).get(key)) as Promise<T | undefined>;
+}
+
+/** Every value whose key starts with `prefix` (an array key prefix such as [userId]). */
+export async function idbGetAllWithPrefix<T>(store: StoreName, prefix: IDBValidKey[]): Promise<T[]> {
+  const db = await openDatabase();
+  // Arrays sort after every other key type, so [...prefix, []] bounds all keys that extend prefix.
+  const range = IDBKeyRange.bound(prefix, [...prefix, []]);
+  return done(db.transaction(store, 'readonly').objectStore(store).getAll(range)) as Promise<T[]>;
+}
+
+/** Resolves once the write is durable (transaction complete with strict durability), not merely queued. */
+export async function idbPut(store: StoreName, key: IDBValidKey, value: unknown): Promise<void> {
+  const db = await openDatabase();
+  const tx = db.transaction(store, 'readwrite', { durability: 'strict' });
+  tx.objectStore(store).put(value, key);
+  await committed(tx);
+}
+
+/** Several puts in one transaction: all land, or none does. */
+export async function idbPutMany(store: StoreName, entries: Array<[IDBValidKey, unknown]>): Promise<void> {
+  const db = await openDatabase();
+  const tx = db.transaction(store, 'readwrite', { durability: 'strict' });
+  const os = tx.objectStore(store);
+  for (const [key, value] of entries) os.put(value, key);
+  await committed(tx);
+}
+
+export async function idbDelete(store: StoreName, key: IDBValidKey | IDBKeyRange): Promise<void> {
+  const db = await openDatabase();
+  const tx = db.transaction(store, 'readwrite', { durability: 'strict' });
   tx.objectStore(store).delete(key);
-  await new Promise<void>((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB delete failed'));
-  });
+  await committed(tx);
+}
+
+export function prefixRange(prefix: IDBValidKey[]): IDBKeyRange {
+  return IDBKeyRange.bound(prefix, [...prefix, []]);
 }

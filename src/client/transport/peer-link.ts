@@ -1,6 +1,7 @@
-// One RTCPeerConnection with one ordered, reliable DataChannel, carrying opaque strings.
+// One RTCPeerConnection with one ordered, reliable DataChannel carrying opaque binary frames.
 // Signaling goes out through a callback; ICE candidates that arrive before the remote
-// description are queued (trickle ICE, RFC 8838). Knows nothing of keys or messages.
+// description are queued (trickle ICE, RFC 8838). Knows nothing of keys or messages; it only
+// reports the DTLS fingerprints from the SDP so the layer above can bind the channel.
 import type { SignalData } from '../../wire/index.ts';
 
 export type LinkRole = 'caller' | 'callee';
@@ -8,7 +9,7 @@ export type LinkRole = 'caller' | 'callee';
 export interface PeerLinkEvents {
   signal(data: SignalData): void;
   open(): void;
-  message(text: string): void;
+  message(bytes: Uint8Array): void;
   closed(reason: 'peer-closed' | 'failed'): void;
 }
 
@@ -20,7 +21,7 @@ export class PeerLink {
   private readonly pendingCandidates: RTCIceCandidateInit[] = [];
   private closed = false;
   private opened = false;
-  private readonly outbox: string[] = [];
+  private readonly outbox: Uint8Array[] = [];
 
   constructor(
     private readonly role: LinkRole,
@@ -79,18 +80,23 @@ export class PeerLink {
    * Sends now if the channel is open, or as soon as it opens: the peer's first frame can arrive
    * (and be answered) before our own side has seen its open event.
    */
-  send(text: string): boolean {
+  send(bytes: Uint8Array): boolean {
     if (this.closed) return false;
     if (this.channel?.readyState === 'open') {
-      this.channel.send(text);
+      this.channel.send(new Uint8Array(bytes));
       return true;
     }
-    this.outbox.push(text);
+    this.outbox.push(bytes);
     return true;
   }
 
   get isOpen(): boolean {
     return this.channel?.readyState === 'open';
+  }
+
+  /** The SDP of both ends, for channel binding. */
+  get descriptions(): { local: string | undefined; remote: string | undefined } {
+    return { local: this.pc.localDescription?.sdp, remote: this.pc.remoteDescription?.sdp };
   }
 
   close(): void {
@@ -102,17 +108,19 @@ export class PeerLink {
 
   private adopt(channel: RTCDataChannel): void {
     this.channel = channel;
+    channel.binaryType = 'arraybuffer';
     const onOpen = () => {
       if (this.opened) return;
       this.opened = true;
-      for (const text of this.outbox.splice(0)) channel.send(text);
+      for (const bytes of this.outbox.splice(0)) channel.send(new Uint8Array(bytes));
       this.events.open();
     };
     channel.onopen = onOpen;
     // A channel announced to the callee may already be open, in which case no open event follows.
     if (channel.readyState === 'open') queueMicrotask(onOpen);
     channel.onmessage = (e) => {
-      if (typeof e.data === 'string') this.events.message(e.data);
+      // Text frames are not part of the protocol; anything but binary is dropped.
+      if (e.data instanceof ArrayBuffer) this.events.message(new Uint8Array(e.data));
     };
     channel.onclose = () => this.finish('peer-closed');
   }

@@ -1,17 +1,25 @@
-// The conversation: a live log of messages and a composer. Enter sends, Shift+Enter breaks the
-// line. The log keeps the newest message in view unless the reader has scrolled up.
+// The conversation: a live log of messages and a composer (Enter sends, Shift+Enter breaks the
+// line), the security state of the contact (safety number, verified, key change), and the
+// call's own state. The log keeps the newest message in view unless the reader scrolled up.
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { ParleyClient } from '../messaging/parley-client.ts';
-import type { CallView } from '../messaging/call.ts';
+import type { CallView, ParleyClient } from '../messaging/parley-client.ts';
+import { KeyChangeAlert } from './KeyChangeAlert.tsx';
+import { SafetyNumberPanel } from './SafetyNumberPanel.tsx';
 
-const PHASE_TEXT: Record<CallView['phase'], string> = {
-  calling: 'Calling…',
-  incoming: 'Incoming call',
-  connecting: 'Connecting directly…',
-  securing: 'Agreeing on keys…',
-  chat: 'End-to-end encrypted · direct',
-  ended: 'Chat ended',
-};
+function statusText(call: CallView): string {
+  switch (call.phase) {
+    case 'calling':
+      return 'Calling…';
+    case 'incoming':
+      return 'Incoming call';
+    case 'connecting':
+      return 'Connecting directly…';
+    case 'chat':
+      return call.binding === 'verified' ? 'End-to-end encrypted · direct' : 'End-to-end encrypted · checking the connection…';
+    case 'ended':
+      return 'Chat ended';
+  }
+}
 
 function time(at: number): string {
   return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -20,9 +28,12 @@ function time(at: number): string {
 export function ChatView({ client, call }: { client: ParleyClient; call: CallView }) {
   const id = useId();
   const [draft, setDraft] = useState('');
+  const [showSafety, setShowSafety] = useState(false);
   const logRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
-  const live = call.phase === 'chat';
+  const security = call.security;
+  const blocked = Boolean(security?.keyChanged);
+  const live = call.phase === 'chat' && !blocked;
 
   useEffect(() => {
     const log = logRef.current;
@@ -50,16 +61,26 @@ export function ChatView({ client, call }: { client: ParleyClient; call: CallVie
           {call.peer.slice(0, 1).toUpperCase()}
         </div>
         <div className="chat-title">
-          <h2>{call.peer}</h2>
+          <h2>
+            {call.peer}
+            {security?.verified && (
+              <span className="verified" title="You verified this safety number">
+                Verified
+              </span>
+            )}
+          </h2>
           <p className={`chat-status chat-status-${call.phase}`} role="status">
-            {live && (
+            {call.phase === 'chat' && (
               <svg className="lock" aria-hidden="true" viewBox="0 0 16 16">
                 <path d="M4 7V5a4 4 0 1 1 8 0v2h.5A1.5 1.5 0 0 1 14 8.5v5a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 2 13.5v-5A1.5 1.5 0 0 1 3.5 7H4zm2 0h4V5a2 2 0 1 0-4 0v2z" />
               </svg>
             )}
-            {PHASE_TEXT[call.phase]}
+            {statusText(call)}
           </p>
         </div>
+        <button type="button" aria-expanded={showSafety} onClick={() => setShowSafety((v) => !v)} disabled={!security}>
+          Safety number
+        </button>
         {call.phase === 'ended' ? (
           <button type="button" onClick={() => client.closeCall()}>
             Close
@@ -70,6 +91,10 @@ export function ChatView({ client, call }: { client: ParleyClient; call: CallVie
           </button>
         )}
       </header>
+      {security && blocked && <KeyChangeAlert peer={call.peer} security={security} onAccept={() => void client.acceptNewSafetyNumber()} />}
+      {security && showSafety && (
+        <SafetyNumberPanel peer={call.peer} security={security} onVerify={(v) => void client.setVerified(v)} onClose={() => setShowSafety(false)} />
+      )}
       <div
         className="log"
         role="log"
@@ -83,15 +108,21 @@ export function ChatView({ client, call }: { client: ParleyClient; call: CallVie
         }}
       >
         {call.messages.length === 0 && live && <p className="empty">Say hello. Only {call.peer} can read what you write here.</p>}
-        {call.messages.map((m) => (
-          <div key={m.id} className={`bubble bubble-${m.from}`}>
-            <span className="sr-only">{m.from === 'me' ? 'You' : call.peer}: </span>
-            <span className="bubble-text">{m.text}</span>
-            <time className="bubble-time" dateTime={new Date(m.at).toISOString()}>
-              {time(m.at)}
-            </time>
-          </div>
-        ))}
+        {call.messages.map((m) =>
+          m.from === 'system' ? (
+            <p key={m.id} className="system-note">
+              {m.text}
+            </p>
+          ) : (
+            <div key={m.id} className={`bubble bubble-${m.from}`}>
+              <span className="sr-only">{m.from === 'me' ? 'You' : call.peer}: </span>
+              <span className="bubble-text">{m.text}</span>
+              <time className="bubble-time" dateTime={new Date(m.at).toISOString()}>
+                {time(m.at)}
+              </time>
+            </div>
+          ),
+        )}
         {call.ended && (
           <p className="ended" role="status">
             {call.ended.text}
@@ -105,7 +136,7 @@ export function ChatView({ client, call }: { client: ParleyClient; call: CallVie
         <textarea
           id={`${id}-msg`}
           rows={1}
-          placeholder={live ? `Message ${call.peer}` : 'The chat opens when you are connected'}
+          placeholder={blocked ? 'Accept the new safety number to send' : live ? `Message ${call.peer}` : 'The chat opens when you are connected'}
           value={draft}
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={onKey}

@@ -2,7 +2,6 @@
 // WireErrors whose messages are written for the person at the keyboard; an unknown user and a
 // wrong password produce the same error after the same bcrypt work.
 import { randomBytes } from 'node:crypto';
-import { webcrypto } from 'node:crypto';
 import {
   WireError,
   checkNewPassword,
@@ -17,6 +16,7 @@ import type { PasswordHasher } from './password-hasher.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import type { RefreshTokens, IssuedRefresh } from './refresh-tokens.ts';
 import { Busy } from './semaphore.ts';
+import { assertIdentity } from '../keys/verify.ts';
 
 export interface LoginOutcome {
   session: SessionResponse;
@@ -24,7 +24,6 @@ export interface LoginOutcome {
 }
 
 const INVALID_CREDENTIALS = () => new WireError('invalid_credentials', 'That username and password do not match an account.');
-const DK_LABEL = new TextEncoder().encode('Parley v1 identity DH key\u0000');
 
 export function identityFromWire(keys: IdentityKeys, now: number): IdentityRecord {
   return {
@@ -43,26 +42,6 @@ export function identityToWire(r: IdentityRecord): IdentityKeys {
   };
 }
 
-/**
- * The server cannot vouch for keys (clients verify them), but it refuses garbage: both keys must
- * be points on P-256 and the signature must verify, so a broken client cannot publish an identity
- * that every contact would then reject.
- */
-async function assertWellFormedIdentity(identity: IdentityRecord): Promise<void> {
-  const subtle = webcrypto.subtle;
-  try {
-    await subtle.importKey('raw', identity.dhKey, { name: 'ECDH', namedCurve: 'P-256' }, true, []);
-    const ik = await subtle.importKey('raw', identity.signingKey, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
-    const signed = new Uint8Array(DK_LABEL.length + identity.dhKey.length);
-    signed.set(DK_LABEL);
-    signed.set(identity.dhKey, DK_LABEL.length);
-    if (await subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, ik, identity.dhKeySignature, signed)) return;
-  } catch {
-    // fall through to the error below
-  }
-  throw new WireError('bad_request', 'identity: the keys are not valid P-256 keys signed by the identity key.');
-}
-
 export class AccountService {
   constructor(
     private readonly store: Store,
@@ -77,7 +56,7 @@ export class AccountService {
     const pw = checkNewPassword(input.password);
     if (!pw.ok) throw new WireError('invalid_password', pw.message);
     const identity = identityFromWire(input.identity, now);
-    await assertWellFormedIdentity(identity);
+    await assertIdentity(identity);
     const passwordHash = await this.hashOrBusy(input.password);
     const user = { id: randomBytes(16).toString('base64url'), username: name.username, passwordHash, createdAt: now };
     if ((await this.store.users.create(user, identity)) === 'taken') {
@@ -116,12 +95,6 @@ export class AccountService {
 
   async logout(refreshToken: string | undefined): Promise<void> {
     if (refreshToken) await this.refreshTokens.revoke(refreshToken);
-  }
-
-  async publishIdentity(userId: string, keys: IdentityKeys, now = Date.now()): Promise<void> {
-    const identity = identityFromWire(keys, now);
-    await assertWellFormedIdentity(identity);
-    await this.store.identities.put(userId, identity);
   }
 
   async identityOf(username: string): Promise<{ username: string; identity: IdentityKeys } | undefined> {

@@ -42,7 +42,33 @@ export interface UserStore {
 
 export interface IdentityStore {
   get(userId: string): Promise<IdentityRecord | undefined>;
+  /** Stores the identity; a different identity than before (a new device) drops all prekeys. */
   put(userId: string, identity: IdentityRecord): Promise<void>;
+}
+
+export interface SignedPreKeysRecord {
+  signedPreKey: { id: number; publicKey: Uint8Array; signature: Uint8Array };
+  pqPreKey: { id: number; publicKey: Uint8Array; signature: Uint8Array };
+  updatedAt: number;
+}
+
+export interface OneTimePreKeyRecord {
+  id: number;
+  publicKey: Uint8Array;
+}
+
+export interface PreKeyStore {
+  /** Replaces the current signed and PQ prekeys. */
+  putSigned(userId: string, record: SignedPreKeysRecord): Promise<void>;
+  getSigned(userId: string): Promise<SignedPreKeysRecord | undefined>;
+  /**
+   * Adds one-time prekeys, ignoring ids already present, keeping at most `cap` in all.
+   * Returns how many the user has afterwards.
+   */
+  addOneTime(userId: string, keys: OneTimePreKeyRecord[], cap: number): Promise<number>;
+  /** Removes and returns one one-time prekey, atomically: no key is ever handed out twice. */
+  takeOneTime(userId: string): Promise<OneTimePreKeyRecord | undefined>;
+  countOneTime(userId: string): Promise<number>;
 }
 
 export interface RefreshTokenStore {
@@ -60,6 +86,7 @@ export interface RefreshTokenStore {
 export interface Store {
   readonly users: UserStore;
   readonly identities: IdentityStore;
+  readonly preKeys: PreKeyStore;
   readonly refreshTokens: RefreshTokenStore;
   close(): Promise<void>;
 }

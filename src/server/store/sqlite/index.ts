@@ -2,7 +2,7 @@
 // synchronous; each statement here is a short indexed lookup, far cheaper than the promise
 // around it, so the event loop is not held in any way that matters.
 import Database from 'better-sqlite3';
-import type { ConsumeResult, IdentityRecord, RefreshTokenRecord, Store, UserRecord } from '../types.ts';
+import type { ConsumeResult, IdentityRecord, OneTimePreKeyRecord, RefreshTokenRecord, SignedPreKeysRecord, Store, UserRecord } from '../types.ts';
 import { migrate } from './migrate.ts';
 import { sqliteMigrations } from './migrations/index.ts';
 
@@ -17,6 +17,19 @@ interface IdentityRow {
   dh_key: Buffer;
   dh_key_signature: Buffer;
   updated_at: number;
+}
+interface SignedRow {
+  spk_id: number;
+  spk_public: Buffer;
+  spk_signature: Buffer;
+  pqk_id: number;
+  pqk_public: Buffer;
+  pqk_signature: Buffer;
+  updated_at: number;
+}
+interface OneTimeRow {
+  key_id: number;
+  public_key: Buffer;
 }
 interface RefreshRow {
   token_hash: string;
@@ -63,6 +76,22 @@ export function openSqliteStore(file: string): Store {
        ON CONFLICT(user_id) DO UPDATE SET signing_key = excluded.signing_key, dh_key = excluded.dh_key,
          dh_key_signature = excluded.dh_key_signature, updated_at = excluded.updated_at`,
     ),
+    putSigned: db.prepare(
+      `INSERT INTO signed_prekeys (user_id, spk_id, spk_public, spk_signature, pqk_id, pqk_public, pqk_signature, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(user_id) DO UPDATE SET spk_id = excluded.spk_id, spk_public = excluded.spk_public,
+         spk_signature = excluded.spk_signature, pqk_id = excluded.pqk_id, pqk_public = excluded.pqk_public,
+         pqk_signature = excluded.pqk_signature, updated_at = excluded.updated_at`,
+    ),
+    getSigned: db.prepare<[string], SignedRow>('SELECT * FROM signed_prekeys WHERE user_id = ?'),
+    deleteSigned: db.prepare('DELETE FROM signed_prekeys WHERE user_id = ?'),
+    insertOneTime: db.prepare('INSERT OR IGNORE INTO one_time_prekeys (user_id, key_id, public_key) VALUES (?, ?, ?)'),
+    countOneTime: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM one_time_prekeys WHERE user_id = ?'),
+    takeOneTime: db.prepare<[string], OneTimeRow>(
+      `DELETE FROM one_time_prekeys WHERE rowid = (SELECT rowid FROM one_time_prekeys WHERE user_id = ? ORDER BY key_id LIMIT 1)
+       RETURNING key_id, public_key`,
+    ),
+    deleteOneTime: db.prepare('DELETE FROM one_time_prekeys WHERE user_id = ?'),
     insertRefresh: db.prepare('INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)'),
     getRefresh: db.prepare<[string], RefreshRow>('SELECT * FROM refresh_tokens WHERE token_hash = ?'),
     spendRefresh: db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL'),
@@ -78,6 +107,26 @@ export function openSqliteStore(file: string): Store {
     if (res.changes === 0) return 'taken';
     q.putIdentity.run(user.id, buf(identity.signingKey), buf(identity.dhKey), buf(identity.dhKeySignature), identity.updatedAt);
     return 'ok';
+  });
+
+  const putIdentity = db.transaction((userId: string, identity: IdentityRecord) => {
+    const old = q.getIdentity.get(userId);
+    const changed = !old || !Buffer.from(identity.signingKey).equals(old.signing_key) || !Buffer.from(identity.dhKey).equals(old.dh_key);
+    q.putIdentity.run(userId, buf(identity.signingKey), buf(identity.dhKey), buf(identity.dhKeySignature), identity.updatedAt);
+    // Prekeys signed by the old identity key are useless to contacts and must not be handed out.
+    if (changed && old) {
+      q.deleteSigned.run(userId);
+      q.deleteOneTime.run(userId);
+    }
+  });
+
+  const addOneTime = db.transaction((userId: string, keys: OneTimePreKeyRecord[], cap: number): number => {
+    let count = q.countOneTime.get(userId)!.n;
+    for (const k of keys) {
+      if (count >= cap) break;
+      count += q.insertOneTime.run(userId, k.id, buf(k.publicKey)).changes;
+    }
+    return count;
   });
 
   const consume = db.transaction((tokenHash: string, now: number): ConsumeResult => {
@@ -111,7 +160,33 @@ export function openSqliteStore(file: string): Store {
         return r && toIdentity(r);
       },
       async put(userId, identity) {
-        q.putIdentity.run(userId, buf(identity.signingKey), buf(identity.dhKey), buf(identity.dhKeySignature), identity.updatedAt);
+        putIdentity(userId, identity);
+      },
+    },
+    preKeys: {
+      async putSigned(userId, r: SignedPreKeysRecord) {
+        q.putSigned.run(userId, r.signedPreKey.id, buf(r.signedPreKey.publicKey), buf(r.signedPreKey.signature), r.pqPreKey.id, buf(r.pqPreKey.publicKey), buf(r.pqPreKey.signature), r.updatedAt);
+      },
+      async getSigned(userId) {
+        const r = q.getSigned.get(userId);
+        return (
+          r && {
+            signedPreKey: { id: r.spk_id, publicKey: new Uint8Array(r.spk_public), signature: new Uint8Array(r.spk_signature) },
+            pqPreKey: { id: r.pqk_id, publicKey: new Uint8Array(r.pqk_public), signature: new Uint8Array(r.pqk_signature) },
+            updatedAt: r.updated_at,
+          }
+        );
+      },
+      async addOneTime(userId, keys, cap) {
+        return addOneTime(userId, keys, cap);
+      },
+      async takeOneTime(userId) {
+        // One statement: SQLite runs it atomically, so concurrent takers never get the same key.
+        const r = q.takeOneTime.get(userId);
+        return r && { id: r.key_id, publicKey: new Uint8Array(r.public_key) };
+      },
+      async countOneTime(userId) {
+        return q.countOneTime.get(userId)!.n;
       },
     },
     refreshTokens: {

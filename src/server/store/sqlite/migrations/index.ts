@@ -1,6 +1,7 @@
 // Every SQLite migration in order. Append only: a released migration is never edited, since
 // databases in the field have already run it.
 import { migration001 } from './001-initial.ts';
+import { migration002 } from './002-prekeys.ts';
 
 export interface Migration {
   version: number;
@@ -8,4 +9,4 @@ export interface Migration {
   sql: string;
 }
 
-export const sqliteMigrations: readonly Migration[] = [migration001];
+export const sqliteMigrations: readonly Migration[] = [migration001, migration002];

@@ -1,0 +1,122 @@
+// The protocol's stores (src/protocol/stores.ts) over IndexedDB, for one account in this
+// browser, plus what the messenger keeps beside them: pinned identity keys with their
+// "verified" mark and any unaccepted new key, and counters for prekey ids. Private keys are
+// stored as the non-extractable CryptoKeys they were made as; each write resolves only when it
+// is durable, so ratchet state is on disk before a message is shown.
+import { bytesEqual, type Bytes } from '../../crypto/bytes.ts';
+import type { LocalIdentity } from '../../protocol/identity.ts';
+import type { OneTimePreKeyRecord, PqPreKeyRecord, SignedPreKeyRecord } from '../../protocol/prekeys.ts';
+import { readSessionRecord, type SessionRecord } from '../../protocol/session-record.ts';
+import type { IdentityKeyStore, PreKeyStore, SessionStore, Trust } from '../../protocol/stores.ts';
+import { idbDelete, idbGet, idbGetAllWithPrefix, idbPut, idbPutMany } from './idb.ts';
+
+export interface ContactKeys {
+  /** The identity key trusted for this contact (first seen, or accepted by the user). */
+  pinnedKey: Bytes;
+  /** The user compared safety numbers and marked them equal; cleared by any key change. */
+  verified: boolean;
+  /** A different identity key seen for the contact and not yet accepted: sending is blocked. */
+  pendingKey: Bytes | null;
+  /** Whether the contact was verified when the pending key appeared (the warning says so). */
+  wasVerified: boolean;
+}
+
+export class BrowserProtocolStore implements IdentityKeyStore, PreKeyStore, SessionStore {
+  constructor(
+    private readonly userId: string,
+    private readonly identity: LocalIdentity,
+  ) {}
+
+  // ---- identity and pinning
+
+  async localIdentity(): Promise<LocalIdentity> {
+    return this.identity;
+  }
+
+  contact(peer: string): Promise<ContactKeys | undefined> {
+    return idbGet<ContactKeys>('contacts', [this.userId, peer]);
+  }
+
+  async trustOf(peer: string, identityKey: Bytes): Promise<Trust> {
+    const c = await this.contact(peer);
+    if (!c) return 'new';
+    return bytesEqual(c.pinnedKey, identityKey) ? 'trusted' : 'changed';
+  }
+
+  async pin(peer: string, identityKey: Bytes): Promise<void> {
+    const c = await this.contact(peer);
+    const same = c && bytesEqual(c.pinnedKey, identityKey);
+    await idbPut('contacts', [this.userId, peer], {
+      pinnedKey: new Uint8Array(identityKey),
+      verified: same ? c.verified : false,
+      pendingKey: null,
+      wasVerified: false,
+    } satisfies ContactKeys);
+  }
+
+  /** Records a changed key the user has not accepted yet. */
+  async markChanged(peer: string, identityKey: Bytes): Promise<void> {
+    const c = await this.contact(peer);
+    if (!c || bytesEqual(c.pinnedKey, identityKey)) return;
+    await idbPut('contacts', [this.userId, peer], { ...c, pendingKey: new Uint8Array(identityKey), wasVerified: c.verified || c.wasVerified, verified: false });
+  }
+
+  async setVerified(peer: string, verified: boolean): Promise<void> {
+    const c = await this.contact(peer);
+    if (c && !c.pendingKey) await idbPut('contacts', [this.userId, peer], { ...c, verified });
+  }
+
+  // ---- prekeys
+
+  signedPreKey(id: number): Promise<SignedPreKeyRecord | undefined> {
+    return idbGet('signedPreKeys', [this.userId, id]);
+  }
+  listSignedPreKeys(): Promise<SignedPreKeyRecord[]> {
+    return idbGetAllWithPrefix('signedPreKeys', [this.userId]);
+  }
+  saveSignedPreKey(r: SignedPreKeyRecord): Promise<void> {
+    return idbPut('signedPreKeys', [this.userId, r.id], r);
+  }
+  deleteSignedPreKey(id: number): Promise<void> {
+    return idbDelete('signedPreKeys', [this.userId, id]);
+  }
+
+  oneTimePreKey(id: number): Promise<OneTimePreKeyRecord | undefined> {
+    return idbGet('oneTimePreKeys', [this.userId, id]);
+  }
+  saveOneTimePreKeys(records: OneTimePreKeyRecord[]): Promise<void> {
+    return idbPutMany('oneTimePreKeys', records.map((r) => [[this.userId, r.id], r]));
+  }
+  removeOneTimePreKey(id: number): Promise<void> {
+    return idbDelete('oneTimePreKeys', [this.userId, id]);
+  }
+
+  pqPreKey(id: number): Promise<PqPreKeyRecord | undefined> {
+    return idbGet('pqPreKeys', [this.userId, id]);
+  }
+  savePqPreKey(r: PqPreKeyRecord): Promise<void> {
+    return idbPut('pqPreKeys', [this.userId, r.id], r);
+  }
+  deletePqPreKey(id: number): Promise<void> {
+    return idbDelete('pqPreKeys', [this.userId, id]);
+  }
+
+  /** Allocates `count` consecutive ids from a named counter (prekey ids must not repeat). */
+  async allocateIds(counter: 'signed' | 'oneTime', count: number): Promise<number> {
+    const key = [this.userId, `next-${counter}-id`];
+    const next = (await idbGet<number>('meta', key)) ?? 1;
+    await idbPut('meta', key, next + count);
+    return next;
+  }
+
+  // ---- sessions
+
+  async load(peer: string): Promise<SessionRecord | undefined> {
+    const raw = await idbGet<unknown>('sessions', [this.userId, peer]);
+    return raw === undefined ? undefined : readSessionRecord(raw);
+  }
+
+  store(peer: string, record: SessionRecord): Promise<void> {
+    return idbPut('sessions', [this.userId, peer], record);
+  }
+}

@@ -1,0 +1,20 @@
+// What travels inside a ratchet message, once decrypted: typed payloads, JSON-encoded and then
+// padded by the protocol. The server never sees these; the peer's browser validates them like
+// any other input, since a compromised peer is still outside input.
+import { z } from 'zod';
+
+export const MAX_TEXT_CHARS = 16 * 1024;
+
+/** "sha-256 AB:CD:…" as in an SDP a=fingerprint line (RFC 8122 §5). */
+const dtlsFingerprint = z.string().min(1).max(256);
+
+export const payload = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), id: z.string().min(1).max(64), text: z.string().min(1).max(MAX_TEXT_CHARS), sentAt: z.number().int().nonnegative() }),
+  /**
+   * Channel binding: the DTLS fingerprints this side sees for both ends of the WebRTC
+   * connection. Equal views on both sides mean no one sits between the two DTLS endpoints.
+   */
+  z.object({ type: z.literal('binding'), local: dtlsFingerprint, remote: dtlsFingerprint }),
+  z.object({ type: z.literal('bye') }),
+]);
+export type Payload = z.infer<typeof payload>;
