@@ -24,6 +24,8 @@ import { keyRoutes } from './http/key-routes.ts';
 import { KeyDirectory } from './keys/key-directory.ts';
 import { staticClient } from './http/static-client.ts';
 import { attachSignaling } from './signaling/server.ts';
+import { QueueService } from './queue/queue-service.ts';
+import type { QueueStore } from './store/types.ts';
 import { ensureSelfSigned } from './tls/self-signed.ts';
 import { loadCertificate, watchCertificate } from './tls/certificate-source.ts';
 
@@ -42,6 +44,8 @@ export interface ServerOverrides {
   hasher?: PasswordHasher;
   store?: Store;
   bus?: Bus;
+  /** Replaces the store's offline queue (the queue benchmark's in-memory baseline). */
+  queue?: QueueStore;
 }
 
 export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<ParleyServer> {
@@ -62,7 +66,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });
 
-  const store = overrides.store ?? openSqliteStore(path.join(config.dataDir, 'parley.sqlite'));
+  const baseStore = overrides.store ?? openSqliteStore(path.join(config.dataDir, 'parley.sqlite'));
+  const store: Store = overrides.queue ? { ...baseStore, queue: overrides.queue, close: () => baseStore.close() } : baseStore;
   const bus = overrides.bus ?? createMemoryBus();
   const tokens = createAccessTokens(await loadOrCreateSigningKeys(config.dataDir), config.accessTokenTtlSeconds);
   const refreshTokens = new RefreshTokens(store.refreshTokens, config.refreshTokenTtlSeconds * 1000);
@@ -87,17 +92,25 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   app.get('/healthz', async () => ({ status: 'ok' }));
   await staticClient(app, config.clientDir);
 
+  const queueService = new QueueService(store, bus, config.queue);
   const signaling = attachSignaling(app.server as unknown as Server, {
     tokens,
     users: store.users,
     bus,
+    queue: store.queue,
+    queueService,
     log: app.log,
     allowedOrigins: config.allowedOrigins,
     heartbeatMs: 30_000,
     limits: { authTimeoutMs: config.signalingAuthTimeoutMs, framesPerSecond: config.rateLimits.framesPerSecond, frameBurst: config.rateLimits.frameBurst, maxViolations: 50 },
   });
 
-  const purge = setInterval(() => void store.refreshTokens.purgeExpired(Date.now()).catch(() => {}), 3_600_000);
+  const purgeAll = () => {
+    void store.refreshTokens.purgeExpired(Date.now()).catch((e: unknown) => app.log.error({ err: e }, 'refresh token purge failed'));
+    void queueService.purge().catch((e: unknown) => app.log.error({ err: e }, 'queue purge failed'));
+  };
+  purgeAll();
+  const purge = setInterval(purgeAll, 3_600_000);
   purge.unref();
 
   const httpsServer = app.server as unknown as Server;

@@ -28,6 +28,8 @@ export interface Config {
     frameBurst: number;
   };
   signalingAuthTimeoutMs: number;
+  /** Offline queue limits per recipient (DESIGN.md: bounded by count, bytes and age). */
+  queue: { maxCount: number; maxBytes: number; maxAgeMs: number };
 }
 
 export interface RTCIceServerConfig {
@@ -88,5 +90,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       frameBurst: int(env, 'SIGNALING_FRAME_BURST', 60, 1, 1_000_000),
     },
     signalingAuthTimeoutMs: int(env, 'SIGNALING_AUTH_TIMEOUT_MS', 10_000, 100, 600_000),
+    queue: {
+      maxCount: int(env, 'QUEUE_MAX_MESSAGES', 10_000, 1, 10_000_000),
+      maxBytes: int(env, 'QUEUE_MAX_BYTES', 100 * 1024 * 1024, 1024, 100 * 1024 * 1024 * 1024),
+      maxAgeMs: int(env, 'QUEUE_MAX_AGE_SECONDS', 30 * 86_400, 1, 10 * 365 * 86_400) * 1000,
+    },
   };
 }

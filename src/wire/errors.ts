@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   unsupported_media_type: 415,
   rate_limited: 429,
   peer_unavailable: 404,
+  queue_full: 507,
   internal: 500,
 } as const;
 

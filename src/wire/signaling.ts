@@ -3,12 +3,18 @@
 // message content. The sender of a relayed frame is set by the server from the verified token;
 // a client cannot name itself.
 import { z } from 'zod';
-import { clientId, usernameInput } from './fields.ts';
+import { boundedBytesB64, clientId, usernameInput } from './fields.ts';
 import type { ErrorCode } from './errors.ts';
 
 /** ws `maxPayload`: a frame larger than this closes the socket with 1009. */
 export const SIGNALING_MAX_FRAME_BYTES = 32 * 1024;
 export const SDP_MAX_CHARS = 16 * 1024;
+/**
+ * Largest envelope the offline queue takes: a text payload of 4,000 characters (≤ 16 KiB of
+ * UTF-8) pads to 16 KiB, plus header, IV, tag and a prekey preamble; base64url of it fits a frame.
+ */
+export const QUEUE_MAX_ENVELOPE_BYTES = 22 * 1024;
+export const ACK_MAX_IDS = 100;
 
 const iceCandidate = z.object({
   candidate: z.string().max(1024),
@@ -33,20 +39,29 @@ export const clientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth'), token: z.string().min(1).max(4096) }),
   z.object({ type: z.literal('signal'), to: usernameInput, callId: clientId, data: signalData }),
   z.object({ type: z.literal('ping') }),
+  /** Store a ciphertext envelope for `to` (offline delivery). `id` makes retries idempotent. */
+  z.object({ type: z.literal('send'), to: usernameInput, id: clientId, body: boundedBytesB64(QUEUE_MAX_ENVELOPE_BYTES, 'body') }),
+  /** The recipient has stored these queued envelopes durably: delete them. */
+  z.object({ type: z.literal('ack'), qids: z.array(z.number().int().positive()).min(1).max(ACK_MAX_IDS) }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
 
 export type ServerFrame =
   | { type: 'ready'; user: { id: string; username: string } }
   | { type: 'signal'; from: string; callId: string; data: SignalData }
-  | { type: 'error'; code: ErrorCode; message: string; callId?: string }
-  | { type: 'pong' };
+  | { type: 'error'; code: ErrorCode; message: string; callId?: string; id?: string }
+  | { type: 'pong' }
+  /** A queued envelope for you; `qid` is the server's delivery id, acknowledged with `ack`. */
+  | { type: 'envelope'; qid: number; from: string; body: string; sentAt: number }
+  /** The server holds the envelope you sent with this id. */
+  | { type: 'sent'; id: string };
 
 const errorFrame = z.object({
   type: z.literal('error'),
   code: z.string(),
   message: z.string(),
   callId: z.string().optional(),
+  id: z.string().optional(),
 });
 
 /** What the browser accepts from the server: checked too, since a proxy can be wrong. */
@@ -55,6 +70,8 @@ export const serverFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('signal'), from: z.string(), callId: clientId, data: signalData }),
   errorFrame,
   z.object({ type: z.literal('pong') }),
+  z.object({ type: z.literal('envelope'), qid: z.number().int().positive(), from: z.string().min(1).max(64), body: boundedBytesB64(QUEUE_MAX_ENVELOPE_BYTES, 'body'), sentAt: z.number().int() }),
+  z.object({ type: z.literal('sent'), id: clientId }),
 ]);
 
 /** WebSocket close codes the server uses (RFC 6455 §7.4.1, plus the 4000–4999 private range). */

@@ -194,7 +194,7 @@ export class Call {
   async send(text: string): Promise<boolean> {
     if (this.view.phase !== 'chat' || this.view.security?.keyChanged) return false;
     const message: ChatMessage = { id: newId(), from: 'me', text, at: Date.now() };
-    const sent = await this.sendPayload({ type: 'text', id: message.id, text, sentAt: message.at });
+    const sent = await this.sendPayload({ type: 'text', id: message.id, text, sentAt: message.at, seq: this.view.messages.length });
     if (sent) this.update({ messages: [...this.view.messages, message] });
     return sent;
   }

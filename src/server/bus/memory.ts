@@ -21,6 +21,9 @@ export function createMemoryBus(): Bus {
       endpoint.send(frameText);
       return true;
     },
+    async notifyQueue(userId) {
+      endpoints.get(userId)?.onQueue();
+    },
     async disconnect(userId, code, reason) {
       endpoints.get(userId)?.close(code, reason);
     },

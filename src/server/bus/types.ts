@@ -7,6 +7,8 @@ export interface Endpoint {
   send(frameText: string): void;
   /** Close the socket with a WebSocket close code and reason. */
   close(code: number, reason: string): void;
+  /** New envelopes are waiting in the offline queue for this user. */
+  onQueue(): void;
 }
 
 export interface Attachment {
@@ -21,6 +23,8 @@ export interface Bus {
   attach(userId: string, endpoint: Endpoint, replacedCode: number): Attachment;
   /** Resolves true if a connection of `userId` was handed the frame. */
   deliver(userId: string, frameText: string): Promise<boolean>;
+  /** Tells the connection of `userId`, wherever it is, that its offline queue has new envelopes. */
+  notifyQueue(userId: string): Promise<void>;
   /** Closes every connection of `userId` (log-out, password change). */
   disconnect(userId: string, code: number, reason: string): Promise<void>;
   isOnline(userId: string): Promise<boolean>;

@@ -6,6 +6,8 @@ import type { WebSocket, RawData } from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   CLOSE,
+  WireError,
+  decodeBase64url,
   clientFrame,
   normalizeUsername,
   parseJson,
@@ -16,7 +18,9 @@ import {
 } from '../../wire/index.ts';
 import type { AccessTokens } from '../auth/access-tokens.ts';
 import type { Bus, Attachment } from '../bus/types.ts';
-import type { UserStore } from '../store/types.ts';
+import type { QueueStore, UserStore } from '../store/types.ts';
+import type { QueueService } from '../queue/queue-service.ts';
+import { QueueDelivery } from '../queue/delivery.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export interface SignalingLimits {
@@ -31,6 +35,8 @@ export interface ConnectionDeps {
   tokens: AccessTokens;
   users: UserStore;
   bus: Bus;
+  queue: QueueStore;
+  queueService: QueueService;
   log: FastifyBaseLogger;
   limits: SignalingLimits;
   onRelay?: () => void;
@@ -46,6 +52,7 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
   let expiryTimer: NodeJS.Timeout | undefined;
   let violations = 0;
   let open = true;
+  let delivery: QueueDelivery | undefined;
   const bucket = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
 
   const send = (frame: ServerFrame) => {
@@ -83,9 +90,23 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     }
     clearTimeout(authTimer);
     user = { id: userId, username };
-    attachment = bus.attach(userId, { send: (text) => ws.readyState === ws.OPEN && ws.send(text), close }, CLOSE.replaced);
+    delivery = new QueueDelivery(deps.queue, userId, send, deps.queueService.limits.maxAgeMs);
+    const pump = () => void delivery?.pump().catch((e: unknown) => log.error({ err: e }, 'queue delivery failed'));
+    attachment = bus.attach(userId, { send: (text) => ws.readyState === ws.OPEN && ws.send(text), close, onQueue: pump }, CLOSE.replaced);
     armExpiry(expiresAt);
     send({ type: 'ready', user });
+    pump();
+  };
+
+  const enqueue = async (frame: Extract<ClientFrame, { type: 'send' }>) => {
+    if (!user) return;
+    try {
+      await deps.queueService.accept(user, frame.to, frame.id, decodeBase64url(frame.body)!);
+      send({ type: 'sent', id: frame.id });
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      send({ type: 'error', code: e.code, message: e.message, id: frame.id });
+    }
   };
 
   const relay = async (frame: Extract<ClientFrame, { type: 'signal' }>) => {
@@ -106,8 +127,16 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
       sendError('unauthorized', 'Authenticate first.');
       return close(CLOSE.policy, 'not authenticated');
     }
-    if (frame.type === 'ping') return send({ type: 'pong' });
-    return relay(frame);
+    switch (frame.type) {
+      case 'ping':
+        return send({ type: 'pong' });
+      case 'signal':
+        return relay(frame);
+      case 'send':
+        return enqueue(frame);
+      case 'ack':
+        return delivery?.ack(frame.qids);
+    }
   };
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -135,6 +164,7 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     open = false;
     clearTimeout(authTimer);
     clearTimeout(expiryTimer);
+    delivery?.close();
     attachment?.detach();
   });
 }

@@ -83,10 +83,42 @@ export interface RefreshTokenStore {
   purgeExpired(now: number): Promise<number>;
 }
 
+export interface QueuedEnvelope {
+  /** The server's delivery id: increasing, so "oldest first" is "smallest qid first". */
+  qid: number;
+  recipientId: string;
+  senderId: string;
+  senderName: string;
+  /** The sender's id for the envelope: a retry with the same id is not stored twice. */
+  clientId: string;
+  body: Uint8Array;
+  createdAt: number;
+}
+
+export interface QueueLimits {
+  maxCount: number;
+  maxBytes: number;
+  maxAgeMs: number;
+}
+
+export type EnqueueResult = { status: 'stored'; qid: number } | { status: 'duplicate' } | { status: 'full'; reason: 'count' | 'bytes' };
+
+export interface QueueStore {
+  enqueue(envelope: Omit<QueuedEnvelope, 'qid'>, limits: QueueLimits): Promise<EnqueueResult>;
+  /** Oldest first: envelopes with qid > `afterQid`, created after `notBefore`, at most `limit`. */
+  pending(recipientId: string, afterQid: number, limit: number, notBefore: number): Promise<QueuedEnvelope[]>;
+  /** Deletes the recipient's own envelopes with these qids; returns how many were deleted. */
+  ack(recipientId: string, qids: number[]): Promise<number>;
+  /** Deletes envelopes created before `before`; returns how many. */
+  purgeExpired(before: number): Promise<number>;
+  depth(): Promise<{ envelopes: number; bytes: number }>;
+}
+
 export interface Store {
   readonly users: UserStore;
   readonly identities: IdentityStore;
   readonly preKeys: PreKeyStore;
   readonly refreshTokens: RefreshTokenStore;
+  readonly queue: QueueStore;
   close(): Promise<void>;
 }

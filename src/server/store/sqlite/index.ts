@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { ConsumeResult, IdentityRecord, OneTimePreKeyRecord, RefreshTokenRecord, SignedPreKeysRecord, Store, UserRecord } from '../types.ts';
 import { migrate } from './migrate.ts';
 import { sqliteMigrations } from './migrations/index.ts';
+import { sqliteQueue } from './queue.ts';
 
 interface UserRow {
   id: string;
@@ -206,6 +207,7 @@ export function openSqliteStore(file: string): Store {
         return q.purgeRefresh.run(now).changes;
       },
     },
+    queue: sqliteQueue(db),
     async close() {
       db.close();
     },

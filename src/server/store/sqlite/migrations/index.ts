@@ -2,6 +2,7 @@
 // databases in the field have already run it.
 import { migration001 } from './001-initial.ts';
 import { migration002 } from './002-prekeys.ts';
+import { migration003 } from './003-queue.ts';
 
 export interface Migration {
   version: number;
@@ -9,4 +10,4 @@ export interface Migration {
   sql: string;
 }
 
-export const sqliteMigrations: readonly Migration[] = [migration001, migration002];
+export const sqliteMigrations: readonly Migration[] = [migration001, migration002, migration003];

@@ -1,0 +1,59 @@
+// Delivers one connection's offline queue, oldest first, with at most `window` envelopes
+// unacknowledged at a time. Each connection starts from the beginning of what is still queued,
+// so envelopes a previous connection received but never acknowledged are delivered again
+// (at least once); the client de-duplicates by message id.
+import { encodeBase64url, type ServerFrame } from '../../wire/index.ts';
+import type { QueueStore } from '../store/types.ts';
+
+export class QueueDelivery {
+  private lastSent = 0;
+  private readonly inflight = new Set<number>();
+  private pumping = false;
+  private again = false;
+  private closed = false;
+
+  constructor(
+    private readonly queue: QueueStore,
+    private readonly recipientId: string,
+    private readonly send: (frame: ServerFrame) => void,
+    private readonly maxAgeMs: number,
+    private readonly window = 64,
+  ) {}
+
+  /** Sends whatever is queued and fits in the window; safe to call at any time, any number of times. */
+  async pump(): Promise<void> {
+    if (this.closed) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        const room = this.window - this.inflight.size;
+        if (room <= 0) break;
+        const batch = await this.queue.pending(this.recipientId, this.lastSent, room, Date.now() - this.maxAgeMs);
+        for (const e of batch) {
+          if (this.closed) return;
+          this.inflight.add(e.qid);
+          this.lastSent = e.qid;
+          this.send({ type: 'envelope', qid: e.qid, from: e.senderName, body: encodeBase64url(e.body), sentAt: e.createdAt });
+        }
+        if (batch.length === room) this.again = true;
+      } while (this.again && !this.closed);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  async ack(qids: number[]): Promise<void> {
+    await this.queue.ack(this.recipientId, qids);
+    for (const q of qids) this.inflight.delete(q);
+    await this.pump();
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}

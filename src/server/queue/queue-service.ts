@@ -1,0 +1,39 @@
+// Accepting envelopes for the offline queue (DESIGN.md "Transport"): from an authenticated
+// sender only (the sender is the token's user, never a field of the frame), to an existing
+// user, within the recipient's limits, once per sender-chosen id. The server cannot read them.
+import { WireError, normalizeUsername } from '../../wire/index.ts';
+import type { Bus } from '../bus/types.ts';
+import type { QueueLimits, Store } from '../store/types.ts';
+
+export interface Sender {
+  id: string;
+  username: string;
+}
+
+export class QueueService {
+  constructor(
+    private readonly store: Store,
+    private readonly bus: Bus,
+    readonly limits: QueueLimits,
+  ) {}
+
+  async accept(sender: Sender, to: string, clientId: string, body: Uint8Array, now = Date.now()): Promise<void> {
+    const name = normalizeUsername(to);
+    const recipient = name.ok ? await this.store.users.findByUsername(name.username) : undefined;
+    if (!recipient) throw new WireError('peer_unavailable', `${name.ok ? name.username : 'That user'} cannot receive messages: no such account.`);
+    if (recipient.id === sender.id) throw new WireError('bad_request', 'You cannot send messages to yourself.');
+    const result = await this.store.queue.enqueue(
+      { recipientId: recipient.id, senderId: sender.id, senderName: sender.username, clientId, body, createdAt: now },
+      this.limits,
+    );
+    if (result.status === 'full') {
+      throw new WireError('queue_full', `${recipient.username} has too many undelivered messages waiting. They need to come online before you can send more.`);
+    }
+    if (result.status === 'stored') await this.bus.notifyQueue(recipient.id);
+  }
+
+  /** Drops envelopes older than the age limit; run periodically. */
+  purge(now = Date.now()): Promise<number> {
+    return this.store.queue.purgeExpired(now - this.limits.maxAgeMs);
+  }
+}

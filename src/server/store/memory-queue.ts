@@ -1,0 +1,54 @@
+// The offline queue in memory: nothing survives a restart. It exists as the baseline of the
+// queue benchmark (what the SQLite queue costs) and as a reference for the QueueStore contract.
+import type { EnqueueResult, QueueStore, QueuedEnvelope } from './types.ts';
+
+export function memoryQueue(): QueueStore {
+  const byRecipient = new Map<string, QueuedEnvelope[]>();
+  const keys = new Set<string>();
+  let nextQid = 1;
+  const usage = (list: QueuedEnvelope[]) => list.reduce((n, e) => n + e.body.length, 0);
+  const keyOf = (e: { recipientId: string; senderId: string; clientId: string }) => `${e.recipientId}\u0000${e.senderId}\u0000${e.clientId}`;
+  return {
+    async enqueue(e, limits): Promise<EnqueueResult> {
+      const list = byRecipient.get(e.recipientId) ?? [];
+      if (list.length >= limits.maxCount) return { status: 'full', reason: 'count' };
+      if (usage(list) + e.body.length > limits.maxBytes) return { status: 'full', reason: 'bytes' };
+      if (keys.has(keyOf(e))) return { status: 'duplicate' };
+      const stored = { ...e, qid: nextQid++ };
+      list.push(stored);
+      byRecipient.set(e.recipientId, list);
+      keys.add(keyOf(e));
+      return { status: 'stored', qid: stored.qid };
+    },
+    async pending(recipientId, afterQid, limit, notBefore) {
+      return (byRecipient.get(recipientId) ?? []).filter((e) => e.qid > afterQid && e.createdAt >= notBefore).slice(0, limit);
+    },
+    async ack(recipientId, qids) {
+      const list = byRecipient.get(recipientId) ?? [];
+      const drop = new Set(qids);
+      const kept = list.filter((e) => !drop.has(e.qid));
+      for (const e of list) if (drop.has(e.qid)) keys.delete(keyOf(e));
+      byRecipient.set(recipientId, kept);
+      return list.length - kept.length;
+    },
+    async purgeExpired(before) {
+      let n = 0;
+      for (const [r, list] of byRecipient) {
+        const kept = list.filter((e) => e.createdAt >= before);
+        for (const e of list) if (e.createdAt < before) keys.delete(keyOf(e));
+        n += list.length - kept.length;
+        byRecipient.set(r, kept);
+      }
+      return n;
+    },
+    async depth() {
+      let envelopes = 0;
+      let bytes = 0;
+      for (const list of byRecipient.values()) {
+        envelopes += list.length;
+        bytes += usage(list);
+      }
+      return { envelopes, bytes };
+    },
+  };
+}

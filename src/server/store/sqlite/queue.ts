@@ -1,0 +1,72 @@
+// The offline queue over SQLite. Enqueue checks the limits and inserts in one transaction;
+// better-sqlite3 is synchronous, so no other statement runs in between.
+import type Database from 'better-sqlite3';
+import type { EnqueueResult, QueueStore, QueuedEnvelope } from '../types.ts';
+
+interface Row {
+  qid: number;
+  recipient_id: string;
+  sender_id: string;
+  sender_name: string;
+  client_id: string;
+  body: Buffer;
+  created_at: number;
+}
+
+const toEnvelope = (r: Row): QueuedEnvelope => ({
+  qid: r.qid,
+  recipientId: r.recipient_id,
+  senderId: r.sender_id,
+  senderName: r.sender_name,
+  clientId: r.client_id,
+  body: new Uint8Array(r.body),
+  createdAt: r.created_at,
+});
+
+export function sqliteQueue(db: Database.Database): QueueStore {
+  const q = {
+    usage: db.prepare<[string], { count: number; bytes: number }>('SELECT count, bytes FROM queue_usage WHERE recipient_id = ?'),
+    insert: db.prepare(
+      'INSERT OR IGNORE INTO queue (recipient_id, sender_id, sender_name, client_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    pending: db.prepare<[string, number, number, number], Row>(
+      'SELECT * FROM queue WHERE recipient_id = ? AND qid > ? AND created_at >= ? ORDER BY qid LIMIT ?',
+    ),
+    ack: db.prepare('DELETE FROM queue WHERE recipient_id = ? AND qid = ?'),
+    purge: db.prepare('DELETE FROM queue WHERE created_at < ?'),
+    depth: db.prepare<[], { envelopes: number; bytes: number }>('SELECT COALESCE(SUM(count), 0) AS envelopes, COALESCE(SUM(bytes), 0) AS bytes FROM queue_usage'),
+  };
+
+  const enqueue = db.transaction((e: Omit<QueuedEnvelope, 'qid'>, maxCount: number, maxBytes: number): EnqueueResult => {
+    const usage = q.usage.get(e.recipientId) ?? { count: 0, bytes: 0 };
+    if (usage.count >= maxCount) return { status: 'full', reason: 'count' };
+    if (usage.bytes + e.body.length > maxBytes) return { status: 'full', reason: 'bytes' };
+    const res = q.insert.run(e.recipientId, e.senderId, e.senderName, e.clientId, Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength), e.createdAt);
+    return res.changes === 0 ? { status: 'duplicate' } : { status: 'stored', qid: Number(res.lastInsertRowid) };
+  });
+
+  const ack = db.transaction((recipientId: string, qids: number[]) => {
+    let n = 0;
+    for (const qid of qids) n += q.ack.run(recipientId, qid).changes;
+    return n;
+  });
+
+  return {
+    async enqueue(e, limits) {
+      return enqueue(e, limits.maxCount, limits.maxBytes);
+    },
+    async pending(recipientId, afterQid, limit, notBefore) {
+      // The order of bound parameters matches the statement: recipient, qid, created_at, limit.
+      return q.pending.all(recipientId, afterQid, notBefore, limit).map(toEnvelope);
+    },
+    async ack(recipientId, qids) {
+      return ack(recipientId, qids);
+    },
+    async purgeExpired(before) {
+      return q.purge.run(before).changes;
+    },
+    async depth() {
+      return q.depth.get()!;
+    },
+  };
+}

@@ -1,0 +1,226 @@
+// The offline queue (issue #4) on a real server and SQLite file.
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLOSE, type ServerFrame } from '../../src/wire/index.ts';
+import { connectAs, signup, startTestServer, uniqueName, type TestServer, type TestSocket } from '../support/server.ts';
+import { spawnServer } from '../support/server-process.ts';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ SIGNUP_LIMIT_PER_IP: '1000', SIGNALING_FRAMES_PER_SECOND: '1000', SIGNALING_FRAME_BURST: '1000' });
+});
+afterAll(() => t.close());
+
+let n = 0;
+const id = () => `env${String(++n).padStart(13, '0')}${Math.random().toString(36).slice(2, 8)}`;
+const body = (text: string) => Buffer.from(text).toString('base64url');
+
+async function sendAll(from: TestSocket, to: string, texts: string[]): Promise<ServerFrame[]> {
+  const replies: ServerFrame[] = [];
+  for (const text of texts) {
+    from.send({ type: 'send', to, id: id(), body: body(text) });
+    replies.push(await from.next());
+  }
+  return replies;
+}
+
+async function receive(s: TestSocket, count: number): Promise<Array<Extract<ServerFrame, { type: 'envelope' }>>> {
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const f = await s.next();
+    if (f.type !== 'envelope') throw new Error(`expected an envelope, got ${JSON.stringify(f)}`);
+    out.push(f);
+  }
+  return out;
+}
+
+const texts = (frames: Array<{ body: string }>) => frames.map((f) => Buffer.from(f.body, 'base64url').toString());
+
+/** A ping answered means every frame before it on this socket has been handled. */
+async function barrier(s: TestSocket): Promise<void> {
+  s.send({ type: 'ping' });
+  expect(await s.next()).toEqual({ type: 'pong' });
+}
+
+describe('offline queue', () => {
+  it('stores envelopes for an offline user and delivers them in order; ack deletes them', async () => {
+    const alice = await signup(t);
+    const bob = await signup(t);
+    const a = await connectAs(t, alice.token);
+    const replies = await sendAll(a, bob.username, ['one', 'two', 'three', 'four']);
+    expect(replies.every((r) => r.type === 'sent')).toBe(true);
+
+    const b1 = await connectAs(t, bob.token);
+    const got = await receive(b1, 4);
+    expect(texts(got)).toEqual(['one', 'two', 'three', 'four']);
+    expect(got.every((f) => f.from === alice.username)).toBe(true);
+    expect(got.map((f) => f.qid)).toEqual([...got.map((f) => f.qid)].sort((x, y) => x - y));
+    b1.send({ type: 'ack', qids: got.slice(0, 2).map((f) => f.qid) });
+    await barrier(b1);
+    b1.close();
+    await b1.closed;
+
+    const b2 = await connectAs(t, bob.token);
+    expect(texts(await receive(b2, 2))).toEqual(['three', 'four']);
+    expect(await b2.silentFor(200)).toBe(true);
+    a.close();
+    b2.close();
+  });
+
+  it('delivers at once to a connected recipient', async () => {
+    const alice = await signup(t);
+    const bob = await signup(t);
+    const b = await connectAs(t, bob.token);
+    const a = await connectAs(t, alice.token);
+    await sendAll(a, bob.username, ['now']);
+    expect(texts(await receive(b, 1))).toEqual(['now']);
+    a.close();
+    b.close();
+  });
+
+  it('stores a retried envelope (same id) once', async () => {
+    const alice = await signup(t);
+    const bob = await signup(t);
+    const a = await connectAs(t, alice.token);
+    const envelopeId = id();
+    for (let i = 0; i < 3; i++) {
+      a.send({ type: 'send', to: bob.username, id: envelopeId, body: body('retried') });
+      expect(await a.next()).toEqual({ type: 'sent', id: envelopeId });
+    }
+    const b = await connectAs(t, bob.token);
+    expect(texts(await receive(b, 1))).toEqual(['retried']);
+    expect(await b.silentFor(200)).toBe(true);
+    a.close();
+    b.close();
+  });
+
+  it('takes the sender from the token, never from the frame', async () => {
+    const alice = await signup(t);
+    const bob = await signup(t);
+    const mallory = await signup(t);
+    const m = await connectAs(t, mallory.token);
+    m.send({ type: 'send', to: bob.username, id: id(), body: body('trust me'), from: alice.username });
+    expect(await m.next()).toMatchObject({ type: 'sent' });
+    const b = await connectAs(t, bob.token);
+    const [env] = await receive(b, 1);
+    expect(env!.from).toBe(mallory.username);
+    m.close();
+    b.close();
+  });
+
+  it('delivers again on a second connection what the first never acknowledged', async () => {
+    const alice = await signup(t);
+    const bob = await signup(t);
+    const a = await connectAs(t, alice.token);
+    await sendAll(a, bob.username, ['x', 'y']);
+    const first = await connectAs(t, bob.token);
+    await receive(first, 2);
+    const second = await connectAs(t, bob.token); // replaces the first
+    expect((await first.closed).code).toBe(CLOSE.replaced);
+    const again = await receive(second, 2);
+    expect(texts(again)).toEqual(['x', 'y']);
+    second.send({ type: 'ack', qids: again.map((f) => f.qid) });
+    await barrier(second);
+    second.close();
+    const third = await connectAs(t, bob.token);
+    expect(await third.silentFor(200)).toBe(true);
+    a.close();
+    third.close();
+  });
+
+  it('ignores acknowledgements of other users\' envelopes', async () => {
+    const alice = await signup(t);
+    const bob = await signup(t);
+    const carol = await signup(t);
+    const a = await connectAs(t, alice.token);
+    await sendAll(a, bob.username, ['for bob']);
+    const b = await connectAs(t, bob.token);
+    const [env] = await receive(b, 1);
+    const c = await connectAs(t, carol.token);
+    c.send({ type: 'ack', qids: [env!.qid] });
+    await barrier(c);
+    b.close();
+    await b.closed;
+    const b2 = await connectAs(t, bob.token);
+    expect(texts(await receive(b2, 1))).toEqual(['for bob']);
+    a.close();
+    b2.close();
+    c.close();
+  });
+
+  it('refuses unknown recipients, yourself, and malformed or oversized bodies', async () => {
+    const alice = await signup(t);
+    const a = await connectAs(t, alice.token);
+    a.send({ type: 'send', to: uniqueName('ghost'), id: id(), body: body('x') });
+    expect(await a.next()).toMatchObject({ type: 'error', code: 'peer_unavailable' });
+    a.send({ type: 'send', to: alice.username, id: id(), body: body('x') });
+    expect(await a.next()).toMatchObject({ type: 'error', code: 'bad_request' });
+    a.send({ type: 'send', to: 'bob', id: id(), body: 'not base64url!' });
+    expect(await a.next()).toMatchObject({ type: 'error', code: 'bad_request' });
+    a.send({ type: 'send', to: 'bob', id: id(), body: Buffer.alloc(23 * 1024).toString('base64url') });
+    expect(await a.next()).toMatchObject({ type: 'error', code: 'bad_request' });
+    a.close();
+  });
+});
+
+describe('offline queue limits', () => {
+  it('refuses past the count and byte limits with a clear error, and drops what is too old', async () => {
+    const limited = await startTestServer({ QUEUE_MAX_MESSAGES: '3', QUEUE_MAX_BYTES: '2048', QUEUE_MAX_AGE_SECONDS: '1' });
+    try {
+      const alice = await signup(limited);
+      const bob = await signup(limited);
+      const carol = await signup(limited);
+      const a = await connectAs(limited, alice.token);
+      const replies = await sendAll(a, bob.username, ['1', '2', '3', '4']);
+      expect(replies.map((r) => r.type)).toEqual(['sent', 'sent', 'sent', 'error']);
+      expect(replies[3]).toMatchObject({ code: 'queue_full', message: expect.stringMatching(/come online/) });
+      const big = Buffer.alloc(1500).toString('base64url');
+      a.send({ type: 'send', to: carol.username, id: id(), body: big });
+      expect(await a.next()).toMatchObject({ type: 'sent' });
+      a.send({ type: 'send', to: carol.username, id: id(), body: big });
+      expect(await a.next()).toMatchObject({ type: 'error', code: 'queue_full' });
+      // Past the age limit, nothing is delivered.
+      await new Promise((r) => setTimeout(r, 1200));
+      const b = await connectAs(limited, bob.token);
+      expect(await b.silentFor(300)).toBe(true);
+      a.close();
+      b.close();
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('offline queue across crashes', () => {
+  it('loses nothing and delivers nothing twice that was acknowledged, across kill -9', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-queue-crash-'));
+    let server = await spawnServer(dataDir);
+    try {
+      const alice = await signup(server);
+      const bob = await signup(server);
+      const a = await connectAs(server, alice.token);
+      await sendAll(a, bob.username, ['before crash 1', 'before crash 2', 'before crash 3']);
+      // Stored, not yet delivered: the process dies.
+      await server.kill('SIGKILL');
+      server = await spawnServer(dataDir);
+
+      const b = await connectAs(server, bob.token);
+      const got = await receive(b, 3);
+      expect(texts(got)).toEqual(['before crash 1', 'before crash 2', 'before crash 3']);
+      b.send({ type: 'ack', qids: [got[0]!.qid, got[1]!.qid] });
+      await barrier(b);
+      // Acknowledged two, not the third: the process dies again.
+      await server.kill('SIGKILL');
+      server = await spawnServer(dataDir);
+
+      const b2 = await connectAs(server, bob.token);
+      expect(texts(await receive(b2, 1))).toEqual(['before crash 3']);
+      expect(await b2.silentFor(300)).toBe(true);
+      b2.close();
+    } finally {
+      await server.kill('SIGKILL');
+    }
+  }, 60_000);
+});
