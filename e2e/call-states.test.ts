@@ -1,11 +1,12 @@
-// Issue #2: the states around a call as a person meets them: nobody there, a declined call, a
-// peer who leaves, logging out and back in, a reload, and a phone-sized screen.
+// The states around a call as a person meets them (issues #2 and #4): someone offline or
+// unknown, a declined call, a contact who leaves, logging out and back in, a reload, errors, and
+// a phone-sized screen.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, logIn, send, signUp, startCall, waitChatOpen, waitConnected, waitForMessage } from './support/app.ts';
+import { accept, endCall, logIn, logOut, send, signUp, startCall, waitChatOpen, waitConnected, waitDirect, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -25,8 +26,8 @@ async function page(viewport?: { width: number; height: number }): Promise<Page>
   return (await recordedPage(context)).page;
 }
 
-describe('call states (issue #2)', () => {
-  it('says plainly when the callee does not exist or is offline, in the same words', async () => {
+describe('call states', () => {
+  it('opens the chat with someone offline and says they will get the messages; says plainly when a name does not exist', async () => {
     const alice = await page();
     await signUp(alice, server.url, name('alice'));
     const offline = name('carol');
@@ -35,15 +36,15 @@ describe('call states (issue #2)', () => {
     await carol.context().close();
 
     await startCall(alice, offline);
-    const offlineText = await alice.getByText(/is not available right now/).textContent();
-    await alice.getByRole('button', { name: 'Close' }).click();
-    await startCall(alice, name('nobody'));
-    const unknownText = await alice.getByText(/is not available right now/).textContent();
-    expect(offlineText?.replace(/^\S+/, '')).toBe(unknownText?.replace(/^\S+/, ''));
+    await alice.getByText(`${offline} is offline. They will get your messages when they come online.`).waitFor();
+    await waitChatOpen(alice);
+    const ghost = name('nobody');
+    await startCall(alice, ghost);
+    await alice.getByRole('alert').getByText(`There is no Parley account named ${ghost}. Check the spelling.`).waitFor();
     await alice.context().close();
   });
 
-  it('tells the caller when the call is declined, and the other side when a peer leaves', async () => {
+  it('tells the caller when the call is declined, and the other side when a contact leaves', async () => {
     const [a, b] = [name('alice'), name('bob')];
     const alice = await page();
     const bob = await page();
@@ -53,16 +54,17 @@ describe('call states (issue #2)', () => {
     await startCall(alice, b);
     await bob.getByRole('button', { name: 'Decline' }).click();
     await alice.getByText(`${b} declined the call.`).waitFor();
-    await alice.getByRole('button', { name: 'Close' }).click();
 
     await startCall(alice, b);
     await accept(bob);
-    await waitChatOpen(alice);
+    await waitDirect(alice);
     await send(alice, 'hello');
     await waitForMessage(bob, 'hello');
-    await bob.getByRole('button', { name: 'Hang up' }).click();
-    await alice.getByText(`${b} left the chat.`).waitFor();
-    expect(await alice.getByRole('textbox', { name: 'Message', exact: true }).isDisabled()).toBe(true);
+    await endCall(bob, alice);
+    expect(await alice.getByText(`${b} left the call.`).count()).toBe(1);
+    // The conversation stays: what is written now goes through the server.
+    await send(alice, 'still here after the call');
+    await waitForMessage(bob, 'still here after the call');
     await alice.context().close();
     await bob.context().close();
   });
@@ -73,8 +75,7 @@ describe('call states (issue #2)', () => {
     await signUp(alice, server.url, a);
     await alice.reload();
     await waitConnected(alice);
-    await alice.getByRole('button', { name: 'Log out' }).click();
-    await alice.getByRole('form', { name: 'Log in' }).or(alice.getByRole('form', { name: 'Sign up' })).waitFor();
+    await logOut(alice, 'keep');
     await alice.reload();
     await alice.getByRole('form', { name: 'Sign up' }).waitFor(); // the refresh cookie is gone
     await logIn(alice, server.url, a);
@@ -85,7 +86,7 @@ describe('call states (issue #2)', () => {
     const a = name('alice');
     const alice = await page();
     await signUp(alice, server.url, a);
-    await alice.getByRole('button', { name: 'Log out' }).click();
+    await logOut(alice, 'keep');
     await alice.getByRole('tab', { name: 'Log in' }).click();
     const form = alice.getByRole('form', { name: 'Log in' });
     await form.getByLabel('Username').fill(a);
@@ -111,7 +112,7 @@ describe('call states (issue #2)', () => {
     await signUp(bob, server.url, b);
     await startCall(alice, b);
     await accept(bob);
-    await waitChatOpen(bob);
+    await waitDirect(bob);
     await send(bob, 'from a small screen');
     await waitForMessage(alice, 'from a small screen');
     // Nothing important is pushed off-screen sideways.
@@ -122,6 +123,9 @@ describe('call states (issue #2)', () => {
       expect(box!.x + box!.width).toBeLessThanOrEqual(phone.width);
       expect(box!.y + box!.height).toBeLessThanOrEqual(phone.height);
     }
+    // Back to the list, where the conversation is.
+    await alice.getByRole('button', { name: 'Back to conversations' }).click();
+    await alice.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: b, exact: true }).waitFor();
     await alice.context().close();
     await bob.context().close();
   });

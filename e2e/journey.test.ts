@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { collectDataChannel, launchBrowser, newContext, recordedPage, type Recording } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, messagesText, send, signUp, startCall, waitChatOpen, waitForMessage } from './support/app.ts';
+import { accept, messagesText, send, signUp, startCall, waitDirect, waitForMessage } from './support/app.ts';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -44,8 +44,8 @@ describe('v0 journey (issue #2)', () => {
     await startCall(a.page, bob);
     await b.page.getByText(`${alice} wants to chat with you.`).waitFor();
     await accept(b.page);
-    await waitChatOpen(a.page);
-    await waitChatOpen(b.page);
+    await waitDirect(a.page);
+    await waitDirect(b.page);
 
     const secrets = [`first secret ${randomBytes(6).toString('hex')}`, `reply secret ${randomBytes(6).toString('hex')}`];
     await send(a.page, secrets[0]!);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, logIn, readSafetyNumber, send, signUp, startCall, waitChatOpen, waitForMessage } from './support/app.ts';
+import { accept, endCall, logIn, readSafetyNumber, send, signUp, startCall, waitChatOpen, waitDirect, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -29,15 +29,9 @@ async function connectAndChat(caller: Page, callerName: string, callee: Page, ca
   await startCall(caller, calleeName);
   await callee.getByText(`${callerName} wants to chat with you.`).waitFor();
   await accept(callee);
-  await waitChatOpen(caller);
+  await waitDirect(caller);
   await send(caller, text);
   await waitForMessage(callee, text);
-}
-
-async function endCall(a: Page, b: Page) {
-  await a.getByRole('button', { name: 'Hang up' }).click();
-  await b.getByText(/left the chat/).waitFor();
-  for (const p of [a, b]) await p.getByRole('button', { name: 'Close' }).last().click();
 }
 
 describe('protocol v1 in the browser (issue #3)', () => {
@@ -86,8 +80,8 @@ describe('protocol v1 in the browser (issue #3)', () => {
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/safety number with .* has changed/i);
     expect(await alert.textContent()).toMatch(/had verified/);
-    await newBob.getByRole('button', { name: 'Accept' }).click();
-    await alice.getByRole('status').filter({ hasText: 'End-to-end encrypted' }).waitFor();
+    await accept(newBob);
+    await alice.getByRole('status').filter({ hasText: 'End-to-end encrypted · direct' }).waitFor();
     const field = alice.getByRole('textbox', { name: 'Message', exact: true });
     expect(await field.isDisabled()).toBe(true);
     expect(await alice.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);

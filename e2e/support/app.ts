@@ -20,6 +20,12 @@ export async function logIn(page: Page, url: string, username: string, password 
   await waitConnected(page);
 }
 
+export async function logOut(page: Page, choice: 'keep' | 'wipe' = 'keep'): Promise<void> {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: choice === 'keep' ? 'Keep history on this browser' : 'Wipe this browser' }).click();
+  await page.getByRole('form', { name: 'Sign up' }).or(page.getByRole('form', { name: 'Log in' })).waitFor();
+}
+
 export async function waitConnected(page: Page): Promise<void> {
   await page.getByRole('status', { name: 'Server: Connected' }).waitFor({ timeout: 30_000 });
 }
@@ -31,11 +37,17 @@ export async function startCall(page: Page, peer: string): Promise<void> {
 }
 
 export async function accept(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Accept' }).click({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Accept', exact: true }).click({ timeout: 30_000 });
 }
 
+/** The message field is there and enabled: a conversation is open and nothing blocks sending. */
 export async function waitChatOpen(page: Page): Promise<void> {
   await page.getByRole('textbox', { name: 'Message', exact: true, disabled: false }).waitFor({ timeout: 30_000 });
+}
+
+/** The call's direct channel is open and bound. */
+export async function waitDirect(page: Page): Promise<void> {
+  await page.getByRole('status').filter({ hasText: 'End-to-end encrypted · direct' }).waitFor({ timeout: 30_000 });
 }
 
 export async function send(page: Page, text: string): Promise<void> {
@@ -51,6 +63,11 @@ export async function messagesText(page: Page): Promise<string> {
   return (await page.getByRole('log', { name: 'Messages' }).textContent()) ?? '';
 }
 
+/** The texts of the message bubbles in the log, in display order. */
+export async function bubbleTexts(page: Page): Promise<string[]> {
+  return page.getByRole('log', { name: 'Messages' }).locator('.bubble-text').allTextContents();
+}
+
 /** Opens the safety number panel and returns its 60 digits. */
 export async function readSafetyNumber(page: Page): Promise<string> {
   const panel = page.getByLabel('Safety number', { exact: true });
@@ -59,7 +76,12 @@ export async function readSafetyNumber(page: Page): Promise<string> {
   return ((await panel.textContent()) ?? '').replace(/\D/g, '');
 }
 
-export async function hangUpAndClose(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Hang up' }).click();
-  await page.getByRole('button', { name: 'Close' }).first().click();
+/** `a` hangs up; `b` sees that the call ended. */
+export async function endCall(a: Page, b: Page): Promise<void> {
+  await a.getByRole('button', { name: 'Hang up' }).click();
+  await b.getByText(/left the call/).waitFor();
+}
+
+export async function openConversation(page: Page, peer: string): Promise<void> {
+  await page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: peer, exact: true }).click();
 }

@@ -39,10 +39,14 @@ export interface Recording {
 const DATA_CHANNEL_TAP = `
 (() => {
   const sent = [];
+  const channels = new Set();
   Object.defineProperty(window, '__parleyDataChannelSent', { value: sent });
+  // Tests cut the direct connection by closing every channel this page has sent on.
+  Object.defineProperty(window, '__parleyCutChannels', { value: () => { for (const c of channels) c.close(); return channels.size; } });
   const original = RTCDataChannel.prototype.send;
   // Binary frames are kept as latin1 text, so a plaintext search would find ASCII in them.
   RTCDataChannel.prototype.send = function (data) {
+    channels.add(this);
     if (typeof data === 'string') sent.push(data);
     else {
       const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -90,4 +94,9 @@ export async function collectDataChannel(page: Page, recording: Recording): Prom
 
 export async function newContext(browser: Browser): Promise<BrowserContext> {
   return browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 760 } });
+}
+
+/** Closes the page's DataChannels, as a network cut would; returns how many were open. */
+export async function cutDataChannels(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { __parleyCutChannels: () => number }).__parleyCutChannels());
 }

@@ -30,6 +30,13 @@ export interface SessionDeps {
   generateDh?: GenerateDh;
 }
 
+/**
+ * Persists the session record after a message decrypts, in place of `sessions.store`: lets a
+ * caller write the record and what the message changes (history, receipts) in one transaction,
+ * so a crash between the two can never consume a message key without keeping the message.
+ */
+export type Commit = (record: SessionRecord, plaintext: Bytes) => Promise<void>;
+
 export interface Opened {
   plaintext: Bytes;
   /** How the sender's identity key compares with the one pinned for them. */
@@ -91,7 +98,8 @@ function unpadOrThrow(padded: Uint8Array): Bytes {
 }
 
 /** Decrypts an envelope from `peer`. Throws ProtocolError; on error nothing is stored. */
-export async function open(peer: string, bytes: Uint8Array, deps: SessionDeps): Promise<Opened> {
+export async function open(peer: string, bytes: Uint8Array, deps: SessionDeps, commit?: Commit): Promise<Opened> {
+  const persist: Commit = commit ?? ((record) => deps.sessions.store(peer, record));
   const envelope = decodeEnvelope(bytes);
   if (!envelope) {
     const v = envelopeVersion(bytes);
@@ -103,17 +111,24 @@ export async function open(peer: string, bytes: Uint8Array, deps: SessionDeps): 
 
   if (envelope.kind === 'prekey') {
     const known = states.find((s) => bytesEqual(s.baseKey, envelope.initial.ephemeralKey));
-    if (!known) return openFirstMessage(peer, record, envelope.initial, envelope.sealed, deps);
+    if (!known) return openFirstMessage(peer, record, envelope.initial, envelope.sealed, deps, persist);
     // A repeat of a first message names the session it made; its identity must be that session's.
     if (!bytesEqual(known.peerIdentityKey, envelope.initial.identity.signingKey)) {
       throw new ProtocolError('decrypt_failed', 'the message does not match the session it names');
     }
-    return openWith(peer, record, [known], envelope.sealed, deps);
+    return openWith(peer, record, [known], envelope.sealed, deps, persist);
   }
-  return openWith(peer, record, states, envelope.sealed, deps);
+  return openWith(peer, record, states, envelope.sealed, deps, persist);
 }
 
-async function openWith(peer: string, record: SessionRecord, states: SessionState[], sealed: Parameters<typeof ratchetDecrypt>[1], deps: SessionDeps): Promise<Opened> {
+async function openWith(
+  peer: string,
+  record: SessionRecord,
+  states: SessionState[],
+  sealed: Parameters<typeof ratchetDecrypt>[1],
+  deps: SessionDeps,
+  persist: Commit,
+): Promise<Opened> {
   if (states.length === 0) throw new ProtocolError('no_session', `no session with ${peer} to open this message`);
   const errors: ProtocolError[] = [];
   for (const state of states) {
@@ -122,7 +137,7 @@ async function openWith(peer: string, record: SessionRecord, states: SessionStat
       const body = unpadOrThrow(plaintext);
       // Any message from the peer in this session proves they have it: stop sending prekey messages.
       const updated: SessionState = { ...state, ratchet, pendingPreKey: null };
-      await deps.sessions.store(peer, promote(replaceState(record, state, updated), updated));
+      await persist(promote(replaceState(record, state, updated), updated), body);
       return { plaintext: body, trust: await deps.identities.trustOf(peer, state.peerIdentityKey), identityKey: state.peerIdentityKey };
     } catch (e) {
       if (!isProtocolError(e)) throw e;
@@ -138,6 +153,7 @@ async function openFirstMessage(
   initial: Parameters<typeof respondToSession>[0]['initial'],
   sealed: Parameters<typeof ratchetDecrypt>[1],
   deps: SessionDeps,
+  persist: Commit,
 ): Promise<Opened> {
   const [signedPreKey, pqPreKey, oneTimePreKey] = await Promise.all([
     deps.preKeys.signedPreKey(initial.signedPreKeyId),
@@ -160,7 +176,7 @@ async function openFirstMessage(
     pendingPreKey: null,
     createdAt: deps.now(),
   };
-  await deps.sessions.store(peer, promote(record, state));
+  await persist(promote(record, state), body);
   if (oneTimePreKey) await deps.preKeys.removeOneTimePreKey(oneTimePreKey.id);
   if (trust === 'new') await deps.identities.pin(peer, initial.identity.signingKey);
   return { plaintext: body, trust, identityKey: initial.identity.signingKey };

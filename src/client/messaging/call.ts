@@ -1,96 +1,61 @@
-// One call with one contact, from ringing to goodbye: the PeerLink carries bytes, the
-// SessionManager turns payloads into ratchet envelopes and back, and this class keeps the
-// conversation and its security state. The DataChannel never carries anything but envelopes.
-// Incoming frames are handled strictly one after another, in arrival order.
-import { encodeBase64url, type Payload, type SignalData } from '../../wire/index.ts';
-import { webRandom } from '../../crypto/random.ts';
-import { ProtocolError, isProtocolError } from '../../protocol/errors.ts';
+// A live call with one contact: ringing, the WebRTC connection, and channel binding. It carries
+// ratchet envelopes both ways but does not decide what they mean: the outbox seals what goes
+// out and the inbox opens what comes in. Channel-only payloads (binding, goodbye) are sealed
+// here through the same session.
+import type { Payload, SignalData } from '../../wire/index.ts';
 import { PeerLink } from '../transport/peer-link.ts';
-import { ApiError } from '../platform/api-client.ts';
 import { bindingMatches, fingerprintOf, type Fingerprints } from './channel-binding.ts';
-import type { ContactSecurity, SessionManager } from './session-manager.ts';
 
-export type CallPhase = 'calling' | 'incoming' | 'connecting' | 'chat' | 'ended';
+export type CallPhase = 'calling' | 'incoming' | 'connecting' | 'open' | 'ended';
 
-export type EndReason =
-  | 'declined'
-  | 'busy'
-  | 'unavailable'
-  | 'no-answer'
-  | 'cancelled'
-  | 'left'
-  | 'hung-up'
-  | 'failed'
-  | 'security'
-  | 'intercepted'
-  | 'error';
-
-export interface ChatMessage {
-  id: string;
-  from: 'me' | 'peer' | 'system';
-  text: string;
-  at: number;
-}
+export type EndReason = 'declined' | 'busy' | 'unavailable' | 'no-answer' | 'cancelled' | 'left' | 'hung-up' | 'failed' | 'intercepted';
 
 export interface CallView {
   id: string;
   peer: string;
   role: 'caller' | 'callee';
   phase: CallPhase;
-  messages: readonly ChatMessage[];
   ended?: { reason: EndReason; text: string };
-  security: ContactSecurity | null;
-  /** Whether the peer's report of the DTLS fingerprints matched ours (channel binding). */
+  /** Whether the contact's report of the DTLS fingerprints matched ours (channel binding). */
   binding: 'pending' | 'verified';
 }
 
 export interface CallDeps {
-  sessions: SessionManager;
   iceServers: RTCIceServer[];
   sendSignal(data: SignalData): boolean;
+  /** Seals a channel-only payload for the contact; throws if sending is blocked. */
+  seal(payload: Payload): Promise<Uint8Array>;
+  /** Whether sending to the contact is blocked by an unaccepted safety number. */
+  blocked(): boolean;
+  envelope(bytes: Uint8Array): void;
   onChange(view: CallView): void;
+  /** The channel opened (true) or closed (false). */
+  channel(open: boolean): void;
 }
 
 const RING_TIMEOUT_MS = 45_000;
 const CONNECT_TIMEOUT_MS = 30_000;
 
-function failureOf(e: unknown, peer: string): { reason: EndReason; detail?: string } {
-  // No such user, or one without keys: the same words as "offline", on purpose.
-  if (e instanceof ApiError && e.code === 'not_found') {
-    return { reason: 'unavailable', detail: `${peer} is not available right now. They may be offline, or the name may be mistyped.` };
-  }
-  if (e instanceof ProtocolError) return { reason: 'security' };
-  return { reason: 'error', detail: e instanceof ApiError ? e.message : undefined };
-}
-
-export function newId(): string {
-  return encodeBase64url(webRandom(16));
-}
-
-export function endText(reason: EndReason, peer: string, detail?: string): string {
+export function endText(reason: EndReason, peer: string): string {
   switch (reason) {
     case 'declined':
       return `${peer} declined the call.`;
     case 'busy':
-      return `${peer} is in another call. Try again later.`;
+      return `${peer} is in another call.`;
     case 'unavailable':
-      return detail ?? `${peer} is not available right now.`;
+      return `${peer} is offline. They will get your messages when they come online.`;
     case 'no-answer':
       return `${peer} didn't answer.`;
     case 'cancelled':
       return `${peer} cancelled the call.`;
     case 'left':
-      return `${peer} left the chat.`;
+      return `${peer} left the call.`;
     case 'hung-up':
-      return 'You ended the chat.';
+      return 'You ended the call.';
     case 'failed':
-      return `The connection to ${peer} was lost.`;
-    case 'security':
-      return `Could not verify ${peer}'s keys, so the call was ended to keep you safe.`;
+      return `The direct connection to ${peer} was lost. Messages now go through the server.`;
     case 'intercepted':
-      return `The connection to ${peer} was closed: the two ends of the connection do not match, which means someone may be intercepting it. Try again, ideally on another network.`;
-    case 'error':
-      return detail ?? 'Something went wrong with this call.';
+      return `The direct connection to ${peer} was closed: its two ends do not match, which means someone may be intercepting it. Try again, ideally on another network.`;
   }
 }
 
@@ -99,7 +64,6 @@ export class Call {
   private link: PeerLink | undefined;
   private pendingOffer: string | undefined;
   private readonly earlySignals: SignalData[] = [];
-  private queue: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private bindingSent = false;
 
@@ -109,7 +73,7 @@ export class Call {
     role: 'caller' | 'callee',
     private readonly deps: CallDeps,
   ) {
-    this.view = { id, peer, role, phase: role === 'caller' ? 'calling' : 'incoming', messages: [], security: null, binding: 'pending' };
+    this.view = { id, peer, role, phase: role === 'caller' ? 'calling' : 'incoming', binding: 'pending' };
   }
 
   get snapshot(): CallView {
@@ -120,28 +84,25 @@ export class Call {
     return this.view.phase === 'ended';
   }
 
-  /** Caller: make sure there is a session with the contact, then send the offer. */
+  /** The channel, when it is open, for the outbox to send on. */
+  get channel(): { send(bytes: Uint8Array): boolean } | undefined {
+    return this.view.phase === 'open' && this.link?.isOpen ? this.link : undefined;
+  }
+
   async dial(): Promise<void> {
-    if (!(await this.prepare())) return;
     this.link = this.makeLink();
     await this.link.start();
     this.arm(RING_TIMEOUT_MS, 'no-answer');
   }
 
-  /** Callee: the offer that rang, kept until the person decides. */
   ring(offerSdp: string): void {
     this.pendingOffer = offerSdp;
     this.arm(RING_TIMEOUT_MS, 'cancelled');
-    void this.refreshSecurity();
   }
 
   async accept(): Promise<void> {
     if (this.view.phase !== 'incoming' || !this.pendingOffer) return;
     this.update({ phase: 'connecting' });
-    if (!(await this.prepare())) {
-      this.deps.sendSignal({ kind: 'hangup' });
-      return;
-    }
     this.link = this.makeLink();
     for (const s of this.earlySignals.splice(0)) await this.link.handleSignal(s);
     await this.link.answer(this.pendingOffer);
@@ -151,14 +112,13 @@ export class Call {
   decline(): void {
     if (this.view.phase !== 'incoming') return;
     this.deps.sendSignal({ kind: 'decline', reason: 'declined' });
-    this.end('declined', 'You declined the call.');
+    this.end('hung-up');
   }
 
   hangup(): void {
     if (this.isOver) return;
-    if (this.view.phase === 'chat' && this.link?.isOpen && !this.view.security?.keyChanged) {
-      // Best effort: say goodbye inside the channel, then close it.
-      void this.sendPayload({ type: 'bye' }).finally(() => this.link?.close());
+    if (this.channel && !this.deps.blocked()) {
+      void this.sendOnChannel({ type: 'bye' }).finally(() => this.link?.close());
     } else {
       this.deps.sendSignal({ kind: 'hangup' });
       this.link?.close();
@@ -182,50 +142,34 @@ export class Call {
         this.earlySignals.push(data);
         return;
       case 'offer':
-        return; // a second offer for the same call is ignored
+        return;
     }
   }
 
-  /** The server could not deliver our signal (peer offline, unknown). */
-  unreachable(message: string): void {
-    if (this.view.phase === 'calling') this.end('unavailable', message);
+  /** The server could not deliver our offer: the contact is offline (or does not exist). */
+  unreachable(): void {
+    if (this.view.phase === 'calling') this.end('unavailable');
   }
 
-  async send(text: string): Promise<boolean> {
-    if (this.view.phase !== 'chat' || this.view.security?.keyChanged) return false;
-    const message: ChatMessage = { id: newId(), from: 'me', text, at: Date.now() };
-    const sent = await this.sendPayload({ type: 'text', id: message.id, text, sentAt: message.at, seq: this.view.messages.length });
-    if (sent) this.update({ messages: [...this.view.messages, message] });
-    return sent;
-  }
-
-  /** The user accepted the contact's new safety number. */
-  async acceptNewKey(): Promise<void> {
-    await this.deps.sessions.acceptNewKey(this.view.peer);
-    await this.refreshSecurity();
-    if (this.view.phase === 'chat') await this.sendBinding();
-  }
-
-  async setVerified(verified: boolean): Promise<void> {
-    await this.deps.sessions.setVerified(this.view.peer, verified);
-    await this.refreshSecurity();
-  }
-
-  private async prepare(): Promise<boolean> {
-    try {
-      await this.deps.sessions.prepare(this.view.peer);
-      await this.refreshSecurity();
-      return !this.isOver;
-    } catch (e) {
-      const { reason, detail } = failureOf(e, this.view.peer);
-      this.end(reason, detail);
-      return false;
+  /** A channel-only payload arrived from the contact (through the inbox). */
+  onControl(p: Payload): void {
+    if (p.type === 'binding') {
+      const mine = this.fingerprints();
+      if (!mine || !bindingMatches(mine, p)) {
+        this.link?.close();
+        this.end('intercepted');
+        return;
+      }
+      this.update({ binding: 'verified' });
+    } else if (p.type === 'bye') {
+      this.link?.close();
+      this.end('left');
     }
   }
 
-  private async refreshSecurity(): Promise<void> {
-    const security = await this.deps.sessions.security(this.view.peer);
-    this.update({ security });
+  /** Sending was unblocked (a new safety number accepted): send our binding now. */
+  async unblocked(): Promise<void> {
+    if (this.view.phase === 'open') await this.sendBinding();
   }
 
   private fingerprints(): Fingerprints | undefined {
@@ -235,13 +179,17 @@ export class Call {
     return local && remote ? { local, remote } : undefined;
   }
 
-  /** Our view of the DTLS fingerprints, inside the ratchet, once per call. */
   private async sendBinding(): Promise<void> {
-    if (this.bindingSent || this.view.security?.keyChanged) return;
+    if (this.bindingSent || this.deps.blocked()) return;
     const mine = this.fingerprints();
     if (!mine) return;
     this.bindingSent = true;
-    await this.sendPayload({ type: 'binding', local: mine.local, remote: mine.remote });
+    await this.sendOnChannel({ type: 'binding', local: mine.local, remote: mine.remote });
+  }
+
+  private async sendOnChannel(p: Payload): Promise<void> {
+    const bytes = await this.deps.seal(p);
+    this.link?.send(bytes);
   }
 
   private makeLink(): PeerLink {
@@ -249,81 +197,32 @@ export class Call {
       signal: (data) => void this.deps.sendSignal(data),
       open: () => {
         clearTimeout(this.timer);
-        this.update({ phase: 'chat' });
-        void this.sendBinding().catch(() => this.end('security'));
+        this.update({ phase: 'open' });
+        this.deps.channel(true);
+        void this.sendBinding().catch(() => (this.bindingSent = false));
       },
-      message: (bytes) => {
-        this.queue = this.queue.then(() => this.onEnvelope(bytes));
-      },
+      message: (bytes) => this.deps.envelope(bytes),
       closed: (reason) => this.end(reason === 'failed' ? 'failed' : 'left'),
     });
-  }
-
-  private async onEnvelope(bytes: Uint8Array): Promise<void> {
-    if (this.isOver) return;
-    let opened;
-    try {
-      opened = await this.deps.sessions.open(this.view.peer, bytes);
-    } catch (e) {
-      if (isProtocolError(e, 'duplicate')) return;
-      // Never shown as text: a failed message is only reported.
-      this.system(`A message from ${this.view.peer} could not be decrypted and was dropped.`);
-      return;
-    }
-    if (opened.keyChanged || !this.view.security?.safetyNumber) await this.refreshSecurity();
-    this.onPayload(opened.payload);
-  }
-
-  private onPayload(p: Payload): void {
-    switch (p.type) {
-      case 'binding': {
-        const mine = this.fingerprints();
-        if (!mine || !bindingMatches(mine, p)) {
-          this.link?.close();
-          return this.end('intercepted');
-        }
-        this.update({ binding: 'verified' });
-        return;
-      }
-      case 'text':
-        if (this.view.messages.some((m) => m.id === p.id && m.from === 'peer')) return;
-        this.update({ messages: [...this.view.messages, { id: p.id, from: 'peer', text: p.text, at: p.sentAt }] });
-        return;
-      case 'bye':
-        this.link?.close();
-        return this.end('left');
-    }
-  }
-
-  private async sendPayload(p: Payload): Promise<boolean> {
-    if (!this.link) return false;
-    try {
-      return this.link.send(await this.deps.sessions.seal(this.view.peer, p));
-    } catch (e) {
-      if (isProtocolError(e, 'identity_changed')) await this.refreshSecurity();
-      return false;
-    }
-  }
-
-  private system(text: string): void {
-    this.update({ messages: [...this.view.messages, { id: newId(), from: 'system', text, at: Date.now() }] });
   }
 
   private arm(ms: number, reason: EndReason): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      if (this.isOver || this.view.phase === 'chat') return;
+      if (this.isOver || this.view.phase === 'open') return;
       if (reason === 'no-answer') this.deps.sendSignal({ kind: 'hangup' });
       this.link?.close();
       this.end(reason);
     }, ms);
   }
 
-  private end(reason: EndReason, detail?: string): void {
+  private end(reason: EndReason): void {
     if (this.isOver) return;
+    const wasOpen = this.view.phase === 'open';
     clearTimeout(this.timer);
     this.link?.close();
-    this.update({ phase: 'ended', ended: { reason, text: endText(reason, this.view.peer, detail) } });
+    this.update({ phase: 'ended', ended: { reason, text: endText(reason, this.view.peer) } });
+    if (wasOpen) this.deps.channel(false);
   }
 
   private update(patch: Partial<CallView>): void {

@@ -1,23 +1,50 @@
-// The one object the UI talks to. It owns the account session, the signaling socket and the
-// current call, and publishes a single immutable state snapshot the UI renders. The UI never
-// touches keys, sockets or the protocol; it calls these methods and reads `state`.
-import { normalizeUsername, checkNewPassword, type SessionResponse, type SignalData } from '../../wire/index.ts';
+// The one object the UI talks to. It owns the account session, the signaling socket, the
+// outbox and inbox, the conversations and the current call, and publishes one immutable state
+// snapshot for the UI to render. The UI never touches keys, sockets or the protocol.
+import { normalizeUsername, checkNewPassword, type Payload, type SessionResponse, type SignalData } from '../../wire/index.ts';
 import type { LocalIdentity } from '../../protocol/identity.ts';
 import { ApiClient, ApiError } from '../platform/api-client.ts';
 import { createIdentity, loadIdentity, saveIdentity } from '../platform/key-vault.ts';
 import { BrowserProtocolStore } from '../platform/protocol-stores.ts';
+import { HistoryStore, type ConversationRecord, type MessageRecord, type MessageState } from '../platform/history-store.ts';
+import { idbWipePrefix } from '../platform/idb.ts';
 import { SignalingClient, type SignalingState } from '../transport/signaling-client.ts';
-import { Call, newId, type CallView } from './call.ts';
+import { Call, type CallView } from './call.ts';
+import { newId } from './ids.ts';
+import { Inbox } from './inbox.ts';
 import { identityToWire, maintainKeys } from './key-maintenance.ts';
-import { SessionManager } from './session-manager.ts';
+import { Outbox } from './outbox.ts';
+import { SessionManager, type ContactSecurity } from './session-manager.ts';
 
-export type { SignalingState };
-export type { ContactSecurity } from './session-manager.ts';
-export type { CallView, ChatMessage } from './call.ts';
+export type { SignalingState, ContactSecurity, CallView, MessageState };
 
 export interface Notice {
   kind: 'error' | 'info';
   text: string;
+}
+
+export interface MessageView {
+  id: string;
+  from: 'me' | 'peer' | 'system';
+  text: string;
+  at: number;
+  state?: MessageState;
+}
+
+export interface ConversationSummary {
+  peer: string;
+  lastText: string;
+  lastAt: number;
+  lastFromMe: boolean;
+  unread: number;
+}
+
+export interface ActiveConversation {
+  peer: string;
+  messages: readonly MessageView[];
+  security: ContactSecurity | null;
+  /** The live call with this contact, if any (also an ended one, until the next). */
+  call: CallView | null;
 }
 
 export interface ParleyState {
@@ -25,34 +52,72 @@ export interface ParleyState {
   booting: boolean;
   user: { id: string; username: string } | null;
   connection: SignalingState;
-  call: CallView | null;
+  conversations: readonly ConversationSummary[];
+  active: ActiveConversation | null;
+  /** A call ringing for us, whichever conversation is on screen. */
+  incoming: CallView | null;
+  readReceipts: boolean;
   notice: Notice | null;
   busy: boolean;
 }
 
-const INITIAL: ParleyState = { booting: true, user: null, connection: 'offline', call: null, notice: null, busy: false };
+const INITIAL: ParleyState = {
+  booting: true,
+  user: null,
+  connection: 'offline',
+  conversations: [],
+  active: null,
+  incoming: null,
+  readReceipts: true,
+  notice: null,
+  busy: false,
+};
 
 const KEY_MAINTENANCE_INTERVAL_MS = 6 * 3_600_000;
+const OUTBOX_RETRY_MS = 15_000;
 
 function messageOf(e: unknown): string {
   if (e instanceof ApiError) return e.message;
   return 'Something went wrong. Please try again.';
 }
 
+function toView(m: MessageRecord): MessageView {
+  return { id: m.id, from: m.direction === 'out' ? 'me' : 'peer', text: m.text, at: m.at, state: m.state };
+}
+
+function toSummary(c: ConversationRecord): ConversationSummary {
+  return { peer: c.peer, lastText: c.lastText, lastAt: c.lastAt, lastFromMe: c.lastDirection === 'out', unread: c.unread };
+}
+
+interface Account {
+  user: { id: string; username: string };
+  identity: LocalIdentity;
+  sessions: SessionManager;
+  history: HistoryStore;
+  outbox: Outbox;
+  inbox: Inbox;
+  signaling: SignalingClient;
+  timers: Array<ReturnType<typeof setInterval>>;
+}
+
 export class ParleyClient {
   private current: ParleyState = INITIAL;
   private readonly listeners = new Set<() => void>();
   private readonly api = new ApiClient();
-  private signaling: SignalingClient | undefined;
-  private identity: LocalIdentity | undefined;
-  private sessions: SessionManager | undefined;
+  private account: Account | undefined;
   private iceServers: RTCIceServer[] = [];
   private call: Call | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  private maintenanceTimer: ReturnType<typeof setInterval> | undefined;
+  /** Notes shown in a conversation for this page's lifetime (not stored). */
+  private readonly notes = new Map<string, MessageView[]>();
 
   constructor(private readonly origin: string = location.origin) {
     this.api.onSession = (s) => this.scheduleRefresh(s);
+    if (typeof document !== 'undefined') {
+      document.addEventListener('visibilitychange', () => {
+        if (document.visibilityState === 'visible' && this.current.active) void this.markActiveRead();
+      });
+    }
   }
 
   get state(): ParleyState {
@@ -71,13 +136,13 @@ export class ParleyClient {
     for (const l of this.listeners) l();
   }
 
-  /** On page load: resume the session the refresh cookie still holds, if any. */
+  // ---- account
+
   async restore(): Promise<void> {
     try {
-      const session = await this.api.refresh();
-      await this.enter(session);
+      await this.enter(await this.api.refresh());
     } catch {
-      // No session: show the sign-in screen.
+      // No session: the sign-in screen.
     } finally {
       this.set({ booting: false });
     }
@@ -99,108 +164,223 @@ export class ParleyClient {
   async login(username: string, password: string): Promise<boolean> {
     if (!username.trim() || !password) return this.fail('Enter your username and password.');
     return this.withBusy(async () => {
-      const session = await this.api.login(username, password);
-      await this.enter(session);
+      await this.enter(await this.api.login(username, password));
     });
   }
 
-  async logout(): Promise<void> {
+  /** Logs out; `wipe` also deletes this browser's history and keys for the account. */
+  async logout(options: { wipe: boolean } = { wipe: false }): Promise<void> {
     this.call?.hangup();
     this.call = undefined;
     clearTimeout(this.refreshTimer);
-    clearInterval(this.maintenanceTimer);
-    this.signaling?.disconnect();
-    this.signaling = undefined;
+    const account = this.account;
+    this.account = undefined;
+    if (account) {
+      for (const t of account.timers) clearInterval(t);
+      account.signaling.disconnect();
+    }
     await this.api.logout();
-    this.identity = undefined;
-    this.sessions = undefined;
-    this.set({ user: null, call: null, connection: 'offline', notice: { kind: 'info', text: 'You are logged out.' } });
+    if (account && options.wipe) await idbWipePrefix([account.user.id]);
+    this.notes.clear();
+    this.set({
+      ...INITIAL,
+      booting: false,
+      notice: { kind: 'info', text: options.wipe ? 'You are logged out, and this browser no longer holds your messages or keys.' : 'You are logged out.' },
+    });
   }
 
   connect(): void {
-    this.signaling?.connect();
+    this.account?.signaling.connect();
   }
 
   dismissNotice(): void {
     this.set({ notice: null });
   }
 
+  async setReadReceipts(on: boolean): Promise<void> {
+    this.set({ readReceipts: on });
+    await this.account?.history.saveSetting('readReceipts', on);
+  }
+
+  // ---- conversations
+
+  /** Opens the conversation with `peer` (from the list). */
+  async openConversation(peer: string): Promise<void> {
+    const a = this.account;
+    if (!a) return;
+    const existingCall = this.call && !this.call.isOver && this.call.snapshot.peer === peer ? this.call.snapshot : null;
+    this.set({ active: { peer, messages: await this.messagesOf(peer), security: await a.sessions.security(peer), call: existingCall } });
+    await this.markActiveRead();
+  }
+
+  closeConversation(): void {
+    this.set({ active: null });
+  }
+
+  /** Sends a text in the open conversation; it is stored first, then delivered by whatever path exists. */
+  async send(text: string): Promise<boolean> {
+    const a = this.account;
+    const peer = this.current.active?.peer;
+    const trimmed = text.trim();
+    if (!a || !peer || !trimmed) return false;
+    if (this.current.active?.security?.keyChanged) return this.fail(`Accept the new safety number with ${peer} first.`);
+    await a.outbox.sendText(peer, trimmed);
+    await this.refreshActive(peer);
+    await this.refreshConversations();
+    return true;
+  }
+
+  async acceptNewSafetyNumber(): Promise<void> {
+    const a = this.account;
+    const peer = this.current.active?.peer;
+    if (!a || !peer) return;
+    try {
+      await a.sessions.acceptNewKey(peer);
+    } catch (e) {
+      this.fail(messageOf(e));
+    }
+    await this.refreshSecurity(peer);
+    if (!this.current.active?.security?.keyChanged) {
+      if (this.call?.snapshot.peer === peer) await this.call.unblocked();
+      a.outbox.kick(peer);
+    }
+  }
+
+  async setVerified(verified: boolean): Promise<void> {
+    const a = this.account;
+    const peer = this.current.active?.peer;
+    if (!a || !peer) return;
+    await a.sessions.setVerified(peer, verified);
+    await this.refreshSecurity(peer);
+  }
+
+  // ---- calls
+
+  /**
+   * "Start call": opens the conversation with `peerInput` and rings them. Someone offline still
+   * gets the conversation, and what is written there waits for them in the server's queue.
+   */
   async startCall(peerInput: string): Promise<void> {
+    const a = this.account;
     const name = normalizeUsername(peerInput);
     if (!name.ok) return void this.fail(name.message);
-    if (!this.current.user || !this.sessions || !this.signaling) return;
-    if (name.username === this.current.user.username) return void this.fail('You cannot call yourself.');
-    if (this.current.connection !== 'connected') return void this.fail('You are not connected to the Parley server. Press Connect and try again.');
-    if (this.call && !this.call.isOver) return void this.fail('End the current chat first.');
+    if (!a) return;
+    const peer = name.username;
+    if (peer === a.user.username) return void this.fail('You cannot call yourself.');
+    if (this.call && !this.call.isOver) return void this.fail('End the current call first.');
     this.set({ notice: null });
-    const call = this.makeCall(newId(), name.username, 'caller');
+    try {
+      await a.sessions.prepare(peer);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'not_found') return void this.fail(`There is no Parley account named ${peer}. Check the spelling.`);
+      if (e instanceof ApiError && e.code === 'network') {
+        // Offline: the conversation still opens; messages wait in the outbox.
+      } else if (!(e instanceof ApiError)) {
+        return void this.fail(`Could not verify ${peer}'s keys, so nothing was sent.`);
+      } else return void this.fail(e.message);
+    }
+    await a.history.touch(peer, Date.now());
+    await this.refreshConversations();
+    await this.openConversation(peer);
+    if (this.current.connection !== 'connected') {
+      this.note(peer, 'You are offline. Your messages will be sent when you reconnect.');
+      return;
+    }
+    const call = this.makeCall(newId(), peer, 'caller');
     await call.dial();
   }
 
-  accept(): Promise<void> {
-    return this.call?.accept() ?? Promise.resolve();
+  async accept(): Promise<void> {
+    const call = this.call;
+    if (!call || call.snapshot.phase !== 'incoming') return;
+    const peer = call.snapshot.peer;
+    await this.account?.history.touch(peer, Date.now());
+    await this.refreshConversations();
+    await this.openConversation(peer);
+    try {
+      await this.account?.sessions.prepare(peer);
+      await this.refreshSecurity(peer);
+    } catch {
+      // The directory is unreachable: the call can still connect on the existing session.
+    }
+    this.set({ incoming: null });
+    await call.accept();
   }
 
   decline(): void {
     this.call?.decline();
+    this.set({ incoming: null });
   }
 
   hangup(): void {
     this.call?.hangup();
   }
 
-  /** Accepts the current contact's new safety number, unblocking sending. */
-  async acceptNewSafetyNumber(): Promise<void> {
-    await this.call?.acceptNewKey();
-  }
-
-  async setVerified(verified: boolean): Promise<void> {
-    await this.call?.setVerified(verified);
-  }
-
-  /** Clears an ended call from the screen. */
-  closeCall(): void {
-    if (this.call?.isOver) {
-      this.call = undefined;
-      this.set({ call: null });
-    }
-  }
-
-  async send(text: string): Promise<boolean> {
-    const trimmed = text.trim();
-    if (!trimmed || !this.call) return false;
-    const ok = await this.call.send(trimmed);
-    if (!ok) this.fail('The message could not be sent: the chat is not connected.');
-    return ok;
-  }
+  // ---- internals
 
   private async enter(session: SessionResponse, fresh?: LocalIdentity): Promise<void> {
     const identity = fresh ?? (await this.ensureIdentity(session));
-    this.identity = identity;
-    const store = new BrowserProtocolStore(session.user.id, identity);
-    this.sessions = new SessionManager({ username: session.user.username, identity }, store, this.api);
+    const user = session.user;
+    const store = new BrowserProtocolStore(user.id, identity);
+    const sessions = new SessionManager({ username: user.username, identity }, store, this.api);
+    const history = new HistoryStore(user.id);
     this.iceServers = (await this.api.config().catch(() => ({ iceServers: [] }))).iceServers;
-    this.set({ user: session.user, notice: null });
+
+    const wsUrl = this.origin.replace(/^http/, 'ws') + '/ws';
+    const signaling = new SignalingClient(wsUrl, () => this.api.token(), {
+      state: (state, detail) => {
+        this.set({ connection: state, ...(detail ? { notice: { kind: 'info' as const, text: detail } } : {}) });
+        if (state === 'connected') void this.account?.outbox.kickAll();
+      },
+      signal: (from, callId, data) => this.onSignal(from, callId, data),
+      error: (code, message, callId) => {
+        if (callId && this.call?.snapshot.id === callId) this.call.unreachable();
+        else if (code !== 'rate_limited') this.set({ notice: { kind: 'error', text: message } });
+      },
+      envelope: (qid, from, body) => void this.onQueuedEnvelope(qid, from, body),
+    });
+    const outbox = new Outbox(
+      history,
+      sessions,
+      {
+        channel: (peer) => (this.call?.snapshot.peer === peer ? this.call.channel : undefined),
+        enqueue: (peer, id, bytes) => signaling.enqueue(peer, id, bytes),
+      },
+      {
+        changed: (peer) => void this.afterHistoryChange(peer),
+        blocked: (peer, reason, detail) => {
+          if (reason === 'identity_changed') void this.refreshSecurity(peer);
+          else this.note(peer, detail);
+        },
+      },
+    );
+    const inbox = new Inbox(
+      history,
+      sessions,
+      outbox,
+      {
+        message: (peer) => void this.afterHistoryChange(peer),
+        receipts: (peer) => void this.afterHistoryChange(peer),
+        control: (peer, payload) => this.onControl(peer, payload),
+        keyChanged: (peer) => void this.refreshSecurity(peer),
+        undecryptable: (peer) => this.note(peer, `A message from ${peer} could not be decrypted and was dropped.`),
+      },
+      (peer) => this.current.active?.peer === peer && (typeof document === 'undefined' || document.visibilityState === 'visible'),
+      () => this.current.readReceipts,
+    );
+
     const maintain = () =>
       maintainKeys(this.api, store, identity).catch(() => {
         this.set({ notice: { kind: 'error', text: 'Your keys could not be published. Others may not be able to reach you; Parley will try again.' } });
       });
+    this.account = { user, identity, sessions, history, outbox, inbox, signaling, timers: [] };
+    this.set({ user, notice: null, readReceipts: await history.setting('readReceipts', true) });
+    await this.refreshConversations();
     // Keys must be in the directory before anyone can start a session with us.
     await maintain();
-    clearInterval(this.maintenanceTimer);
-    this.maintenanceTimer = setInterval(() => void maintain(), KEY_MAINTENANCE_INTERVAL_MS);
-    const wsUrl = this.origin.replace(/^http/, 'ws') + '/ws';
-    this.signaling = new SignalingClient(wsUrl, () => this.api.token(), {
-      state: (state, detail) => {
-        this.set({ connection: state, ...(detail ? { notice: { kind: 'info' as const, text: detail } } : {}) });
-      },
-      signal: (from, callId, data) => this.onSignal(from, callId, data),
-      error: (code, message, callId) => {
-        if (callId && this.call?.snapshot.id === callId) this.call.unreachable(message);
-        else if (code !== 'rate_limited') this.set({ notice: { kind: 'error', text: message } });
-      },
-    });
-    this.signaling.connect();
+    this.account.timers.push(setInterval(() => void maintain(), KEY_MAINTENANCE_INTERVAL_MS));
+    this.account.timers.push(setInterval(() => void outbox.kickAll(), OUTBOX_RETRY_MS));
+    signaling.connect();
   }
 
   /**
@@ -216,18 +396,50 @@ export class ParleyClient {
     return identity;
   }
 
+  private async onQueuedEnvelope(qid: number, from: string, body: Uint8Array): Promise<void> {
+    const a = this.account;
+    if (!a) return;
+    try {
+      await a.history.touch(from, Date.now());
+      await a.inbox.receive(from, body);
+      // Acknowledged only once stored (or reported as undecryptable): never lost, never twice.
+      a.signaling.ack([qid]);
+    } catch {
+      // Storage failed: leave it unacknowledged; the server delivers it again next time.
+    }
+  }
+
+  private onControl(peer: string, payload: Payload): void {
+    if (this.call?.snapshot.peer === peer) this.call.onControl(payload);
+  }
+
   private makeCall(id: string, peer: string, role: 'caller' | 'callee'): Call {
+    const a = this.account!;
     const call = new Call(id, peer, role, {
-      sessions: this.sessions!,
       iceServers: this.iceServers,
-      sendSignal: (data) => this.signaling?.send({ type: 'signal', to: peer, callId: id, data }) ?? false,
-      onChange: (view) => {
-        if (this.call === call) this.set({ call: view });
+      sendSignal: (data) => a.signaling.send({ type: 'signal', to: peer, callId: id, data }),
+      seal: (payload) => a.sessions.seal(peer, payload),
+      blocked: () => Boolean(this.current.active?.peer === peer && this.current.active.security?.keyChanged),
+      envelope: (bytes) => void a.inbox.receive(peer, bytes),
+      onChange: (view) => this.onCallChange(call, view),
+      channel: (open) => {
+        if (open) a.outbox.kick(peer);
+        else void a.outbox.channelClosed(peer);
       },
     });
     this.call = call;
-    this.set({ call: call.snapshot });
+    this.onCallChange(call, call.snapshot);
     return call;
+  }
+
+  private onCallChange(call: Call, view: CallView): void {
+    if (this.call !== call) return;
+    const patch: Partial<ParleyState> = {};
+    if (view.phase === 'incoming') patch.incoming = view;
+    else if (this.current.incoming?.id === view.id) patch.incoming = null;
+    const active = this.current.active;
+    if (active?.peer === view.peer) patch.active = { ...active, call: view };
+    this.set(patch);
   }
 
   private onSignal(from: string, callId: string, data: SignalData): void {
@@ -235,18 +447,61 @@ export class ParleyClient {
       void this.call.handleSignal(data);
       return;
     }
-    if (data.kind !== 'offer') return;
+    if (data.kind !== 'offer' || !this.account) return;
     if (this.call && !this.call.isOver) {
-      this.signaling?.send({ type: 'signal', to: from, callId, data: { kind: 'decline', reason: 'busy' } });
+      this.account.signaling.send({ type: 'signal', to: from, callId, data: { kind: 'decline', reason: 'busy' } });
       return;
     }
     const call = this.makeCall(callId, from, 'callee');
     call.ring(data.sdp);
   }
 
+  private async messagesOf(peer: string): Promise<MessageView[]> {
+    const stored = (await this.account!.history.messages(peer)).map(toView);
+    return mergeNotes(stored, this.notes.get(peer) ?? []);
+  }
+
+  private note(peer: string, text: string): void {
+    const list = this.notes.get(peer) ?? [];
+    list.push({ id: newId(), from: 'system', text, at: Date.now() });
+    this.notes.set(peer, list);
+    void this.refreshActive(peer);
+  }
+
+  private async afterHistoryChange(peer: string): Promise<void> {
+    await this.refreshActive(peer);
+    await this.refreshConversations();
+  }
+
+  private async refreshActive(peer: string): Promise<void> {
+    const active = this.current.active;
+    if (!this.account || active?.peer !== peer) return;
+    const messages = await this.messagesOf(peer);
+    if (this.current.active?.peer === peer) this.set({ active: { ...this.current.active, messages } });
+  }
+
+  private async refreshSecurity(peer: string): Promise<void> {
+    if (!this.account || this.current.active?.peer !== peer) return;
+    const security = await this.account.sessions.security(peer);
+    if (this.current.active?.peer === peer) this.set({ active: { ...this.current.active, security } });
+  }
+
+  private async refreshConversations(): Promise<void> {
+    if (!this.account) return;
+    const list = (await this.account.history.conversations()).map(toSummary);
+    this.set({ conversations: list });
+  }
+
+  private async markActiveRead(): Promise<void> {
+    const peer = this.current.active?.peer;
+    if (!peer || !this.account || (typeof document !== 'undefined' && document.visibilityState !== 'visible')) return;
+    await this.account.inbox.markRead(peer);
+    await this.refreshConversations();
+  }
+
   private scheduleRefresh(session: SessionResponse): void {
     clearTimeout(this.refreshTimer);
-    this.signaling?.reauthenticate(session.accessToken);
+    this.account?.signaling.reauthenticate(session.accessToken);
     this.refreshIn(Math.max(5_000, session.expiresAt - Date.now() - 60_000));
   }
 
@@ -281,3 +536,17 @@ export class ParleyClient {
     }
   }
 }
+
+/** Stored messages in their order, with this page's notes placed by time among them. */
+function mergeNotes(stored: MessageView[], notes: MessageView[]): MessageView[] {
+  if (notes.length === 0) return stored;
+  const out: MessageView[] = [];
+  let n = 0;
+  for (const m of stored) {
+    while (n < notes.length && notes[n]!.at < m.at) out.push(notes[n++]!);
+    out.push(m);
+  }
+  while (n < notes.length) out.push(notes[n++]!);
+  return out;
+}
+

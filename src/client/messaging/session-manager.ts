@@ -24,10 +24,24 @@ export interface ContactSecurity {
   wasVerified: boolean;
 }
 
-export interface OpenedPayload {
+export interface Received<T> {
   payload: Payload;
   /** The sender's identity is not the pinned one (sending stays blocked until accepted). */
   keyChanged: boolean;
+  /** What `alongside` returned: the history changes written with the ratchet state. */
+  effect: T;
+}
+
+function parsePayload(plaintext: Uint8Array): Payload {
+  let text: string;
+  try {
+    text = fromUtf8(plaintext);
+  } catch {
+    throw new ProtocolError('malformed_message', 'the message is not valid text');
+  }
+  const parsed = parseWith(payloadSchema, parseJson(text));
+  if (!parsed.ok) throw new ProtocolError('malformed_message', `the message content is malformed (${parsed.message})`);
+  return parsed.value;
 }
 
 function bundleFromWire(b: PreKeyBundleResponse): PreKeyBundle {
@@ -84,21 +98,27 @@ export class SessionManager {
     return this.serial(peer, () => seal(peer, utf8(JSON.stringify(p)), this.deps));
   }
 
-  /** Throws ProtocolError for anything that does not decrypt to a valid payload. */
-  open(peer: string, envelope: Uint8Array): Promise<OpenedPayload> {
+  /**
+   * Decrypts an envelope and, in the same IndexedDB transaction as the new ratchet state,
+   * applies what it says (`alongside`). Throws ProtocolError for anything that does not decrypt
+   * to a valid payload; then nothing at all is written.
+   */
+  receive<T>(peer: string, envelope: Uint8Array, alongside: (tx: IDBTransaction, payload: Payload) => Promise<T>): Promise<Received<T>> {
     return this.serial(peer, async () => {
-      const opened = await open(peer, envelope, this.deps);
+      let payload: Payload | undefined;
+      let effect: T | undefined;
+      const opened = await open(peer, envelope, this.deps, async (record, plaintext) => {
+        const p = parsePayload(plaintext);
+        effect = await this.store.commitSession(peer, record, (tx) => alongside(tx, p));
+        payload = p;
+      });
       if (opened.trust === 'changed') await this.store.markChanged(peer, opened.identityKey);
-      let text: string;
-      try {
-        text = fromUtf8(opened.plaintext);
-      } catch {
-        throw new ProtocolError('malformed_message', 'the message is not valid text');
-      }
-      const parsed = parseWith(payloadSchema, parseJson(text));
-      if (!parsed.ok) throw new ProtocolError('malformed_message', `the message content is malformed (${parsed.message})`);
-      return { payload: parsed.value, keyChanged: opened.trust === 'changed' };
+      return { payload: payload!, keyChanged: opened.trust === 'changed', effect: effect as T };
     });
+  }
+
+  hasSession(peer: string): Promise<boolean> {
+    return this.serial(peer, async () => Boolean(await sessionIdentityKey(peer, this.deps)));
   }
 
   async security(peer: string): Promise<ContactSecurity> {

@@ -4,9 +4,11 @@
 // never see each other's keys or sessions.
 
 const DB_NAME = 'parley';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 
-export type StoreName = 'identity' | 'signedPreKeys' | 'oneTimePreKeys' | 'pqPreKeys' | 'sessions' | 'contacts' | 'meta';
+export type StoreName = 'identity' | 'signedPreKeys' | 'oneTimePreKeys' | 'pqPreKeys' | 'sessions' | 'contacts' | 'meta' | 'messages' | 'conversations' | 'outbox';
+
+export const ALL_STORES: StoreName[] = ['identity', 'signedPreKeys', 'oneTimePreKeys', 'pqPreKeys', 'sessions', 'contacts', 'meta', 'messages', 'conversations', 'outbox'];
 
 let opening: Promise<IDBDatabase> | undefined;
 
@@ -14,6 +16,9 @@ function upgrade(db: IDBDatabase, oldVersion: number): void {
   if (oldVersion < 1) db.createObjectStore('identity');
   if (oldVersion < 2) {
     for (const name of ['signedPreKeys', 'oneTimePreKeys', 'pqPreKeys', 'sessions', 'contacts', 'meta']) db.createObjectStore(name);
+  }
+  if (oldVersion < 3) {
+    for (const name of ['messages', 'conversations', 'outbox']) db.createObjectStore(name);
   }
 }
 
@@ -93,4 +98,42 @@ export async function idbDelete(store: StoreName, key: IDBValidKey | IDBKeyRange
 
 export function prefixRange(prefix: IDBValidKey[]): IDBKeyRange {
   return IDBKeyRange.bound(prefix, [...prefix, []]);
+}
+
+/** Wraps an IDB request as a promise; awaiting it inside a transaction keeps the transaction alive. */
+export function request<T>(req: IDBRequest<T>): Promise<T> {
+  return done(req);
+}
+
+/**
+ * Runs `body` in one readwrite transaction over `stores` and resolves once it is durable. Inside
+ * `body`, await only IDB requests (no Web Crypto, no network): any other wait lets the
+ * transaction commit early.
+ */
+export async function idbTransaction<T>(stores: StoreName[], body: (tx: IDBTransaction) => Promise<T>): Promise<T> {
+  const db = await openDatabase();
+  const tx = db.transaction(stores, 'readwrite', { durability: 'strict' });
+  const finished = committed(tx);
+  let result: T;
+  try {
+    result = await body(tx);
+  } catch (e) {
+    try {
+      tx.abort();
+    } catch {
+      // already finished
+    }
+    await finished.catch(() => undefined);
+    throw e;
+  }
+  await finished;
+  return result;
+}
+
+/** Deletes every record of one account in every store. */
+export async function idbWipePrefix(prefix: IDBValidKey[]): Promise<void> {
+  const db = await openDatabase();
+  const tx = db.transaction(ALL_STORES, 'readwrite', { durability: 'strict' });
+  for (const name of ALL_STORES) tx.objectStore(name).delete(name === 'identity' ? (prefix[0] as IDBValidKey) : prefixRange(prefix));
+  await committed(tx);
 }

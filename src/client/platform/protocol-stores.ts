@@ -8,7 +8,7 @@ import type { LocalIdentity } from '../../protocol/identity.ts';
 import type { OneTimePreKeyRecord, PqPreKeyRecord, SignedPreKeyRecord } from '../../protocol/prekeys.ts';
 import { readSessionRecord, type SessionRecord } from '../../protocol/session-record.ts';
 import type { IdentityKeyStore, PreKeyStore, SessionStore, Trust } from '../../protocol/stores.ts';
-import { idbDelete, idbGet, idbGetAllWithPrefix, idbPut, idbPutMany } from './idb.ts';
+import { idbDelete, idbGet, idbGetAllWithPrefix, idbPut, idbPutMany, idbTransaction } from './idb.ts';
 
 export interface ContactKeys {
   /** The identity key trusted for this contact (first seen, or accepted by the user). */
@@ -118,5 +118,13 @@ export class BrowserProtocolStore implements IdentityKeyStore, PreKeyStore, Sess
 
   store(peer: string, record: SessionRecord): Promise<void> {
     return idbPut('sessions', [this.userId, peer], record);
+  }
+
+  /** Stores the session record and whatever `alongside` writes, in one durable transaction. */
+  commitSession<T>(peer: string, record: SessionRecord, alongside: (tx: IDBTransaction) => Promise<T>): Promise<T> {
+    return idbTransaction(['sessions', 'messages', 'conversations', 'outbox'], async (tx) => {
+      tx.objectStore('sessions').put(record, [this.userId, peer]);
+      return alongside(tx);
+    });
   }
 }

@@ -2,7 +2,7 @@
 // frame (never in the URL, which ends up in logs), reconnects with exponential backoff and full
 // jitter when the server goes away, and stops reconnecting when the server says this account
 // connected elsewhere or logged out. Carries only signaling frames; it knows nothing of calls.
-import { CLOSE, parseJson, parseWith, serverFrame, type ClientFrame, type SignalData } from '../../wire/index.ts';
+import { CLOSE, decodeBase64url, encodeBase64url, parseJson, parseWith, serverFrame, type ClientFrame, type SignalData } from '../../wire/index.ts';
 
 export type SignalingState = 'offline' | 'connecting' | 'connected' | 'reconnecting' | 'elsewhere';
 
@@ -10,7 +10,13 @@ export interface SignalingEvents {
   state(state: SignalingState, detail?: string): void;
   signal(from: string, callId: string, data: SignalData): void;
   error(code: string, message: string, callId: string | undefined): void;
+  /** An envelope from the offline queue; acknowledge it with `ack` once it is stored. */
+  envelope(qid: number, from: string, body: Uint8Array, sentAt: number): void;
 }
+
+export type EnqueueOutcome = { ok: true } | { ok: false; code: string; message: string };
+
+const ENQUEUE_TIMEOUT_MS = 20_000;
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 15_000;
@@ -21,6 +27,7 @@ export class SignalingClient {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private wanted = false;
   private current: SignalingState = 'offline';
+  private readonly awaiting = new Map<string, (outcome: EnqueueOutcome | undefined) => void>();
 
   constructor(
     private readonly url: string,
@@ -52,6 +59,28 @@ export class SignalingClient {
     if (this.current !== 'connected' || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
     this.ws.send(JSON.stringify(frame));
     return true;
+  }
+
+  /**
+   * Hands an envelope to the server's offline queue. Resolves when the server says it holds
+   * it (or refuses it); undefined when the socket went away or the server did not answer.
+   */
+  enqueue(to: string, id: string, body: Uint8Array): Promise<EnqueueOutcome | undefined> {
+    if (!this.send({ type: 'send', to, id, body: encodeBase64url(body) })) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(undefined), ENQUEUE_TIMEOUT_MS);
+      const settle = (outcome: EnqueueOutcome | undefined) => {
+        clearTimeout(timer);
+        this.awaiting.delete(id);
+        resolve(outcome);
+      };
+      this.awaiting.get(id)?.(undefined);
+      this.awaiting.set(id, settle);
+    });
+  }
+
+  ack(qids: number[]): void {
+    for (let i = 0; i < qids.length; i += 100) this.send({ type: 'ack', qids: qids.slice(i, i + 100) });
   }
 
   /** A refreshed token extends the open socket instead of reconnecting. */
@@ -88,7 +117,14 @@ export class SignalingClient {
           this.events.signal(frame.from, frame.callId, frame.data);
           break;
         case 'error':
-          this.events.error(frame.code, frame.message, frame.callId);
+          if (frame.id && this.awaiting.has(frame.id)) this.awaiting.get(frame.id)!({ ok: false, code: frame.code, message: frame.message });
+          else this.events.error(frame.code, frame.message, frame.callId);
+          break;
+        case 'sent':
+          this.awaiting.get(frame.id)?.({ ok: true });
+          break;
+        case 'envelope':
+          this.events.envelope(frame.qid, frame.from, decodeBase64url(frame.body)!, frame.sentAt);
           break;
         case 'pong':
           break;
@@ -97,6 +133,7 @@ export class SignalingClient {
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      for (const settle of [...this.awaiting.values()]) settle(undefined);
       if (event.code === CLOSE.replaced) {
         this.wanted = false;
         this.setState('elsewhere', 'Parley was opened in another tab or window.');

@@ -1,48 +1,68 @@
-// The conversation: a live log of messages and a composer (Enter sends, Shift+Enter breaks the
-// line), the security state of the contact (safety number, verified, key change), and the
-// call's own state. The log keeps the newest message in view unless the reader scrolled up.
+// The open conversation: its history and each message's delivery state, a composer (Enter
+// sends, Shift+Enter breaks the line), the contact's security state (safety number, verified,
+// key change) and the live call if there is one. Messages can be written whether or not a call
+// is up: without one they go through the server's encrypted queue.
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { CallView, ParleyClient } from '../messaging/parley-client.ts';
+import type { ActiveConversation, MessageView, ParleyClient, ParleyState } from '../messaging/parley-client.ts';
 import { KeyChangeAlert } from './KeyChangeAlert.tsx';
 import { SafetyNumberPanel } from './SafetyNumberPanel.tsx';
 
-function statusText(call: CallView): string {
-  switch (call.phase) {
-    case 'calling':
-      return 'Calling…';
-    case 'incoming':
-      return 'Incoming call';
-    case 'connecting':
-      return 'Connecting directly…';
-    case 'chat':
-      return call.binding === 'verified' ? 'End-to-end encrypted · direct' : 'End-to-end encrypted · checking the connection…';
-    case 'ended':
-      return 'Chat ended';
-  }
+function statusText(c: ActiveConversation, state: ParleyState): string {
+  const call = c.call;
+  if (call && call.phase === 'calling') return 'Calling…';
+  if (call && call.phase === 'connecting') return 'Connecting directly…';
+  if (call && call.phase === 'open') return call.binding === 'verified' ? 'End-to-end encrypted · direct' : 'End-to-end encrypted · checking the direct connection…';
+  if (state.connection !== 'connected') return 'Offline · messages will be sent when you reconnect';
+  return 'End-to-end encrypted · via server';
 }
+
+const STATE_TEXT = { sending: 'Sending…', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not sent' } as const;
 
 function time(at: number): string {
   return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
-export function ChatView({ client, call }: { client: ParleyClient; call: CallView }) {
+function dayOf(at: number): string {
+  return new Date(at).toLocaleDateString([], { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+}
+
+function Bubble({ m, peer }: { m: MessageView; peer: string }) {
+  if (m.from === 'system') return <p className="system-note">{m.text}</p>;
+  return (
+    <div className={`bubble bubble-${m.from}`}>
+      <span className="sr-only">{m.from === 'me' ? 'You' : peer}: </span>
+      <span className="bubble-text">{m.text}</span>
+      <span className="bubble-meta">
+        <time dateTime={new Date(m.at).toISOString()}>{time(m.at)}</time>
+        {m.from === 'me' && m.state && <span className={`delivery delivery-${m.state}`}>{STATE_TEXT[m.state]}</span>}
+      </span>
+    </div>
+  );
+}
+
+export function ChatView({ client, state, conversation }: { client: ParleyClient; state: ParleyState; conversation: ActiveConversation }) {
   const id = useId();
   const [draft, setDraft] = useState('');
   const [showSafety, setShowSafety] = useState(false);
   const logRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
-  const security = call.security;
+  const { peer, security, call, messages } = conversation;
   const blocked = Boolean(security?.keyChanged);
-  const live = call.phase === 'chat' && !blocked;
+  const callLive = Boolean(call && call.phase !== 'ended');
 
   useEffect(() => {
     const log = logRef.current;
     if (log && stick.current) log.scrollTop = log.scrollHeight;
-  }, [call.messages.length]);
+  }, [messages.length]);
+
+  useEffect(() => {
+    setShowSafety(false);
+    stick.current = true;
+  }, [peer]);
 
   const send = async (e?: FormEvent) => {
     e?.preventDefault();
-    if (!draft.trim()) return;
+    if (!draft.trim() || blocked) return;
     const text = draft;
     setDraft('');
     if (!(await client.send(text))) setDraft(text);
@@ -54,47 +74,47 @@ export function ChatView({ client, call }: { client: ParleyClient; call: CallVie
     }
   };
 
+  let lastDay = '';
   return (
-    <section className="chat" aria-label={`Chat with ${call.peer}`}>
+    <section className="chat" aria-label={`Chat with ${peer}`}>
       <header className="chat-header">
+        <button type="button" className="icon-button back" aria-label="Back to conversations" onClick={() => client.closeConversation()}>
+          ‹
+        </button>
         <div className="avatar" aria-hidden="true">
-          {call.peer.slice(0, 1).toUpperCase()}
+          {peer.slice(0, 1).toUpperCase()}
         </div>
         <div className="chat-title">
           <h2>
-            {call.peer}
+            {peer}
             {security?.verified && (
               <span className="verified" title="You verified this safety number">
                 Verified
               </span>
             )}
           </h2>
-          <p className={`chat-status chat-status-${call.phase}`} role="status">
-            {call.phase === 'chat' && (
-              <svg className="lock" aria-hidden="true" viewBox="0 0 16 16">
-                <path d="M4 7V5a4 4 0 1 1 8 0v2h.5A1.5 1.5 0 0 1 14 8.5v5a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 2 13.5v-5A1.5 1.5 0 0 1 3.5 7H4zm2 0h4V5a2 2 0 1 0-4 0v2z" />
-              </svg>
-            )}
-            {statusText(call)}
+          <p className={`chat-status ${call?.phase === 'open' ? 'chat-status-direct' : ''}`} role="status">
+            <svg className="lock" aria-hidden="true" viewBox="0 0 16 16">
+              <path d="M4 7V5a4 4 0 1 1 8 0v2h.5A1.5 1.5 0 0 1 14 8.5v5a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 2 13.5v-5A1.5 1.5 0 0 1 3.5 7H4zm2 0h4V5a2 2 0 1 0-4 0v2z" />
+            </svg>
+            {statusText(conversation, state)}
           </p>
         </div>
-        <button type="button" aria-expanded={showSafety} onClick={() => setShowSafety((v) => !v)} disabled={!security}>
+        <button type="button" aria-expanded={showSafety} onClick={() => setShowSafety((v) => !v)} disabled={!security?.safetyNumber}>
           Safety number
         </button>
-        {call.phase === 'ended' ? (
-          <button type="button" onClick={() => client.closeCall()}>
-            Close
+        {callLive ? (
+          <button type="button" className="danger" onClick={() => client.hangup()}>
+            {call?.phase === 'calling' ? 'Cancel' : 'Hang up'}
           </button>
         ) : (
-          <button type="button" className="danger" onClick={() => client.hangup()}>
-            {call.phase === 'calling' ? 'Cancel' : 'Hang up'}
+          <button type="button" onClick={() => void client.startCall(peer)} disabled={state.connection !== 'connected'}>
+            Call
           </button>
         )}
       </header>
-      {security && blocked && <KeyChangeAlert peer={call.peer} security={security} onAccept={() => void client.acceptNewSafetyNumber()} />}
-      {security && showSafety && (
-        <SafetyNumberPanel peer={call.peer} security={security} onVerify={(v) => void client.setVerified(v)} onClose={() => setShowSafety(false)} />
-      )}
+      {security && blocked && <KeyChangeAlert peer={peer} security={security} onAccept={() => void client.acceptNewSafetyNumber()} />}
+      {security && showSafety && <SafetyNumberPanel peer={peer} security={security} onVerify={(v) => void client.setVerified(v)} onClose={() => setShowSafety(false)} />}
       <div
         className="log"
         role="log"
@@ -107,23 +127,23 @@ export function ChatView({ client, call }: { client: ParleyClient; call: CallVie
           stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
         }}
       >
-        {call.messages.length === 0 && live && <p className="empty">Say hello. Only {call.peer} can read what you write here.</p>}
-        {call.messages.map((m) =>
-          m.from === 'system' ? (
-            <p key={m.id} className="system-note">
-              {m.text}
-            </p>
-          ) : (
-            <div key={m.id} className={`bubble bubble-${m.from}`}>
-              <span className="sr-only">{m.from === 'me' ? 'You' : call.peer}: </span>
-              <span className="bubble-text">{m.text}</span>
-              <time className="bubble-time" dateTime={new Date(m.at).toISOString()}>
-                {time(m.at)}
-              </time>
+        {messages.length === 0 && <p className="empty">Say hello. Only {peer} can read what you write here.</p>}
+        {messages.map((m) => {
+          const day = dayOf(m.at);
+          const separator = day !== lastDay && m.from !== 'system';
+          if (separator) lastDay = day;
+          return (
+            <div key={m.id} className="message-row">
+              {separator && (
+                <p className="day-separator" role="separator">
+                  {day}
+                </p>
+              )}
+              <Bubble m={m} peer={peer} />
             </div>
-          ),
-        )}
-        {call.ended && (
+          );
+        })}
+        {call?.ended && (
           <p className="ended" role="status">
             {call.ended.text}
           </p>
@@ -136,14 +156,14 @@ export function ChatView({ client, call }: { client: ParleyClient; call: CallVie
         <textarea
           id={`${id}-msg`}
           rows={1}
-          placeholder={blocked ? 'Accept the new safety number to send' : live ? `Message ${call.peer}` : 'The chat opens when you are connected'}
+          placeholder={blocked ? 'Accept the new safety number to send' : `Message ${peer}`}
           value={draft}
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={onKey}
-          disabled={!live}
+          disabled={blocked}
           maxLength={4000}
         />
-        <button type="submit" className="primary" disabled={!live || !draft.trim()}>
+        <button type="submit" className="primary" disabled={blocked || !draft.trim()}>
           Send
         </button>
       </form>

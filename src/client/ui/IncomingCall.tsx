@@ -1,5 +1,4 @@
-import type { ParleyClient } from '../messaging/parley-client.ts';
-import type { CallView } from '../messaging/call.ts';
+import type { CallView, ParleyClient } from '../messaging/parley-client.ts';
 
 export function IncomingCall({ client, call }: { client: ParleyClient; call: CallView }) {
   return (

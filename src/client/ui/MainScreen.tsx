@@ -1,15 +1,18 @@
-// Signed in: the top bar (who, server state, connect, log out), the call form, and the current
-// call, whichever phase it is in.
+// Signed in: the top bar (who, server state, connect, log out), the sidebar (start a call, the
+// conversations, settings), and the stage (a ringing call, or the open conversation).
+import { useState } from 'react';
 import type { ParleyClient, ParleyState } from '../messaging/parley-client.ts';
 import { Brand } from './Brand.tsx';
 import { CallForm } from './CallForm.tsx';
 import { ChatView } from './ChatView.tsx';
 import { ConnectionBadge } from './ConnectionBadge.tsx';
+import { ConversationList } from './ConversationList.tsx';
 import { IncomingCall } from './IncomingCall.tsx';
+import { LogoutDialog } from './LogoutDialog.tsx';
 import { NoticeBanner } from './NoticeBanner.tsx';
 
 export function MainScreen({ client, state }: { client: ParleyClient; state: ParleyState }) {
-  const call = state.call;
+  const [loggingOut, setLoggingOut] = useState(false);
   const connected = state.connection === 'connected';
   return (
     <div className="main-screen">
@@ -23,36 +26,46 @@ export function MainScreen({ client, state }: { client: ParleyClient; state: Par
           <span className="me" title="Signed in as">
             {state.user?.username}
           </span>
-          <button type="button" onClick={() => void client.logout()}>
+          <button type="button" onClick={() => setLoggingOut(true)}>
             Log out
           </button>
         </div>
       </header>
       <NoticeBanner notice={state.notice} onDismiss={() => client.dismissNotice()} />
-      <main className="workspace">
+      <main className={state.active ? 'workspace workspace-chat' : 'workspace'}>
         <aside className="sidebar">
           <CallForm client={client} state={state} />
           {!connected && state.connection !== 'elsewhere' && (
             <p className="hint">
               {state.connection === 'offline'
                 ? 'You are offline. Press Connect to reach the server.'
-                : 'Reaching the server… An open chat keeps working meanwhile.'}
+                : 'Reaching the server… An open call keeps working meanwhile.'}
             </p>
           )}
+          <h2 className="sidebar-title">Conversations</h2>
+          <ConversationList client={client} state={state} />
+          <label className="setting">
+            <input type="checkbox" checked={state.readReceipts} onChange={(e) => void client.setReadReceipts(e.target.checked)} />
+            Send read receipts
+          </label>
         </aside>
         <div className="stage">
-          {call?.phase === 'incoming' ? (
-            <IncomingCall client={client} call={call} />
-          ) : call ? (
-            <ChatView client={client} call={call} />
+          {state.incoming ? (
+            <IncomingCall client={client} call={state.incoming} />
+          ) : state.active ? (
+            <ChatView client={client} state={state} conversation={state.active} />
           ) : (
             <div className="placeholder">
               <h2>Start a conversation</h2>
-              <p>Type someone's username and press Start call. You talk directly, browser to browser; only the two of you can read it.</p>
+              <p>
+                Type someone's username and press Start call. You talk directly, browser to browser when you are both
+                online, and through the server's encrypted mailbox when not; only the two of you can read it.
+              </p>
             </div>
           )}
         </div>
       </main>
+      {loggingOut && <LogoutDialog client={client} onClose={() => setLoggingOut(false)} />}
     </div>
   );
 }

@@ -1,0 +1,92 @@
+// Everything that arrives, from the direct channel or the server's queue, goes through here:
+// decrypted and written to history in the same transaction as the ratchet state, then
+// acknowledged (to the server) and confirmed (to the sender, with a delivered receipt; a read
+// receipt too when the conversation is on screen and read receipts are on). A message that does
+// not decrypt is reported, never shown; a repeat is dropped silently.
+import type { Payload } from '../../wire/index.ts';
+import { isProtocolError } from '../../protocol/errors.ts';
+import type { HistoryStore, IncomingEffect, MessageRecord } from '../platform/history-store.ts';
+import type { Outbox } from './outbox.ts';
+import type { SessionManager } from './session-manager.ts';
+
+export interface InboxEvents {
+  message(peer: string, message: MessageRecord, isNew: boolean): void;
+  receipts(peer: string, updated: MessageRecord[]): void;
+  control(peer: string, payload: Payload): void;
+  keyChanged(peer: string): void;
+  undecryptable(peer: string): void;
+}
+
+const RECEIPT_DELAY_MS = 50;
+
+export class Inbox {
+  private readonly pendingReceipts = new Map<string, { delivered: string[]; read: string[] }>();
+  private receiptTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly history: HistoryStore,
+    private readonly sessions: SessionManager,
+    private readonly outbox: Outbox,
+    private readonly events: InboxEvents,
+    private readonly isReading: (peer: string) => boolean,
+    private readonly readReceipts: () => boolean,
+  ) {}
+
+  /** Resolves once the envelope is handled for good (stored, or reported): then it may be acknowledged. */
+  async receive(peer: string, envelope: Uint8Array): Promise<void> {
+    const reading = this.isReading(peer);
+    let received;
+    try {
+      received = await this.sessions.receive(peer, envelope, (tx, payload) => this.history.applyIncoming(tx, peer, payload, reading));
+    } catch (e) {
+      if (isProtocolError(e, 'duplicate')) return;
+      if (isProtocolError(e)) {
+        this.events.undecryptable(peer);
+        return;
+      }
+      throw e;
+    }
+    if (received.keyChanged) this.events.keyChanged(peer);
+    this.apply(peer, received.effect, received.payload, reading);
+  }
+
+  private apply(peer: string, effect: IncomingEffect, payload: Payload, reading: boolean): void {
+    switch (effect.kind) {
+      case 'text':
+        this.events.message(peer, effect.message, effect.isNew);
+        // Confirm even repeats: the first receipt may be what got lost.
+        this.queueReceipt(peer, 'delivered', effect.message.id);
+        if (reading && this.readReceipts()) this.queueReceipt(peer, 'read', effect.message.id);
+        return;
+      case 'receipt':
+        if (effect.updated.length) this.events.receipts(peer, effect.updated);
+        return;
+      case 'control':
+        this.events.control(peer, payload);
+    }
+  }
+
+  /** The user opened the conversation: send read receipts for what was unread (if enabled). */
+  async markRead(peer: string): Promise<void> {
+    const ids = await this.history.markRead(peer);
+    if (this.readReceipts()) for (const id of ids) this.queueReceipt(peer, 'read', id);
+  }
+
+  private queueReceipt(peer: string, status: 'delivered' | 'read', id: string): void {
+    const p = this.pendingReceipts.get(peer) ?? { delivered: [], read: [] };
+    p[status].push(id);
+    this.pendingReceipts.set(peer, p);
+    // Batched: a backlog of a thousand messages gets ten receipts, not a thousand.
+    this.receiptTimer ??= setTimeout(() => void this.flushReceipts(), RECEIPT_DELAY_MS);
+  }
+
+  private async flushReceipts(): Promise<void> {
+    this.receiptTimer = undefined;
+    const all = [...this.pendingReceipts];
+    this.pendingReceipts.clear();
+    for (const [peer, { delivered, read }] of all) {
+      if (delivered.length) await this.outbox.sendReceipt(peer, 'delivered', [...new Set(delivered)]);
+      if (read.length) await this.outbox.sendReceipt(peer, 'read', [...new Set(read)]);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+// Everything we send, durable until it has arrived (DESIGN.md "Transport", issue #4). A text is
+// stored locally before any attempt; each attempt seals it afresh through the contact's session
+// and sends it over the direct channel when one is open, otherwise to the server's offline
+// queue. Texts leave the outbox when the contact's device confirms them (a "delivered" receipt);
+// a text sent over a channel that then drops, or that stays unconfirmed, goes again through the
+// server. The receiver de-duplicates by message id, so at-least-once here is exactly-once there.
+// One pump per contact keeps each contact's messages in order.
+import type { Payload } from '../../wire/index.ts';
+import { isProtocolError } from '../../protocol/errors.ts';
+import { ApiError } from '../platform/api-client.ts';
+import type { HistoryStore, MessageRecord, OutboxEntry } from '../platform/history-store.ts';
+import type { EnqueueOutcome } from '../transport/signaling-client.ts';
+import { newId } from './ids.ts';
+import type { SessionManager } from './session-manager.ts';
+
+export interface OutboxTransport {
+  /** The open direct channel to `peer`, if there is one. */
+  channel(peer: string): { send(bytes: Uint8Array): boolean } | undefined;
+  /** Undefined when the server cannot be reached right now. */
+  enqueue(peer: string, id: string, bytes: Uint8Array): Promise<EnqueueOutcome | undefined>;
+}
+
+export interface OutboxEvents {
+  changed(peer: string, messages: MessageRecord[]): void;
+  /** Sending to `peer` is held up for a reason the user should see. */
+  blocked(peer: string, reason: 'identity_changed' | 'no_keys' | 'queue_full', detail: string): void;
+}
+
+/** A text sent over a channel and not confirmed within this time goes through the server too. */
+export const CHANNEL_CONFIRM_MS = 15_000;
+
+export class Outbox {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+
+  constructor(
+    private readonly history: HistoryStore,
+    private readonly sessions: SessionManager,
+    private readonly transport: OutboxTransport,
+    private readonly events: OutboxEvents,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Stores the text, then tries to send it. Resolves once it is stored. */
+  async sendText(peer: string, text: string): Promise<MessageRecord> {
+    const message = await this.history.addOutgoing(peer, newId(), text, this.now());
+    this.kick(peer);
+    return message;
+  }
+
+  async sendReceipt(peer: string, status: 'delivered' | 'read', ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 100) {
+      const payload: Payload = { type: 'receipt', status, ids: ids.slice(i, i + 100) };
+      await this.history.addOutbox({ id: newId(), peer, payload, createdAt: this.now(), viaChannelAt: null, serverStored: false, channelOnly: false });
+    }
+    this.kick(peer);
+  }
+
+  /** The direct channel to `peer` closed: whatever it did not confirm goes through the server. */
+  async channelClosed(peer: string): Promise<void> {
+    for (const e of await this.history.outbox(peer)) {
+      if (e.viaChannelAt !== null) await this.history.updateOutbox({ ...e, viaChannelAt: null });
+    }
+    this.kick(peer);
+  }
+
+  /** Tries every contact with something waiting (on reconnect, and periodically). */
+  async kickAll(): Promise<void> {
+    const peers = new Set((await this.history.outbox()).map((e) => e.peer));
+    for (const peer of peers) this.kick(peer);
+  }
+
+  kick(peer: string): void {
+    if (this.running.has(peer)) {
+      this.again.add(peer);
+      return;
+    }
+    const run = (async () => {
+      do {
+        this.again.delete(peer);
+        await this.pump(peer);
+      } while (this.again.has(peer));
+    })().finally(() => this.running.delete(peer));
+    this.running.set(peer, run.catch(() => undefined));
+  }
+
+  /** Resolves when nothing is being sent to `peer` any more (tests, shutdown). */
+  async idle(peer: string): Promise<void> {
+    while (this.running.has(peer)) await this.running.get(peer);
+  }
+
+  private async pump(peer: string): Promise<void> {
+    for (const entry of await this.history.outbox(peer)) {
+      if (entry.serverStored) continue; // waiting for the contact's receipt
+      const channel = this.transport.channel(peer);
+      if (entry.viaChannelAt !== null && channel && this.now() - entry.viaChannelAt < CHANNEL_CONFIRM_MS) continue;
+      const bytes = await this.seal(peer, entry);
+      if (bytes === 'stop') return;
+      if (bytes === 'skip') continue;
+      if (channel && channel.send(bytes)) {
+        if (entry.payload.type === 'text') await this.history.updateOutbox({ ...entry, viaChannelAt: this.now() });
+        else await this.history.removeOutbox(entry.id);
+        continue;
+      }
+      const outcome = await this.transport.enqueue(peer, entry.id, bytes);
+      if (!outcome) return; // offline: the next reconnect kicks us again
+      if (outcome.ok) {
+        if (entry.payload.type !== 'text') {
+          await this.history.removeOutbox(entry.id);
+          continue;
+        }
+        await this.history.updateOutbox({ ...entry, serverStored: true });
+        this.events.changed(peer, await this.history.setState(peer, [entry.id], 'sent'));
+        continue;
+      }
+      if (outcome.code === 'queue_full') {
+        this.events.blocked(peer, 'queue_full', outcome.message);
+        return; // keep it; a later kick tries again
+      }
+      await this.fail(peer, entry, outcome.message);
+    }
+  }
+
+  /** Seals the entry's payload; 'stop' holds this contact's queue, 'skip' drops the entry. */
+  private async seal(peer: string, entry: OutboxEntry): Promise<Uint8Array | 'stop' | 'skip'> {
+    try {
+      return await this.sessions.seal(peer, entry.payload);
+    } catch (e) {
+      if (isProtocolError(e, 'identity_changed')) {
+        this.events.blocked(peer, 'identity_changed', `Your safety number with ${peer} has changed.`);
+        return 'stop';
+      }
+      if (!isProtocolError(e, 'no_session')) throw e;
+    }
+    try {
+      await this.sessions.prepare(peer);
+      return await this.sessions.seal(peer, entry.payload);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'not_found') {
+        await this.fail(peer, entry, `${peer} has no Parley keys, so nothing can be sent to them.`);
+        this.events.blocked(peer, 'no_keys', `${peer} cannot receive messages.`);
+        return 'skip';
+      }
+      if (isProtocolError(e, 'identity_changed') || isProtocolError(e, 'no_session')) {
+        this.events.blocked(peer, 'identity_changed', `Your safety number with ${peer} has changed.`);
+        return 'stop';
+      }
+      if (e instanceof ApiError) return 'stop'; // server unreachable: try again later
+      throw e;
+    }
+  }
+
+  private async fail(peer: string, entry: OutboxEntry, _reason: string): Promise<void> {
+    await this.history.removeOutbox(entry.id);
+    if (entry.payload.type === 'text') this.events.changed(peer, await this.history.setState(peer, [entry.id], 'failed'));
+  }
+}

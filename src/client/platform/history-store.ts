@@ -1,0 +1,205 @@
+// Conversations, messages and the outbox of one account, in IndexedDB. Outgoing messages are
+// written (with their outbox entry, in one transaction) before anything is sent; incoming ones
+// are written in the same transaction as the ratchet state that decrypted them.
+import type { Payload } from '../../wire/index.ts';
+import { idbGet, idbGetAllWithPrefix, idbTransaction, idbPut, idbDelete, request } from './idb.ts';
+
+export type MessageState = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface MessageRecord {
+  id: string;
+  peer: string;
+  direction: 'out' | 'in';
+  text: string;
+  /** When the sender wrote it (sender's clock). */
+  at: number;
+  /** The sender's running count of messages in this conversation: orders their messages. */
+  seq: number;
+  /** Outgoing only: how far the message got. */
+  state?: MessageState;
+  /** Incoming only: whether it has been shown to the user. */
+  read?: boolean;
+}
+
+export interface ConversationRecord {
+  peer: string;
+  lastAt: number;
+  lastText: string;
+  lastDirection: 'out' | 'in';
+  unread: number;
+  /** The next `seq` for a message we send. */
+  nextSeq: number;
+}
+
+export interface OutboxEntry {
+  id: string;
+  peer: string;
+  payload: Payload;
+  createdAt: number;
+  /** Sent over a direct channel and not yet confirmed by a receipt (texts only). */
+  viaChannelAt: number | null;
+  /** The server confirmed it holds the envelope. */
+  serverStored: boolean;
+  /** Meaningful only on the direct channel (channel binding, goodbye): never queued. */
+  channelOnly: boolean;
+}
+
+const STATE_RANK: Record<MessageState, number> = { failed: 0, sending: 1, sent: 2, delivered: 3, read: 4 };
+
+export function messageOrder(a: MessageRecord, b: MessageRecord): number {
+  if (a.direction === b.direction && a.direction === 'in') return a.seq - b.seq;
+  return a.at - b.at || (a.direction === b.direction ? a.seq - b.seq : a.direction === 'out' ? 1 : -1);
+}
+
+export type IncomingEffect =
+  | { kind: 'text'; message: MessageRecord; isNew: boolean }
+  | { kind: 'receipt'; updated: MessageRecord[] }
+  | { kind: 'control' };
+
+export class HistoryStore {
+  constructor(private readonly userId: string) {}
+
+  private key(...rest: IDBValidKey[]): IDBValidKey[] {
+    return [this.userId, ...rest];
+  }
+
+  async conversations(): Promise<ConversationRecord[]> {
+    const all = await idbGetAllWithPrefix<ConversationRecord>('conversations', [this.userId]);
+    return all.sort((a, b) => b.lastAt - a.lastAt);
+  }
+
+  async messages(peer: string): Promise<MessageRecord[]> {
+    const all = await idbGetAllWithPrefix<MessageRecord>('messages', [this.userId, peer]);
+    return all.sort(messageOrder);
+  }
+
+  conversation(peer: string): Promise<ConversationRecord | undefined> {
+    return idbGet('conversations', this.key(peer));
+  }
+
+  /** Ensures a conversation exists (opening a chat with someone new). */
+  async touch(peer: string, now: number): Promise<void> {
+    if (await this.conversation(peer)) return;
+    await idbPut('conversations', this.key(peer), { peer, lastAt: now, lastText: '', lastDirection: 'out', unread: 0, nextSeq: 0 } satisfies ConversationRecord);
+  }
+
+  /** Stores a new outgoing text and its outbox entry together; returns the message. */
+  async addOutgoing(peer: string, id: string, text: string, now: number): Promise<MessageRecord> {
+    return idbTransaction(['messages', 'conversations', 'outbox'], async (tx) => {
+      const convos = tx.objectStore('conversations');
+      const c = (await request(convos.get(this.key(peer)))) as ConversationRecord | undefined;
+      const seq = c?.nextSeq ?? 0;
+      const message: MessageRecord = { id, peer, direction: 'out', text, at: now, seq, state: 'sending' };
+      const entry: OutboxEntry = {
+        id,
+        peer,
+        payload: { type: 'text', id, text, sentAt: now, seq },
+        createdAt: now,
+        viaChannelAt: null,
+        serverStored: false,
+        channelOnly: false,
+      };
+      tx.objectStore('messages').put(message, this.key(peer, id));
+      tx.objectStore('outbox').put(entry, this.key(id));
+      convos.put({ peer, lastAt: now, lastText: text, lastDirection: 'out', unread: c?.unread ?? 0, nextSeq: seq + 1 } satisfies ConversationRecord, this.key(peer));
+      return message;
+    });
+  }
+
+  addOutbox(entry: OutboxEntry): Promise<void> {
+    return idbPut('outbox', this.key(entry.id), entry);
+  }
+
+  async outbox(peer?: string): Promise<OutboxEntry[]> {
+    const all = await idbGetAllWithPrefix<OutboxEntry>('outbox', [this.userId]);
+    return all.filter((e) => peer === undefined || e.peer === peer).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  }
+
+  updateOutbox(entry: OutboxEntry): Promise<void> {
+    return idbPut('outbox', this.key(entry.id), entry);
+  }
+
+  removeOutbox(id: string): Promise<void> {
+    return idbDelete('outbox', this.key(id));
+  }
+
+  /** Raises outgoing messages to `state` (never lowers one); returns those that changed. */
+  async setState(peer: string, ids: string[], state: MessageState): Promise<MessageRecord[]> {
+    return idbTransaction(['messages', 'outbox'], (tx) => this.raise(tx, peer, ids, state));
+  }
+
+  private async raise(tx: IDBTransaction, peer: string, ids: string[], state: MessageState): Promise<MessageRecord[]> {
+    const store = tx.objectStore('messages');
+    const changed: MessageRecord[] = [];
+    for (const id of ids) {
+      const m = (await request(store.get(this.key(peer, id)))) as MessageRecord | undefined;
+      if (!m || m.direction !== 'out') continue;
+      const lower = STATE_RANK[m.state ?? 'sending'] < STATE_RANK[state];
+      // 'failed' is only set on a message still sending; a later success clears it.
+      if (!lower && !(state === 'failed' && m.state === 'sending')) continue;
+      const next = { ...m, state };
+      store.put(next, this.key(peer, id));
+      if (state === 'delivered' || state === 'read') tx.objectStore('outbox').delete(this.key(id));
+      changed.push(next);
+    }
+    return changed;
+  }
+
+  /**
+   * What an incoming payload changes, written inside the caller's transaction (which also
+   * holds the ratchet state). Texts are de-duplicated by id: at-least-once delivery shows each
+   * message once.
+   */
+  async applyIncoming(tx: IDBTransaction, peer: string, payload: Payload, visible: boolean): Promise<IncomingEffect> {
+    if (payload.type === 'receipt') return { kind: 'receipt', updated: await this.raise(tx, peer, payload.ids, payload.status) };
+    if (payload.type !== 'text') return { kind: 'control' };
+    const messages = tx.objectStore('messages');
+    const existing = (await request(messages.get(this.key(peer, payload.id)))) as MessageRecord | undefined;
+    if (existing) return { kind: 'text', message: existing, isNew: false };
+    const message: MessageRecord = { id: payload.id, peer, direction: 'in', text: payload.text, at: payload.sentAt, seq: payload.seq, read: visible };
+    messages.put(message, this.key(peer, payload.id));
+    const convos = tx.objectStore('conversations');
+    const c = (await request(convos.get(this.key(peer)))) as ConversationRecord | undefined;
+    const newer = !c || payload.sentAt >= c.lastAt;
+    convos.put(
+      {
+        peer,
+        lastAt: newer ? payload.sentAt : c.lastAt,
+        lastText: newer ? payload.text : c.lastText,
+        lastDirection: newer ? 'in' : c.lastDirection,
+        unread: (c?.unread ?? 0) + (visible ? 0 : 1),
+        nextSeq: c?.nextSeq ?? 0,
+      } satisfies ConversationRecord,
+      this.key(peer),
+    );
+    return { kind: 'text', message, isNew: true };
+  }
+
+  /** Marks every incoming message of `peer` read; returns the ids that were unread. */
+  async markRead(peer: string): Promise<string[]> {
+    return idbTransaction(['messages', 'conversations'], async (tx) => {
+      const store = tx.objectStore('messages');
+      const range = IDBKeyRange.bound([this.userId, peer], [this.userId, peer, []]);
+      const all = (await request(store.getAll(range))) as MessageRecord[];
+      const ids: string[] = [];
+      for (const m of all) {
+        if (m.direction === 'in' && !m.read) {
+          store.put({ ...m, read: true }, this.key(peer, m.id));
+          ids.push(m.id);
+        }
+      }
+      const convos = tx.objectStore('conversations');
+      const c = (await request(convos.get(this.key(peer)))) as ConversationRecord | undefined;
+      if (c && c.unread !== 0) convos.put({ ...c, unread: 0 }, this.key(peer));
+      return ids;
+    });
+  }
+
+  async setting<T>(name: string, fallback: T): Promise<T> {
+    return (await idbGet<T>('meta', this.key(`setting:${name}`))) ?? fallback;
+  }
+
+  saveSetting(name: string, value: unknown): Promise<void> {
+    return idbPut('meta', this.key(`setting:${name}`), value);
+  }
+}
