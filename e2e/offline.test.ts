@@ -144,8 +144,30 @@ describe('offline delivery, outbox and history (issue #4)', () => {
     await bob.context().close();
   });
 
+  it('stops at "Delivered" when the reader turned read receipts off', async () => {
+    const [a, b] = [name('alice'), name('bob')];
+    const alice = await page();
+    const bob = await page();
+    await signUp(alice, server.url, a);
+    await signUp(bob, server.url, b);
+    await bob.getByRole('checkbox', { name: 'Send read receipts' }).uncheck();
+    await startCall(alice, b);
+    await bob.getByRole('button', { name: 'Decline' }).click();
+    await send(alice, 'do not tell me you read this');
+    await openConversation(bob, a);
+    await waitForMessage(bob, 'do not tell me you read this');
+    await expect.poll(() => deliveryStates(alice), { timeout: 15_000 }).toEqual(['Delivered']);
+    // Bob's reply is receipted as read by Alice (her setting is on), proving receipts flow at all.
+    await send(bob, 'noted');
+    await expect.poll(() => bob.getByRole('log', { name: 'Messages' }).locator('.bubble-me .delivery').allTextContents(), { timeout: 15_000 }).toEqual(['Read']);
+    expect(await deliveryStates(alice)).toEqual(['Delivered']);
+    await alice.context().close();
+    await bob.context().close();
+  });
+
   it('never leaves plaintext in the server data folder', async () => {
     expect(secretsWritten.length).toBe(23);
+    secretsWritten.push('do not tell me you read this');
     const contents = filesUnder(server.dataDir).map((f) => readFileSync(f).toString('latin1'));
     for (const secret of secretsWritten) for (const c of contents) expect(c).not.toContain(secret);
   });

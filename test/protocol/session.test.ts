@@ -251,6 +251,24 @@ describe('Double Ratchet', () => {
   });
 });
 
+describe('commit hook', () => {
+  it('stores nothing when the caller\'s commit fails, so the message can be opened again', async () => {
+    const [alice, bob] = await pair();
+    await recv(bob, alice, await send(alice, bob, 'start'));
+    const env = await send(alice, bob, 'keep me');
+    const writes = bob.sessions.writes;
+    await expect(open('alice', env, bob.deps, async () => Promise.reject(new Error('disk full')))).rejects.toThrow('disk full');
+    expect(bob.sessions.writes).toBe(writes);
+    let committed: string | undefined;
+    await open('alice', env, bob.deps, async (record, plaintext) => {
+      committed = fromUtf8(plaintext);
+      await bob.sessions.store('alice', record);
+    });
+    expect(committed).toBe('keep me');
+    await expect(open('alice', env, bob.deps)).rejects.toSatisfy((e) => code(e) === 'duplicate');
+  });
+});
+
 describe('key pinning', () => {
   it('pins the first identity key, and blocks sending to a changed one until accepted', async () => {
     const [alice, bob] = await pair();

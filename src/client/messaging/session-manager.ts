@@ -94,8 +94,12 @@ export class SessionManager {
     });
   }
 
+  /** Refuses (identity_changed) while the contact has a new key the user has not accepted. */
   seal(peer: string, p: Payload): Promise<Bytes> {
-    return this.serial(peer, () => seal(peer, utf8(JSON.stringify(p)), this.deps));
+    return this.serial(peer, async () => {
+      if ((await this.store.contact(peer))?.pendingKey) throw new ProtocolError('identity_changed', `the safety number with ${peer} has changed`);
+      return seal(peer, utf8(JSON.stringify(p)), this.deps);
+    });
   }
 
   /**

@@ -1,0 +1,196 @@
+// The messaging layer in a real browser with real IndexedDB: Alice's and Bob's outbox, inbox,
+// history and sessions wired together through an in-memory stand-in for the server's queue and
+// a stand-in for the direct channel (both only move bytes), so that loss, duplication, channel
+// cuts, offline spells and receipts can be staged precisely.
+import { describe, expect, it } from 'vitest';
+import { BrowserProtocolStore } from '../../src/client/platform/protocol-stores.ts';
+import { HistoryStore, type MessageRecord } from '../../src/client/platform/history-store.ts';
+import { createIdentity } from '../../src/client/platform/key-vault.ts';
+import { maintainKeys } from '../../src/client/messaging/key-maintenance.ts';
+import { SessionManager } from '../../src/client/messaging/session-manager.ts';
+import { Outbox } from '../../src/client/messaging/outbox.ts';
+import { Inbox } from '../../src/client/messaging/inbox.ts';
+import type { ApiClient } from '../../src/client/platform/api-client.ts';
+import type { EnqueueOutcome } from '../../src/client/transport/signaling-client.ts';
+import type { KeyStatusResponse, PreKeyBundleResponse, PublishKeysRequest } from '../../src/wire/index.ts';
+
+interface Device {
+  name: string;
+  history: HistoryStore;
+  outbox: Outbox;
+  inbox: Inbox;
+  sessions: SessionManager;
+  /** What the server holds for this device. */
+  queue: Array<{ from: string; id: string; body: Uint8Array }>;
+  online: boolean;
+  channelTo: Map<string, Uint8Array[] | null>;
+  blocked: string[];
+}
+
+async function world() {
+  const published = new Map<string, { body: PublishKeysRequest; taken: number }>();
+  const devices = new Map<string, Device>();
+  const apiFor = (me: string) => {
+    let status: KeyStatusResponse = { identity: null, signedPreKeyId: null, pqPreKeyId: null, oneTimePreKeys: 0 };
+    return {
+      keyStatus: async () => status,
+      publishKeys: async (body: PublishKeysRequest) => {
+        published.set(me, { body, taken: 0 });
+        status = { identity: body.identity, signedPreKeyId: body.signedPreKey.id, pqPreKeyId: body.pqPreKey.id, oneTimePreKeys: body.oneTimePreKeys.length };
+      },
+      addOneTimePreKeys: async () => undefined,
+      userKeys: async (peer: string) => ({ username: peer, identity: published.get(peer)!.body.identity }),
+      bundle: async (peer: string): Promise<PreKeyBundleResponse> => {
+        const p = published.get(peer)!;
+        const otk = p.body.oneTimePreKeys[p.taken++];
+        return { username: peer, identity: p.body.identity, signedPreKey: p.body.signedPreKey, pqPreKey: p.body.pqPreKey, ...(otk ? { oneTimePreKey: otk } : {}) };
+      },
+    } as unknown as ApiClient;
+  };
+
+  const make = async (name: string): Promise<Device> => {
+    const userId = `${name}-${crypto.randomUUID()}`;
+    const identity = await createIdentity();
+    const store = new BrowserProtocolStore(userId, identity);
+    const api = apiFor(name);
+    await maintainKeys(api, store, identity);
+    const history = new HistoryStore(userId);
+    const sessions = new SessionManager({ username: name, identity }, store, api);
+    const device = { name, history, sessions, queue: [], online: true, channelTo: new Map(), blocked: [] } as unknown as Device;
+    device.outbox = new Outbox(
+      history,
+      sessions,
+      {
+        channel: (peer) => {
+          const pipe = device.channelTo.get(peer);
+          return pipe ? { send: (bytes) => (pipe.push(bytes), true) } : undefined;
+        },
+        enqueue: async (peer, id, bytes): Promise<EnqueueOutcome | undefined> => {
+          if (!device.online) return undefined;
+          const target = devices.get(peer)!;
+          if (!target.queue.some((e) => e.from === name && e.id === id)) target.queue.push({ from: name, id, body: bytes });
+          return { ok: true };
+        },
+      },
+      { changed: () => undefined, blocked: (_p, reason) => device.blocked.push(reason) },
+    );
+    device.inbox = new Inbox(history, sessions, device.outbox, { message: () => undefined, receipts: () => undefined, control: () => undefined, keyChanged: () => undefined, undecryptable: () => undefined }, () => false, () => true);
+    devices.set(name, device);
+    return device;
+  };
+  return { make, devices };
+}
+
+/** The server hands everything queued for `d` to it, as on reconnect (at least once: nothing is removed). */
+async function drainQueue(d: Device, { keep = false } = {}): Promise<void> {
+  const batch = [...d.queue];
+  if (!keep) d.queue.length = 0;
+  for (const e of batch) {
+    await d.history.touch(e.from, Date.now());
+    await d.inbox.receive(e.from, e.body);
+  }
+}
+
+async function settle(...ds: Device[]): Promise<void> {
+  await new Promise((r) => setTimeout(r, 80)); // receipt batching
+  for (const d of ds) for (const peer of ['alice', 'bob']) await d.outbox.idle(peer);
+}
+
+const states = async (d: Device, peer: string) => (await d.history.messages(peer)).filter((m) => m.direction === 'out').map((m) => m.state);
+const texts = async (d: Device, peer: string) => (await d.history.messages(peer)).filter((m) => m.direction === 'in').map((m) => m.text);
+
+describe('outbox and inbox', () => {
+  it('stores a message before any attempt, and sends it when the server can be reached', async () => {
+    const w = await world();
+    const alice = await w.make('alice');
+    const bob = await w.make('bob');
+    alice.online = false;
+    const m: MessageRecord = await alice.outbox.sendText('bob', 'written offline');
+    await alice.outbox.idle('bob');
+    expect(await states(alice, 'bob')).toEqual(['sending']);
+    expect((await alice.history.outbox('bob')).map((e) => e.id)).toEqual([m.id]);
+
+    alice.online = true;
+    await alice.outbox.kickAll();
+    await alice.outbox.idle('bob');
+    expect(await states(alice, 'bob')).toEqual(['sent']);
+    await drainQueue(bob);
+    await settle(alice, bob);
+    await drainQueue(alice);
+    await settle(alice, bob);
+    expect(await texts(bob, 'alice')).toEqual(['written offline']);
+    expect(await states(alice, 'bob')).toEqual(['delivered']);
+    expect(await alice.history.outbox('bob')).toEqual([]);
+  });
+
+  it('shows each message once however often it arrives, in the sender\'s order', async () => {
+    const w = await world();
+    const alice = await w.make('alice');
+    const bob = await w.make('bob');
+    for (let i = 0; i < 5; i++) await alice.outbox.sendText('bob', `m${i}`);
+    await alice.outbox.idle('bob');
+    bob.queue.reverse(); // the server is not obliged to be kind
+    await drainQueue(bob, { keep: true });
+    await drainQueue(bob, { keep: true }); // delivered again: at least once
+    expect(await texts(bob, 'alice')).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    const convo = await bob.history.conversation('alice');
+    expect(convo?.unread).toBe(5);
+  });
+
+  it('sends over the channel when one is open, and through the server what a cut channel did not confirm', async () => {
+    const w = await world();
+    const alice = await w.make('alice');
+    const bob = await w.make('bob');
+    const pipe: Uint8Array[] = [];
+    alice.channelTo.set('bob', pipe);
+    for (let i = 0; i < 4; i++) await alice.outbox.sendText('bob', `c${i}`);
+    await alice.outbox.idle('bob');
+    expect(pipe).toHaveLength(4);
+    expect(bob.queue).toHaveLength(0);
+    // Bob gets the first two over the channel; then it is cut.
+    for (const bytes of pipe.slice(0, 2)) await bob.inbox.receive('alice', bytes);
+    alice.channelTo.delete('bob');
+    await alice.outbox.channelClosed('bob');
+    await alice.outbox.idle('bob');
+    expect(bob.queue).toHaveLength(4); // nothing was confirmed yet, so all four go again
+    await drainQueue(bob);
+    expect(await texts(bob, 'alice')).toEqual(['c0', 'c1', 'c2', 'c3']);
+    await settle(alice, bob);
+    await drainQueue(alice);
+    expect(await states(alice, 'bob')).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
+  });
+
+  it('raises delivery states one way only: a late "delivered" never lowers "read"', async () => {
+    const w = await world();
+    const alice = await w.make('alice');
+    await w.make('bob');
+    const m = await alice.outbox.sendText('bob', 'x');
+    await alice.outbox.idle('bob');
+    await alice.history.setState('bob', [m.id], 'read');
+    await alice.history.setState('bob', [m.id], 'delivered');
+    await alice.history.setState('bob', [m.id], 'sent');
+    expect(await states(alice, 'bob')).toEqual(['read']);
+  });
+
+  it('holds messages to a contact whose safety number changed, and sends them once it is accepted', async () => {
+    const w = await world();
+    const alice = await w.make('alice');
+    const bob = await w.make('bob');
+    await alice.outbox.sendText('bob', 'first');
+    await alice.outbox.idle('bob');
+    await drainQueue(bob);
+    // Bob moves to a new browser: new identity, new keys, same name.
+    const newBob = await w.make('bob');
+    await alice.sessions.prepare('bob'); // the directory now shows the new key
+    await alice.outbox.sendText('bob', 'second');
+    await alice.outbox.idle('bob');
+    expect(alice.blocked).toContain('identity_changed');
+    expect(await states(alice, 'bob')).toEqual(['sent', 'sending']);
+    expect(newBob.queue).toHaveLength(0);
+    await alice.sessions.acceptNewKey('bob');
+    alice.outbox.kick('bob');
+    await alice.outbox.idle('bob');
+    await drainQueue(newBob);
+    expect(await texts(newBob, 'alice')).toEqual(['second']);
+  });
+});
