@@ -47,7 +47,13 @@ export async function waitChatOpen(page: Page): Promise<void> {
 
 /** The call's direct channel is open and bound. */
 export async function waitDirect(page: Page): Promise<void> {
-  await page.getByRole('status').filter({ hasText: 'End-to-end encrypted · direct' }).waitFor({ timeout: 30_000 });
+  try {
+    await page.getByRole('status').filter({ hasText: 'End-to-end encrypted · direct' }).waitFor({ timeout: 30_000 });
+  } catch (e) {
+    const status = await page.locator('.chat-status').textContent().catch(() => '(no chat)');
+    const log = await page.getByRole('log', { name: 'Messages' }).textContent().catch(() => '(no log)');
+    throw new Error(`no direct channel: status "${status}", log "${log}"`, { cause: e });
+  }
 }
 
 export async function send(page: Page, text: string): Promise<void> {

@@ -179,12 +179,18 @@ export class Call {
     return local && remote ? { local, remote } : undefined;
   }
 
-  private async sendBinding(): Promise<void> {
-    if (this.bindingSent || this.deps.blocked()) return;
+  /** Sends our binding once; retried a few times if the descriptions or the session are not ready yet. */
+  private async sendBinding(attempt = 0): Promise<void> {
+    if (this.bindingSent || this.deps.blocked() || this.isOver) return;
     const mine = this.fingerprints();
-    if (!mine) return;
-    this.bindingSent = true;
-    await this.sendOnChannel({ type: 'binding', local: mine.local, remote: mine.remote });
+    try {
+      if (!mine) throw new Error('no fingerprints yet');
+      this.bindingSent = true;
+      await this.sendOnChannel({ type: 'binding', local: mine.local, remote: mine.remote });
+    } catch {
+      this.bindingSent = false;
+      if (attempt < 5) setTimeout(() => void this.sendBinding(attempt + 1), 300 * (attempt + 1));
+    }
   }
 
   private async sendOnChannel(p: Payload): Promise<void> {
@@ -199,7 +205,7 @@ export class Call {
         clearTimeout(this.timer);
         this.update({ phase: 'open' });
         this.deps.channel(true);
-        void this.sendBinding().catch(() => (this.bindingSent = false));
+        void this.sendBinding();
       },
       message: (bytes) => this.deps.envelope(bytes),
       closed: (reason) => this.end(reason === 'failed' ? 'failed' : 'left'),
