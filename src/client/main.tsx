@@ -1,4 +1,5 @@
 // Entry point of the web client: one ParleyClient for the page, handed to the React tree.
+import './zod-config.ts';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ParleyClient } from './messaging/parley-client.ts';

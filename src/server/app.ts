@@ -9,8 +9,8 @@ import { API_BODY_LIMIT } from '../wire/index.ts';
 import type { Config } from './config.ts';
 import { openSqliteStore } from './store/sqlite/index.ts';
 import type { Store } from './store/types.ts';
-import { createBcryptHasher, type PasswordHasher } from './auth/password-hasher.ts';
-import { createAccessTokens, loadOrCreateSigningKeys } from './auth/access-tokens.ts';
+import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts';
+import { createAccessTokens, liveAccessTokens, loadOrCreateSigningKeys } from './auth/access-tokens.ts';
 import { RefreshTokens } from './auth/refresh-tokens.ts';
 import { AccountService } from './auth/account-service.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
@@ -28,6 +28,8 @@ import { QueueService } from './queue/queue-service.ts';
 import type { QueueStore } from './store/types.ts';
 import { ensureSelfSigned } from './tls/self-signed.ts';
 import { loadCertificate, watchCertificate } from './tls/certificate-source.ts';
+import { TLS_OPTIONS } from './tls/tls-options.ts';
+import { startHttpRedirect } from './http/http-redirect.ts';
 
 export interface ParleyServer {
   app: FastifyInstance;
@@ -54,7 +56,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const certificate = await loadCertificate(certFiles);
 
   const app = Fastify({
-    https: { cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2' },
+    https: { cert: certificate.cert, key: certificate.key, ...TLS_OPTIONS },
     bodyLimit: API_BODY_LIMIT,
     trustProxy: false,
     logger:
@@ -69,9 +71,9 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const baseStore = overrides.store ?? openSqliteStore(path.join(config.dataDir, 'parley.sqlite'));
   const store: Store = overrides.queue ? { ...baseStore, queue: overrides.queue, close: () => baseStore.close() } : baseStore;
   const bus = overrides.bus ?? createMemoryBus();
-  const tokens = createAccessTokens(await loadOrCreateSigningKeys(config.dataDir), config.accessTokenTtlSeconds);
+  const tokens = liveAccessTokens(createAccessTokens(await loadOrCreateSigningKeys(config.dataDir), config.accessTokenTtlSeconds), store.users);
   const refreshTokens = new RefreshTokens(store.refreshTokens, config.refreshTokenTtlSeconds * 1000);
-  const hasher = overrides.hasher ?? createBcryptHasher(config.bcryptCost);
+  const hasher = overrides.hasher ?? createPasswordHasher({ algorithm: config.passwordHash, bcryptCost: config.bcryptCost });
   const accounts = new AccountService(store, hasher, tokens, refreshTokens);
 
   installErrorHandler(app);
@@ -118,13 +120,14 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     certFiles,
     config.tlsReloadIntervalMs,
     (loaded) => {
-      httpsServer.setSecureContext({ cert: loaded.cert, key: loaded.key, minVersion: 'TLSv1.2' });
+      httpsServer.setSecureContext({ cert: loaded.cert, key: loaded.key, ...TLS_OPTIONS });
       app.log.info('TLS certificate reloaded');
     },
     (e) => app.log.warn({ err: e }, 'TLS certificate files changed but could not be loaded; keeping the current one'),
   );
 
   await app.listen({ host: config.host, port: config.port });
+  const redirect = config.httpRedirectPort === undefined ? undefined : await startHttpRedirect(config.host, config.httpRedirectPort, app.server.address());
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -137,6 +140,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     reloadCertificate: () => watcher.check(),
     async close() {
       watcher.stop();
+      await redirect?.close();
       clearInterval(purge);
       await signaling.close();
       await app.close();

@@ -12,6 +12,10 @@ export interface Config {
   /** How often to look for renewed certificate files, in ms. */
   tlsReloadIntervalMs: number;
   bcryptCost: number;
+  /** Algorithm for new password hashes; stored hashes of the other kind are upgraded at login. */
+  passwordHash: 'bcrypt' | 'argon2id';
+  /** Optional plain-HTTP port that only redirects to HTTPS. */
+  httpRedirectPort: number | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   /** Extra origins allowed to open the WebSocket, besides the server's own. */
@@ -50,6 +54,12 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   return n;
 }
 
+function passwordAlgorithm(raw: string | undefined): 'bcrypt' | 'argon2id' {
+  if (raw === undefined || raw === '' || raw === 'bcrypt') return 'bcrypt';
+  if (raw === 'argon2id') return 'argon2id';
+  throw new ConfigError(`PASSWORD_HASH must be "bcrypt" or "argon2id", got "${raw}"`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const dataDir = path.resolve(cwd, env.DATA_DIR || 'data');
   const certFile = env.TLS_CERT;
@@ -76,6 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     tlsReloadIntervalMs: int(env, 'TLS_RELOAD_INTERVAL_MS', 60_000, 100, 86_400_000),
     // DESIGN.md: cost 12. Lower values exist only so test suites can create many accounts.
     bcryptCost: int(env, 'BCRYPT_COST', 12, 4, 15),
+    passwordHash: passwordAlgorithm(env.PASSWORD_HASH),
+    httpRedirectPort: env.HTTP_REDIRECT_PORT ? int(env, 'HTTP_REDIRECT_PORT', 80, 1, 65535) : undefined,
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL', 900, 30, 900),
     refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
     allowedOrigins: (env.ALLOWED_ORIGINS || '').split(',').map((s) => s.trim()).filter(Boolean),

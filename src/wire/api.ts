@@ -79,6 +79,12 @@ const oneTimeList = (min: number) =>
     .refine((list) => new Set(list.map((k) => k.id)).size === list.length, 'one-time prekey ids must be unique');
 
 /** Publishes identity and current prekeys. A different identity than stored means a new device. */
+export const changePasswordRequest = z.object({
+  currentPassword: passwordInput,
+  newPassword: passwordInput,
+});
+export type ChangePasswordRequest = z.infer<typeof changePasswordRequest>;
+
 export const publishKeysRequest = z.object({
   identity: identityKeys,
   signedPreKey: signedPreKeyWire,

@@ -85,4 +85,5 @@ export const CLOSE = {
   replaced: 4003,
   loggedOut: 4004,
   tokenExpired: 4005,
+  passwordChanged: 4006,
 } as const;

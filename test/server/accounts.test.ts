@@ -1,24 +1,25 @@
 // The account service's promises that timing must not break, and the configured defaults.
 import { describe, expect, it } from 'vitest';
 import { loadConfig, ConfigError } from '../../src/server/config.ts';
-import { createBcryptHasher, type PasswordHasher } from '../../src/server/auth/password-hasher.ts';
+import { createPasswordHasher, type PasswordHasher } from '../../src/server/auth/password-hasher.ts';
 import { http, signup, startTestServer, uniqueName } from '../support/server.ts';
 
 describe('password hashing', () => {
   it('defaults to bcrypt cost 12, as the design says', async () => {
     expect(loadConfig({}).bcryptCost).toBe(12);
-    const hasher = createBcryptHasher(12);
+    expect(loadConfig({}).passwordHash).toBe('bcrypt');
+    const hasher = createPasswordHasher({ algorithm: 'bcrypt', bcryptCost: 12 });
     const hash = await hasher.hash('a password');
     expect(hash).toMatch(/^\$2b\$12\$/);
-    expect(await hasher.verify('a password', hash)).toBe(true);
-    expect(await hasher.verify('a passworD', hash)).toBe(false);
+    expect(await hasher.verify('a password', hash)).toEqual({ ok: true, needsRehash: false });
+    expect((await hasher.verify('a passworD', hash)).ok).toBe(false);
   });
 
   it('runs the full hash comparison for an unknown user too', async () => {
-    const real = createBcryptHasher(4);
+    const real = createPasswordHasher({ algorithm: 'bcrypt', bcryptCost: 4 });
     const calls: Array<string | undefined> = [];
     const spy: PasswordHasher = {
-      cost: 4,
+      algorithm: 'bcrypt',
       hash: (p) => real.hash(p),
       verify: (p, h) => {
         calls.push(h);
@@ -40,6 +41,41 @@ describe('password hashing', () => {
   });
 });
 
+describe('Argon2id', () => {
+  it('hashes with OWASP\'s parameters when configured, and verifies bcrypt hashes too', async () => {
+    const argon = createPasswordHasher({ algorithm: 'argon2id', bcryptCost: 4 });
+    const hash = await argon.hash('a password');
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(await argon.verify('a password', hash)).toEqual({ ok: true, needsRehash: false });
+    const fromBcrypt = await createPasswordHasher({ algorithm: 'bcrypt', bcryptCost: 4 }).hash('old');
+    expect(await argon.verify('old', fromBcrypt)).toEqual({ ok: true, needsRehash: true });
+    expect((await argon.verify('wrong', fromBcrypt)).ok).toBe(false);
+  });
+
+  it('upgrades a stored hash of the other kind at the next successful login', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-rehash-'));
+    const before = await startTestServer({ DATA_DIR: dataDir });
+    const { username, userId } = await signup(before);
+    expect((await before.server.store.users.findById(userId))?.passwordHash).toMatch(/^\$2b\$/);
+    await before.close();
+    const after = await startTestServer({ DATA_DIR: dataDir, PASSWORD_HASH: 'argon2id' });
+    try {
+      const wrong = await http(after, 'POST', '/api/auth/login', { json: { username, password: 'not it at all' } });
+      expect(wrong.status).toBe(401);
+      expect((await after.server.store.users.findById(userId))?.passwordHash).toMatch(/^\$2b\$/);
+      const res = await http(after, 'POST', '/api/auth/login', { json: { username, password: 'password123' } });
+      expect(res.status).toBe(200);
+      expect((await after.server.store.users.findById(userId))?.passwordHash).toMatch(/^\$argon2id\$/);
+      expect((await http(after, 'POST', '/api/auth/login', { json: { username, password: 'password123' } })).status).toBe(200);
+    } finally {
+      await after.close();
+    }
+  });
+});
+
 describe('configuration', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({}, '/srv/parley');
@@ -54,5 +90,6 @@ describe('configuration', () => {
     expect(() => loadConfig({ TLS_CERT: '/a.pem' })).toThrow(/together/);
     expect(() => loadConfig({ ACCESS_TOKEN_TTL: '3600' })).toThrow(ConfigError);
     expect(() => loadConfig({ ICE_SERVERS: '{' })).toThrow(/ICE_SERVERS/);
+    expect(() => loadConfig({ PASSWORD_HASH: 'md5' })).toThrow(/PASSWORD_HASH/);
   });
 });

@@ -189,6 +189,15 @@ export class ParleyClient {
     });
   }
 
+  async changePassword(currentPassword: string, newPassword: string): Promise<boolean> {
+    const pw = checkNewPassword(newPassword);
+    if (!pw.ok) return this.fail(pw.message);
+    return this.withBusy(async () => {
+      await this.api.changePassword(currentPassword, newPassword);
+      this.set({ notice: { kind: 'info', text: 'Your password is changed. Parley is logged out everywhere else.' } });
+    });
+  }
+
   connect(): void {
     this.account?.signaling.connect();
   }
@@ -338,6 +347,14 @@ export class ParleyClient {
         else if (code !== 'rate_limited') this.set({ notice: { kind: 'error', text: message } });
       },
       envelope: (qid, from, body) => void this.onQueuedEnvelope(qid, from, body),
+      authFailed: () => {
+        this.api.invalidate();
+        this.api.refresh().catch((e: unknown) => {
+          if (e instanceof ApiError && e.code === 'unauthorized') {
+            void this.logout().then(() => this.fail('Your session ended (was your password changed?). Please log in again.'));
+          }
+        });
+      },
     });
     const outbox = new Outbox(
       history,

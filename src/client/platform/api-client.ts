@@ -98,6 +98,16 @@ export class ApiClient {
     return this.refreshing;
   }
 
+  /** Changes the password; the server ends every other session and returns a new one for us. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<SessionResponse> {
+    return this.adopt(session(await request('POST', '/api/auth/password', { currentPassword, newPassword }, await this.token())));
+  }
+
+  /** Forgets the cached access token (the server refused it), so the next use refreshes. */
+  invalidate(): void {
+    this.expiresAt = 0;
+  }
+
   async logout(): Promise<void> {
     const token = this.accessToken;
     this.accessToken = undefined;

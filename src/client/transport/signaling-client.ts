@@ -12,6 +12,8 @@ export interface SignalingEvents {
   error(code: string, message: string, callId: string | undefined): void;
   /** An envelope from the offline queue; acknowledge it with `ack` once it is stored. */
   envelope(qid: number, from: string, body: Uint8Array, sentAt: number): void;
+  /** The server refused our token (revoked by a password change, say). */
+  authFailed(): void;
 }
 
 export type EnqueueOutcome = { ok: true } | { ok: false; code: string; message: string };
@@ -139,6 +141,7 @@ export class SignalingClient {
         this.setState('elsewhere', 'Parley was opened in another tab or window.');
         return;
       }
+      if (event.code === CLOSE.authFailed) this.events.authFailed();
       if (event.code === CLOSE.loggedOut || !this.wanted) {
         this.wanted = false;
         this.setState('offline');

@@ -9,10 +9,12 @@ import { ConnectionBadge } from './ConnectionBadge.tsx';
 import { ConversationList } from './ConversationList.tsx';
 import { IncomingCall } from './IncomingCall.tsx';
 import { LogoutDialog } from './LogoutDialog.tsx';
+import { ChangePasswordDialog } from './ChangePasswordDialog.tsx';
 import { NoticeBanner } from './NoticeBanner.tsx';
 
 export function MainScreen({ client, state }: { client: ParleyClient; state: ParleyState }) {
   const [loggingOut, setLoggingOut] = useState(false);
+  const [changingPassword, setChangingPassword] = useState(false);
   const connected = state.connection === 'connected';
   return (
     <div className="main-screen">
@@ -48,6 +50,9 @@ export function MainScreen({ client, state }: { client: ParleyClient; state: Par
             <input type="checkbox" checked={state.readReceipts} onChange={(e) => void client.setReadReceipts(e.target.checked)} />
             Send read receipts
           </label>
+          <button type="button" className="link-button" onClick={() => setChangingPassword(true)}>
+            Change password
+          </button>
         </aside>
         <div className="stage">
           {state.incoming ? (
@@ -66,6 +71,7 @@ export function MainScreen({ client, state }: { client: ParleyClient; state: Par
         </div>
       </main>
       {loggingOut && <LogoutDialog client={client} onClose={() => setLoggingOut(false)} />}
+      {changingPassword && <ChangePasswordDialog client={client} state={state} onClose={() => setChangingPassword(false)} />}
     </div>
   );
 }

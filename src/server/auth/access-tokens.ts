@@ -15,6 +15,8 @@ export interface AccessClaims {
   userId: string;
   username: string;
   expiresAt: number;
+  /** Unix seconds. */
+  issuedAt: number;
 }
 
 export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: 'expired' | 'invalid' };
@@ -73,15 +75,35 @@ export function createAccessTokens(keys: SigningKeys, ttlSeconds: number): Acces
           audience: TOKEN_AUDIENCE,
           requiredClaims: ['sub', 'iat', 'exp'],
           maxTokenAge: `${ttlSeconds + 60}s`,
+          // Several processes, and a password change dating its new token a second ahead.
+          clockTolerance: 5,
           typ: 'JWT',
         });
-        if (typeof payload.sub !== 'string' || typeof payload.name !== 'string' || typeof payload.exp !== 'number') {
+        if (typeof payload.sub !== 'string' || typeof payload.name !== 'string' || typeof payload.exp !== 'number' || typeof payload.iat !== 'number') {
           return { ok: false, reason: 'invalid' };
         }
-        return { ok: true, claims: { userId: payload.sub, username: payload.name, expiresAt: payload.exp * 1000 } };
+        return { ok: true, claims: { userId: payload.sub, username: payload.name, expiresAt: payload.exp * 1000, issuedAt: payload.iat } };
       } catch (e) {
         return { ok: false, reason: e instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };
       }
+    },
+  };
+}
+
+/**
+ * Tokens checked against the account as well as the signature: the user must still exist, and
+ * the token must not predate the account's last password change. Every consumer of tokens
+ * (API and WebSocket) gets this one, so a password change ends every session at once.
+ */
+export function liveAccessTokens(tokens: AccessTokens, users: { findById(id: string): Promise<{ tokensValidAfter: number } | undefined> }): AccessTokens {
+  return {
+    issue: (userId, username, now) => tokens.issue(userId, username, now),
+    async verify(token) {
+      const result = await tokens.verify(token);
+      if (!result.ok) return result;
+      const user = await users.findById(result.claims.userId);
+      if (!user || result.claims.issuedAt < user.tokensValidAfter) return { ok: false, reason: 'invalid' };
+      return result;
     },
   };
 }

@@ -69,14 +69,16 @@ export class AccountService {
     const name = normalizeUsername(input.username);
     // A malformed name cannot exist, but it still costs a bcrypt run: timing must not tell.
     const user = name.ok ? await this.store.users.findByUsername(name.username) : undefined;
-    let ok: boolean;
+    let outcome;
     try {
-      ok = await this.hasher.verify(input.password, user?.passwordHash);
+      outcome = await this.hasher.verify(input.password, user?.passwordHash);
     } catch (e) {
       if (e instanceof Busy) throw new WireError('rate_limited', 'The server is busy. Please try again in a moment.');
       throw e;
     }
-    if (!ok || !user) throw INVALID_CREDENTIALS();
+    if (!outcome.ok || !user) throw INVALID_CREDENTIALS();
+    // A hash of the other algorithm, or of an older strength, is replaced while we know the password.
+    if (outcome.needsRehash) await this.store.users.setPasswordHash(user.id, await this.hashOrBusy(input.password)).catch(() => undefined);
     const identity = await this.store.identities.get(user.id);
     return this.startSession(user.id, user.username, identity, now);
   }
@@ -91,6 +93,34 @@ export class AccountService {
       session: { accessToken: access.token, expiresAt: access.expiresAt, user: { id: user.id, username: user.username }, identity: identity ? identityToWire(identity) : null },
       refresh: rotated.next,
     };
+  }
+
+  /**
+   * Changes the password of a signed-in user after checking the current one. Every other
+   * session ends: refresh tokens are revoked and access tokens issued before now are refused.
+   * Returns a fresh session for the caller.
+   */
+  async changePassword(userId: string, currentPassword: string, newPassword: string, now = Date.now()): Promise<LoginOutcome> {
+    const user = await this.store.users.findById(userId);
+    let outcome;
+    try {
+      outcome = await this.hasher.verify(currentPassword, user?.passwordHash);
+    } catch (e) {
+      if (e instanceof Busy) throw new WireError('rate_limited', 'The server is busy. Please try again in a moment.');
+      throw e;
+    }
+    if (!user || !outcome.ok) throw new WireError('invalid_credentials', 'Your current password is not right.');
+    const pw = checkNewPassword(newPassword);
+    if (!pw.ok) throw new WireError('invalid_password', pw.message);
+    const hash = await this.hashOrBusy(newPassword);
+    // Token times are whole seconds: the cut-off is the next second, so a token minted earlier in
+    // this same second (say, by a thief racing the change) is refused too.
+    const cutoff = Math.floor(now / 1000) + 1;
+    await this.store.users.changePassword(user.id, hash, cutoff);
+    await this.store.refreshTokens.revokeUser(user.id);
+    const identity = await this.store.identities.get(user.id);
+    // The caller's own new session is dated at the cut-off, so it is the first one accepted.
+    return this.startSession(user.id, user.username, identity, cutoff * 1000);
   }
 
   async logout(refreshToken: string | undefined): Promise<void> {

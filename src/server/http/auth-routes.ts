@@ -2,13 +2,13 @@
 // client address and per username, so neither a single host nor a botnet aimed at one account
 // gets unlimited guesses.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { WireError, loginRequest, normalizeUsername, signupRequest } from '../../wire/index.ts';
+import { WireError, changePasswordRequest, loginRequest, normalizeUsername, signupRequest } from '../../wire/index.ts';
 import type { AccountService, LoginOutcome } from '../auth/account-service.ts';
 import type { RateLimiter } from '../auth/rate-limiter.ts';
 import type { AccessTokens } from '../auth/access-tokens.ts';
 import type { Bus } from '../bus/types.ts';
 import { CLOSE } from '../../wire/index.ts';
-import { assertSameOrigin } from './auth-guard.ts';
+import { assertSameOrigin, requireUser } from './auth-guard.ts';
 import { REFRESH_COOKIE, clearRefreshCookie, readCookie, setRefreshCookie } from './cookies.ts';
 import { validBody } from './validate.ts';
 
@@ -61,6 +61,17 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRouteDeps): Pro
       clearRefreshCookie(reply);
       throw e;
     }
+  });
+
+  app.post('/api/auth/password', async (request, reply) => {
+    assertSameOrigin(request);
+    const me = await requireUser(request, deps.tokens);
+    limit(limits.loginPerUser, me.username, reply);
+    const body = validBody(changePasswordRequest, request.body);
+    const outcome = await accounts.changePassword(me.userId, body.currentPassword, body.newPassword);
+    // Every open socket of this account closes; this browser reconnects with its new token.
+    await deps.bus.disconnect(me.userId, CLOSE.passwordChanged, 'password changed');
+    return respond(outcome, reply);
   });
 
   app.post('/api/auth/logout', async (request, reply) => {

@@ -8,6 +8,8 @@ export interface UserRecord {
   username: string;
   passwordHash: string;
   createdAt: number;
+  /** Access tokens issued before this (unix seconds) are refused: set by a password change. */
+  tokensValidAfter: number;
 }
 
 export interface IdentityRecord {
@@ -34,10 +36,12 @@ export type ConsumeResult =
 
 export interface UserStore {
   /** Creates the user and their identity in one transaction; 'taken' if the username exists. */
-  create(user: UserRecord, identity: IdentityRecord): Promise<'ok' | 'taken'>;
+  create(user: Omit<UserRecord, 'tokensValidAfter'>, identity: IdentityRecord): Promise<'ok' | 'taken'>;
   findByUsername(username: string): Promise<UserRecord | undefined>;
   findById(id: string): Promise<UserRecord | undefined>;
   setPasswordHash(id: string, passwordHash: string): Promise<void>;
+  /** New password hash, and every access token issued before `at` (unix seconds) stops working. */
+  changePassword(id: string, passwordHash: string, at: number): Promise<void>;
 }
 
 export interface IdentityStore {

@@ -12,6 +12,7 @@ interface UserRow {
   username: string;
   password_hash: string;
   created_at: number;
+  tokens_valid_after: number;
 }
 interface IdentityRow {
   signing_key: Buffer;
@@ -41,7 +42,13 @@ interface RefreshRow {
   used_at: number | null;
 }
 
-const toUser = (r: UserRow): UserRecord => ({ id: r.id, username: r.username, passwordHash: r.password_hash, createdAt: r.created_at });
+const toUser = (r: UserRow): UserRecord => ({
+  id: r.id,
+  username: r.username,
+  passwordHash: r.password_hash,
+  createdAt: r.created_at,
+  tokensValidAfter: r.tokens_valid_after,
+});
 const toIdentity = (r: IdentityRow): IdentityRecord => ({
   signingKey: new Uint8Array(r.signing_key),
   dhKey: new Uint8Array(r.dh_key),
@@ -71,6 +78,7 @@ export function openSqliteStore(file: string): Store {
     userByName: db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
     userById: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
     setHash: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
+    changePassword: db.prepare('UPDATE users SET password_hash = ?, tokens_valid_after = ? WHERE id = ?'),
     getIdentity: db.prepare<[string], IdentityRow>('SELECT signing_key, dh_key, dh_key_signature, updated_at FROM identity_keys WHERE user_id = ?'),
     putIdentity: db.prepare(
       `INSERT INTO identity_keys (user_id, signing_key, dh_key, dh_key_signature, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -103,7 +111,7 @@ export function openSqliteStore(file: string): Store {
 
   const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
-  const createUser = db.transaction((user: UserRecord, identity: IdentityRecord): 'ok' | 'taken' => {
+  const createUser = db.transaction((user: Omit<UserRecord, 'tokensValidAfter'>, identity: IdentityRecord): 'ok' | 'taken' => {
     const res = q.insertUser.run(user.id, user.username, user.passwordHash, user.createdAt);
     if (res.changes === 0) return 'taken';
     q.putIdentity.run(user.id, buf(identity.signingKey), buf(identity.dhKey), buf(identity.dhKeySignature), identity.updatedAt);
@@ -153,6 +161,9 @@ export function openSqliteStore(file: string): Store {
       },
       async setPasswordHash(id, hash) {
         q.setHash.run(hash, id);
+      },
+      async changePassword(id, hash, at) {
+        q.changePassword.run(hash, at, id);
       },
     },
     identities: {

@@ -3,6 +3,7 @@
 import { migration001 } from './001-initial.ts';
 import { migration002 } from './002-prekeys.ts';
 import { migration003 } from './003-queue.ts';
+import { migration004 } from './004-token-cutoff.ts';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   sql: string;
 }
 
-export const sqliteMigrations: readonly Migration[] = [migration001, migration002, migration003];
+export const sqliteMigrations: readonly Migration[] = [migration001, migration002, migration003, migration004];
