@@ -73,7 +73,7 @@ async function flow(label: string, useMemoryQueue: boolean) {
   const backlogUser = await user('backlog');
 
   // 1. store
-  const senderClients = await Promise.all(senders.map((s) => openClient(url, ca)));
+  const senderClients = await Promise.all(senders.map(() => openClient(url, ca)));
   await Promise.all(senderClients.map((c, i) => auth(c, senders[i]!.token)));
   const storeStart = performance.now();
   await Promise.all(

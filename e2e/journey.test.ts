@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { collectDataChannel, launchBrowser, newContext, recordedPage, type Recording } from './support/browser.ts';
+import { collectDataChannel, launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { accept, messagesText, send, signUp, startCall, waitDirect, waitForMessage } from './support/app.ts';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { cutDataChannels, launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, bubbleTexts, logIn, logOut, openConversation, send, signUp, startCall, waitChatOpen, waitConnected, waitDirect, waitForMessage } from './support/app.ts';
+import { accept, bubbleTexts, logIn, logOut, openConversation, send, signUp, startCall, waitConnected, waitDirect, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
 let browser: Browser;

@@ -21,6 +21,14 @@ fi
 
 npx tsc -p tsconfig.json --noEmit || { echo "0 passed, 1 failed (type check)"; exit 1; }
 node scripts/check-boundaries.mjs || { echo "0 passed, 1 failed (import boundaries)"; exit 1; }
+# The security pipeline (issue #6): static checks, then testssl.sh and wapiti against the built
+# server. PARLEY_SKIP_SECURITY_SCAN=1 skips only the slow dynamic scan, and says so.
+bash scripts/security-checks.sh || { echo "0 passed, 1 failed (static security checks)"; exit 1; }
+if [ "${PARLEY_SKIP_SECURITY_SCAN:-}" = 1 ]; then
+  echo "Security scan (testssl.sh, wapiti) skipped: PARLEY_SKIP_SECURITY_SCAN=1"
+else
+  bash scripts/security-scan.sh || { echo "0 passed, 1 failed (security scan)"; exit 1; }
+fi
 
 mkdir -p test-results
 rm -f test-results/vitest.json

@@ -19,6 +19,7 @@ describe('every response', () => {
       expect(res.headers['referrer-policy']).toBe('no-referrer');
       expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
       expect(res.headers['permissions-policy']).toBeDefined();
+      expect(res.headers['x-xss-protection']).toBe('0');
     }
   });
 
