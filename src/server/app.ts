@@ -21,6 +21,8 @@ import { installSecurityHeaders } from './http/security-headers.ts';
 import { installJsonParser } from './http/json-body.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { keyRoutes } from './http/key-routes.ts';
+import { contactRoutes } from './http/contact-routes.ts';
+import { Presence } from './contacts/presence.ts';
 import { KeyDirectory } from './keys/key-directory.ts';
 import { staticClient } from './http/static-client.ts';
 import { attachSignaling } from './signaling/server.ts';
@@ -90,6 +92,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     },
   });
   await keyRoutes(app, { accounts, tokens, directory: new KeyDirectory(store), bundleLimit: new RateLimiter(config.rateLimits.bundlesPerUserPerMinute, 60_000) });
+  const presence = new Presence(store, bus);
+  await contactRoutes(app, { store, bus, tokens, presence });
   app.get('/api/config', async () => ({ iceServers: config.iceServers }));
   app.get('/healthz', async () => ({ status: 'ok' }));
   await staticClient(app, config.clientDir);
@@ -101,6 +105,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     bus,
     queue: store.queue,
     queueService,
+    presence,
+    blocks: (owner, other) => store.contacts.blocks(owner, other),
     log: app.log,
     allowedOrigins: config.allowedOrigins,
     heartbeatMs: 30_000,

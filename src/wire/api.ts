@@ -112,3 +112,20 @@ export const keyStatusResponse = z.object({
   oneTimePreKeys: z.number().int().min(0),
 });
 export type KeyStatusResponse = z.infer<typeof keyStatusResponse>;
+
+// ---- Contacts and presence ----
+
+export const contactState = z.enum(['added', 'blocked']);
+export const setContactRequest = z.object({ state: contactState });
+export type SetContactRequest = z.infer<typeof setContactRequest>;
+
+export const contactView = z.object({
+  username: z.string().min(1),
+  state: contactState,
+  /** They added you too: only then is presence shared. */
+  mutual: z.boolean(),
+  /** Online right now (mutual contacts only; null otherwise). */
+  online: z.boolean().nullable(),
+});
+export type ContactView = z.infer<typeof contactView>;
+export const contactsResponse = z.object({ contacts: z.array(contactView) });

@@ -15,6 +15,8 @@ export const SDP_MAX_CHARS = 16 * 1024;
  */
 export const QUEUE_MAX_ENVELOPE_BYTES = 22 * 1024;
 export const ACK_MAX_IDS = 100;
+/** Transient envelopes (typing notices) are small and never stored. */
+export const TRANSIENT_MAX_BYTES = 4096;
 
 const iceCandidate = z.object({
   candidate: z.string().max(1024),
@@ -41,6 +43,8 @@ export const clientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping') }),
   /** Store a ciphertext envelope for `to` (offline delivery). `id` makes retries idempotent. */
   z.object({ type: z.literal('send'), to: usernameInput, id: clientId, body: boundedBytesB64(QUEUE_MAX_ENVELOPE_BYTES, 'body') }),
+  /** An envelope relayed only if the recipient is online right now, never stored (typing notices). */
+  z.object({ type: z.literal('transient'), to: usernameInput, body: boundedBytesB64(TRANSIENT_MAX_BYTES, 'body') }),
   /** The recipient has stored these queued envelopes durably: delete them. */
   z.object({ type: z.literal('ack'), qids: z.array(z.number().int().positive()).min(1).max(ACK_MAX_IDS) }),
 ]);
@@ -54,7 +58,10 @@ export type ServerFrame =
   /** A queued envelope for you; `qid` is the server's delivery id, acknowledged with `ack`. */
   | { type: 'envelope'; qid: number; from: string; body: string; sentAt: number }
   /** The server holds the envelope you sent with this id. */
-  | { type: 'sent'; id: string };
+  | { type: 'sent'; id: string }
+  /** A mutual contact came online or went offline. */
+  | { type: 'presence'; user: string; online: boolean }
+  | { type: 'transient'; from: string; body: string };
 
 const errorFrame = z.object({
   type: z.literal('error'),
@@ -72,6 +79,8 @@ export const serverFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pong') }),
   z.object({ type: z.literal('envelope'), qid: z.number().int().positive(), from: z.string().min(1).max(64), body: boundedBytesB64(QUEUE_MAX_ENVELOPE_BYTES, 'body'), sentAt: z.number().int() }),
   z.object({ type: z.literal('sent'), id: clientId }),
+  z.object({ type: z.literal('presence'), user: z.string().min(1).max(64), online: z.boolean() }),
+  z.object({ type: z.literal('transient'), from: z.string().min(1).max(64), body: boundedBytesB64(TRANSIENT_MAX_BYTES, 'body') }),
 ]);
 
 /** WebSocket close codes the server uses (RFC 6455 §7.4.1, plus the 4000–4999 private range). */

@@ -20,7 +20,7 @@ describe('SQLite store', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(sqliteMigrations.at(-1)!.version);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => (r as { name: string }).name);
-    expect(tables).toEqual(['identity_keys', 'one_time_prekeys', 'queue', 'queue_usage', 'refresh_tokens', 'signed_prekeys', 'sqlite_sequence', 'users']);
+    expect(tables).toEqual(['contacts', 'identity_keys', 'one_time_prekeys', 'queue', 'queue_usage', 'refresh_tokens', 'signed_prekeys', 'sqlite_sequence', 'users']);
     db.close();
   });
 

@@ -22,6 +22,8 @@ export class QueueService {
     const recipient = name.ok ? await this.store.users.findByUsername(name.username) : undefined;
     if (!recipient) throw new WireError('peer_unavailable', `${name.ok ? name.username : 'That user'} cannot receive messages: no such account.`);
     if (recipient.id === sender.id) throw new WireError('bad_request', 'You cannot send messages to yourself.');
+    // A recipient who blocked the sender never gets it; the sender is not told (as in Signal).
+    if (await this.store.contacts.blocks(recipient.id, sender.id)) return;
     const result = await this.store.queue.enqueue(
       { recipientId: recipient.id, senderId: sender.id, senderName: sender.username, clientId, body, createdAt: now },
       this.limits,

@@ -21,6 +21,7 @@ import type { Bus, Attachment } from '../bus/types.ts';
 import type { QueueStore, UserStore } from '../store/types.ts';
 import type { QueueService } from '../queue/queue-service.ts';
 import { QueueDelivery } from '../queue/delivery.ts';
+import type { Presence } from '../contacts/presence.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export interface SignalingLimits {
@@ -37,6 +38,9 @@ export interface ConnectionDeps {
   bus: Bus;
   queue: QueueStore;
   queueService: QueueService;
+  presence: Presence;
+  /** Whether `ownerId` has blocked `otherId`: a blocked sender's frames are dropped, silently. */
+  blocks(ownerId: string, otherId: string): Promise<boolean>;
   log: FastifyBaseLogger;
   limits: SignalingLimits;
   onRelay?: () => void;
@@ -96,6 +100,11 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     armExpiry(expiresAt);
     send({ type: 'ready', user });
     pump();
+    const me = user;
+    void (async () => {
+      for (const frame of await deps.presence.snapshot(me.id)) send(frame);
+      await deps.presence.announce(me, true);
+    })().catch((e: unknown) => log.error({ err: e }, 'presence on connect failed'));
   };
 
   const enqueue = async (frame: Extract<ClientFrame, { type: 'send' }>) => {
@@ -116,9 +125,20 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     if (target.username === user.username) return sendError('bad_request', 'You cannot call yourself.', frame.callId);
     const recipient = await users.findByUsername(target.username);
     const text = JSON.stringify({ type: 'signal', from: user.username, callId: frame.callId, data: frame.data } satisfies ServerFrame);
-    const delivered = recipient ? await bus.deliver(recipient.id, text) : false;
+    // Someone who blocked the caller looks exactly like someone offline.
+    const blocked = recipient ? await deps.blocks(recipient.id, user.id) : false;
+    const delivered = recipient && !blocked ? await bus.deliver(recipient.id, text) : false;
     if (!delivered) return sendError('peer_unavailable', unavailable(target.username), frame.callId);
     deps.onRelay?.();
+  };
+
+  const transient = async (frame: Extract<ClientFrame, { type: 'transient' }>) => {
+    if (!user) return;
+    const target = normalizeUsername(frame.to);
+    const recipient = target.ok ? await users.findByUsername(target.username) : undefined;
+    // Never stored, never answered: delivered if the recipient is there and allows it, else dropped.
+    if (!recipient || recipient.id === user.id || (await deps.blocks(recipient.id, user.id))) return;
+    await bus.deliver(recipient.id, JSON.stringify({ type: 'transient', from: user.username, body: frame.body } satisfies ServerFrame));
   };
 
   const onFrame = async (frame: ClientFrame) => {
@@ -136,6 +156,8 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
         return enqueue(frame);
       case 'ack':
         return delivery?.ack(frame.qids);
+      case 'transient':
+        return transient(frame);
     }
   };
 
@@ -166,5 +188,12 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     clearTimeout(expiryTimer);
     delivery?.close();
     attachment?.detach();
+    const me = user;
+    if (me) {
+      // A newer connection of the same user (another tab, a reconnect) keeps them online.
+      void (async () => {
+        if (!(await bus.isOnline(me.id))) await deps.presence.announce(me, false);
+      })().catch((e: unknown) => log.error({ err: e }, 'presence on disconnect failed'));
+    }
   });
 }

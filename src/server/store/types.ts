@@ -118,11 +118,32 @@ export interface QueueStore {
   depth(): Promise<{ envelopes: number; bytes: number }>;
 }
 
+export type ContactState = 'added' | 'blocked';
+
+export interface ContactRecord {
+  contactId: string;
+  username: string;
+  state: ContactState;
+  /** Whether the contact added us too (presence is shared only then). */
+  mutual: boolean;
+}
+
+export interface ContactStore {
+  list(ownerId: string): Promise<ContactRecord[]>;
+  set(ownerId: string, contactId: string, state: ContactState, now: number): Promise<void>;
+  remove(ownerId: string, contactId: string): Promise<void>;
+  /** Whether `ownerId` has blocked `otherId`. */
+  blocks(ownerId: string, otherId: string): Promise<boolean>;
+  /** Users who added `userId` and whom `userId` added (neither blocking). */
+  mutual(userId: string): Promise<string[]>;
+}
+
 export interface Store {
   readonly users: UserStore;
   readonly identities: IdentityStore;
   readonly preKeys: PreKeyStore;
   readonly refreshTokens: RefreshTokenStore;
   readonly queue: QueueStore;
+  readonly contacts: ContactStore;
   close(): Promise<void>;
 }

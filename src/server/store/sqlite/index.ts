@@ -6,6 +6,7 @@ import type { ConsumeResult, IdentityRecord, OneTimePreKeyRecord, RefreshTokenRe
 import { migrate } from './migrate.ts';
 import { sqliteMigrations } from './migrations/index.ts';
 import { sqliteQueue } from './queue.ts';
+import { sqliteContacts } from './contacts.ts';
 
 interface UserRow {
   id: string;
@@ -219,6 +220,7 @@ export function openSqliteStore(file: string): Store {
       },
     },
     queue: sqliteQueue(db),
+    contacts: sqliteContacts(db),
     async close() {
       db.close();
     },

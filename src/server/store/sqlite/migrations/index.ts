@@ -4,6 +4,7 @@ import { migration001 } from './001-initial.ts';
 import { migration002 } from './002-prekeys.ts';
 import { migration003 } from './003-queue.ts';
 import { migration004 } from './004-token-cutoff.ts';
+import { migration005 } from './005-contacts.ts';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,4 @@ export interface Migration {
   sql: string;
 }
 
-export const sqliteMigrations: readonly Migration[] = [migration001, migration002, migration003, migration004];
+export const sqliteMigrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];

@@ -1,0 +1,16 @@
+// Contacts: whom each user added or blocked. Presence is shown only between two users who
+// added each other; a block makes the blocker unreachable to the blocked user, silently.
+export const migration005 = {
+  version: 5,
+  name: 'contacts',
+  sql: `
+    CREATE TABLE contacts (
+      owner_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      contact_id  TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      state       TEXT NOT NULL CHECK (state IN ('added', 'blocked')),
+      updated_at  INTEGER NOT NULL,
+      PRIMARY KEY (owner_id, contact_id)
+    ) STRICT;
+    CREATE INDEX contacts_contact ON contacts(contact_id);
+  `,
+} as const;
