@@ -27,5 +27,7 @@ export const payload = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('binding'), local: dtlsFingerprint, remote: dtlsFingerprint }),
   z.object({ type: z.literal('bye') }),
+  /** The sender is writing (true) or stopped (false). Sent only to someone online; never stored. */
+  z.object({ type: z.literal('typing'), active: z.boolean() }),
 ]);
 export type Payload = z.infer<typeof payload>;

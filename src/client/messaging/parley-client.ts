@@ -15,8 +15,9 @@ import { Inbox } from './inbox.ts';
 import { identityToWire, maintainKeys } from './key-maintenance.ts';
 import { Outbox } from './outbox.ts';
 import { SessionManager, type ContactSecurity } from './session-manager.ts';
+import { ContactBook, type ContactEntry } from './contact-book.ts';
 
-export type { SignalingState, ContactSecurity, CallView, MessageState };
+export type { SignalingState, ContactSecurity, CallView, MessageState, ContactEntry };
 
 export interface Notice {
   kind: 'error' | 'info';
@@ -39,12 +40,23 @@ export interface ConversationSummary {
   unread: number;
 }
 
+/**
+ * How the user stands with the person in a conversation: a contact, blocked, someone who wrote
+ * first and is not a contact yet (a message request), or someone the user wrote to first.
+ */
+export type Relation = 'contact' | 'blocked' | 'request' | 'stranger';
+
 export interface ActiveConversation {
   peer: string;
   messages: readonly MessageView[];
   security: ContactSecurity | null;
   /** The live call with this contact, if any (also an ended one, until the next). */
   call: CallView | null;
+  relation: Relation;
+  /** Online now (mutual contacts only), else null. */
+  online: boolean | null;
+  /** The contact is writing right now. */
+  typing: boolean;
 }
 
 export interface ParleyState {
@@ -57,6 +69,9 @@ export interface ParleyState {
   /** A call ringing for us, whichever conversation is on screen. */
   incoming: CallView | null;
   readReceipts: boolean;
+  contacts: readonly ContactEntry[];
+  /** 'default' until the user decides; 'unsupported' where the browser has no notifications. */
+  notifications: NotificationPermission | 'unsupported';
   notice: Notice | null;
   busy: boolean;
 }
@@ -69,9 +84,14 @@ const INITIAL: ParleyState = {
   active: null,
   incoming: null,
   readReceipts: true,
+  contacts: [],
+  notifications: typeof Notification === 'undefined' ? 'unsupported' : Notification.permission,
   notice: null,
   busy: false,
 };
+
+const TYPING_SEND_EVERY_MS = 4_000;
+const TYPING_SHOWN_FOR_MS = 6_000;
 
 const KEY_MAINTENANCE_INTERVAL_MS = 6 * 3_600_000;
 const OUTBOX_RETRY_MS = 15_000;
@@ -91,6 +111,7 @@ function toSummary(c: ConversationRecord): ConversationSummary {
 
 interface Account {
   user: { id: string; username: string };
+  contacts: ContactBook;
   identity: LocalIdentity;
   sessions: SessionManager;
   history: HistoryStore;
@@ -110,6 +131,8 @@ export class ParleyClient {
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   /** Notes shown in a conversation for this page's lifetime (not stored). */
   private readonly notes = new Map<string, MessageView[]>();
+  private readonly typingUntil = new Map<string, ReturnType<typeof setTimeout>>();
+  private lastTypingSent = 0;
 
   constructor(private readonly origin: string = location.origin) {
     this.api.onSession = (s) => this.scheduleRefresh(s);
@@ -218,8 +241,79 @@ export class ParleyClient {
     const a = this.account;
     if (!a) return;
     const existingCall = this.call && !this.call.isOver && this.call.snapshot.peer === peer ? this.call.snapshot : null;
-    this.set({ active: { peer, messages: await this.messagesOf(peer), security: await a.sessions.security(peer), call: existingCall } });
+    const messages = await this.messagesOf(peer);
+    this.set({
+      active: {
+        peer,
+        messages,
+        security: await a.sessions.security(peer),
+        call: existingCall,
+        relation: this.relationOf(peer, messages),
+        online: a.contacts.online(peer),
+        typing: this.typingUntil.has(peer),
+      },
+    });
     await this.markActiveRead();
+  }
+
+  // ---- contacts
+
+  async addContact(input: string): Promise<boolean> {
+    const name = normalizeUsername(input);
+    if (!name.ok) return this.fail(name.message);
+    if (!this.account) return false;
+    if (name.username === this.account.user.username) return this.fail('You cannot add yourself as a contact.');
+    return this.withBusy(async () => {
+      try {
+        await this.account!.contacts.set(name.username, 'added');
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 'not_found') throw new ApiError('not_found', `There is no Parley account named ${name.username}.`, 404);
+        throw e;
+      }
+      this.set({ notice: { kind: 'info', text: `${name.username} is in your contacts. You see each other online once they add you too.` } });
+    });
+  }
+
+  async blockContact(peer: string): Promise<void> {
+    await this.account?.contacts.set(peer, 'blocked').catch((e: unknown) => this.fail(messageOf(e)));
+    if (this.call?.snapshot.peer === peer) this.call.hangup();
+  }
+
+  async unblockContact(peer: string): Promise<void> {
+    await this.account?.contacts.set(peer, 'added').catch((e: unknown) => this.fail(messageOf(e)));
+  }
+
+  async removeContact(peer: string): Promise<void> {
+    await this.account?.contacts.remove(peer).catch((e: unknown) => this.fail(messageOf(e)));
+  }
+
+  /** The composer changed: tell the contact we are writing (throttled; only if they are online). */
+  typing(active: boolean): void {
+    const a = this.account;
+    const peer = this.current.active?.peer;
+    if (!a || !peer || this.current.active?.security?.keyChanged || a.contacts.isBlocked(peer)) return;
+    const now = Date.now();
+    if (active && now - this.lastTypingSent < TYPING_SEND_EVERY_MS) return;
+    if (!active && this.lastTypingSent === 0) return;
+    this.lastTypingSent = active ? now : 0;
+    const direct = this.call?.snapshot.peer === peer ? this.call.channel : undefined;
+    if (!direct && a.contacts.online(peer) !== true) return; // nobody there to see it: do not spend a ratchet step
+    void a.sessions
+      .seal(peer, { type: 'typing', active })
+      .then((bytes) => (direct ? direct.send(bytes) : a.signaling.sendTransient(peer, bytes)))
+      .catch(() => undefined);
+  }
+
+  async enableNotifications(): Promise<void> {
+    if (typeof Notification === 'undefined') return;
+    this.set({ notifications: await Notification.requestPermission() });
+  }
+
+  private relationOf(peer: string, messages: readonly MessageView[]): Relation {
+    const contacts = this.account?.contacts;
+    if (contacts?.isBlocked(peer)) return 'blocked';
+    if (contacts?.isAdded(peer)) return 'contact';
+    return messages.some((m) => m.from === 'peer') ? 'request' : 'stranger';
   }
 
   closeConversation(): void {
@@ -233,6 +327,8 @@ export class ParleyClient {
     const trimmed = text.trim();
     if (!a || !peer || !trimmed) return false;
     if (this.current.active?.security?.keyChanged) return this.fail(`Accept the new safety number with ${peer} first.`);
+    if (a.contacts.isBlocked(peer)) return this.fail(`You blocked ${peer}. Unblock them to write.`);
+    this.typing(false);
     await a.outbox.sendText(peer, trimmed);
     await this.refreshActive(peer);
     await this.refreshConversations();
@@ -347,6 +443,11 @@ export class ParleyClient {
         else if (code !== 'rate_limited') this.set({ notice: { kind: 'error', text: message } });
       },
       envelope: (qid, from, body) => void this.onQueuedEnvelope(qid, from, body),
+      presence: (user, online) => this.account?.contacts.presence(user, online),
+      transient: (from, body) => {
+        // Typing notices: decrypted like any envelope (nothing is stored for them).
+        if (!this.account?.contacts.isBlocked(from)) void this.account?.inbox.receive(from, body).catch(() => undefined);
+      },
       authFailed: () => {
         this.api.invalidate();
         this.api.refresh().catch((e: unknown) => {
@@ -376,7 +477,11 @@ export class ParleyClient {
       sessions,
       outbox,
       {
-        message: (peer) => void this.afterHistoryChange(peer),
+        message: (peer, message, isNew) => {
+          if (isNew) this.notify(peer, message.text);
+          this.clearTyping(peer);
+          void this.afterHistoryChange(peer);
+        },
         receipts: (peer) => void this.afterHistoryChange(peer),
         control: (peer, payload) => this.onControl(peer, payload),
         keyChanged: (peer) => void this.refreshSecurity(peer),
@@ -390,7 +495,12 @@ export class ParleyClient {
       maintainKeys(this.api, store, identity).catch(() => {
         this.set({ notice: { kind: 'error', text: 'Your keys could not be published. Others may not be able to reach you; Parley will try again.' } });
       });
-    this.account = { user, identity, sessions, history, outbox, inbox, signaling, timers: [] };
+    const contacts = new ContactBook(this.api, () => {
+      this.set({ contacts: contacts.entries });
+      void this.refreshRelation();
+    });
+    this.account = { user, identity, contacts, sessions, history, outbox, inbox, signaling, timers: [] };
+    await contacts.load().catch(() => undefined);
     this.set({ user, notice: null, readReceipts: await history.setting('readReceipts', true) });
     await this.refreshConversations();
     // Keys must be in the directory before anyone can start a session with us.
@@ -427,7 +537,46 @@ export class ParleyClient {
   }
 
   private onControl(peer: string, payload: Payload): void {
+    if (payload.type === 'typing') {
+      if (payload.active) this.showTyping(peer);
+      else this.clearTyping(peer);
+      return;
+    }
     if (this.call?.snapshot.peer === peer) this.call.onControl(payload);
+  }
+
+  private showTyping(peer: string): void {
+    clearTimeout(this.typingUntil.get(peer));
+    this.typingUntil.set(peer, setTimeout(() => this.clearTyping(peer), TYPING_SHOWN_FOR_MS));
+    const active = this.current.active;
+    if (active?.peer === peer && !active.typing) this.set({ active: { ...active, typing: true } });
+  }
+
+  private clearTyping(peer: string): void {
+    clearTimeout(this.typingUntil.get(peer));
+    this.typingUntil.delete(peer);
+    const active = this.current.active;
+    if (active?.peer === peer && active.typing) this.set({ active: { ...active, typing: false } });
+  }
+
+  /** A desktop notification for a new message while the tab is hidden (if the user allowed them). */
+  private notify(peer: string, text: string): void {
+    if (typeof document === 'undefined' || document.visibilityState === 'visible') return;
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+    if (this.account?.contacts.isBlocked(peer)) return;
+    const n = new Notification(peer, { body: text.length > 140 ? `${text.slice(0, 140)}…` : text, tag: `parley-${peer}` });
+    n.onclick = () => {
+      window.focus();
+      void this.openConversation(peer);
+      n.close();
+    };
+  }
+
+  private async refreshRelation(): Promise<void> {
+    const active = this.current.active;
+    const a = this.account;
+    if (!active || !a) return;
+    this.set({ active: { ...active, relation: this.relationOf(active.peer, active.messages), online: a.contacts.online(active.peer) } });
   }
 
   private makeCall(id: string, peer: string, role: 'caller' | 'callee'): Call {
@@ -494,7 +643,8 @@ export class ParleyClient {
     const active = this.current.active;
     if (!this.account || active?.peer !== peer) return;
     const messages = await this.messagesOf(peer);
-    if (this.current.active?.peer === peer) this.set({ active: { ...this.current.active, messages } });
+    const now = this.current.active;
+    if (now?.peer === peer) this.set({ active: { ...now, messages, relation: this.relationOf(peer, messages) } });
   }
 
   private async refreshSecurity(peer: string): Promise<void> {

@@ -2,6 +2,7 @@
 // storage a script injection could read later); the refresh token is an httpOnly cookie the
 // browser attaches by itself. Every response is validated before use.
 import {
+  contactsResponse,
   isErrorCode,
   keyStatusResponse,
   parseWith,
@@ -9,6 +10,7 @@ import {
   sessionResponse,
   userKeysResponse,
   type AddOneTimePreKeysRequest,
+  type ContactView,
   type ErrorCode,
   type IdentityKeys,
   type KeyStatusResponse,
@@ -159,6 +161,20 @@ export class ApiClient {
 
   async addOneTimePreKeys(body: AddOneTimePreKeysRequest): Promise<void> {
     await this.authed('POST', '/api/keys/one-time', body);
+  }
+
+  async contacts(): Promise<ContactView[]> {
+    const parsed = parseWith(contactsResponse, await this.authed('GET', '/api/contacts'));
+    if (!parsed.ok) throw new ApiError('internal', 'The server sent a malformed contact list.', 200);
+    return parsed.value.contacts;
+  }
+
+  async setContact(username: string, state: 'added' | 'blocked'): Promise<void> {
+    await this.authed('PUT', `/api/contacts/${encodeURIComponent(username)}`, { state });
+  }
+
+  async removeContact(username: string): Promise<void> {
+    await this.authed('DELETE', `/api/contacts/${encodeURIComponent(username)}`);
   }
 
   async config(): Promise<ClientConfig> {

@@ -14,6 +14,8 @@ export interface SignalingEvents {
   envelope(qid: number, from: string, body: Uint8Array, sentAt: number): void;
   /** The server refused our token (revoked by a password change, say). */
   authFailed(): void;
+  presence(user: string, online: boolean): void;
+  transient(from: string, body: Uint8Array): void;
 }
 
 export type EnqueueOutcome = { ok: true } | { ok: false; code: string; message: string };
@@ -81,6 +83,11 @@ export class SignalingClient {
     });
   }
 
+  /** Relayed only if `to` is online now, never stored, never answered. */
+  sendTransient(to: string, body: Uint8Array): boolean {
+    return this.send({ type: 'transient', to, body: encodeBase64url(body) });
+  }
+
   ack(qids: number[]): void {
     for (let i = 0; i < qids.length; i += 100) this.send({ type: 'ack', qids: qids.slice(i, i + 100) });
   }
@@ -127,6 +134,12 @@ export class SignalingClient {
           break;
         case 'envelope':
           this.events.envelope(frame.qid, frame.from, decodeBase64url(frame.body)!, frame.sentAt);
+          break;
+        case 'presence':
+          this.events.presence(frame.user, frame.online);
+          break;
+        case 'transient':
+          this.events.transient(frame.from, decodeBase64url(frame.body)!);
           break;
         case 'pong':
           break;

@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import type { ParleyClient } from '../messaging/parley-client.ts';
 import { useParley } from './use-parley.ts';
 import { AuthScreen } from './AuthScreen.tsx';
@@ -6,6 +7,10 @@ import { Brand } from './Brand.tsx';
 
 export function App({ client }: { client: ParleyClient }) {
   const state = useParley(client);
+  const unread = state.conversations.reduce((n, c) => n + c.unread, 0);
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Parley` : 'Parley';
+  }, [unread]);
   if (state.booting) {
     return (
       <div className="splash" role="status">

@@ -6,6 +6,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent 
 import type { ActiveConversation, MessageView, ParleyClient, ParleyState } from '../messaging/parley-client.ts';
 import { KeyChangeAlert } from './KeyChangeAlert.tsx';
 import { SafetyNumberPanel } from './SafetyNumberPanel.tsx';
+import { RelationBanner } from './RelationBanner.tsx';
 
 function statusText(c: ActiveConversation, state: ParleyState): string {
   const call = c.call;
@@ -47,7 +48,8 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
   const logRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const { peer, security, call, messages } = conversation;
-  const blocked = Boolean(security?.keyChanged);
+  const keyBlocked = Boolean(security?.keyChanged);
+  const blocked = keyBlocked || conversation.relation === 'blocked';
   const callLive = Boolean(call && call.phase !== 'ended');
 
   useEffect(() => {
@@ -93,6 +95,9 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
               </span>
             )}
           </h2>
+          {conversation.online !== null && (
+            <p className={`presence-line ${conversation.online ? 'is-online' : ''}`}>{conversation.online ? 'online' : 'offline'}</p>
+          )}
           <p className={`chat-status ${call?.phase === 'open' ? 'chat-status-direct' : ''}`} role="status">
             <svg className="lock" aria-hidden="true" viewBox="0 0 16 16">
               <path d="M4 7V5a4 4 0 1 1 8 0v2h.5A1.5 1.5 0 0 1 14 8.5v5a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 2 13.5v-5A1.5 1.5 0 0 1 3.5 7H4zm2 0h4V5a2 2 0 1 0-4 0v2z" />
@@ -113,8 +118,17 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
           </button>
         )}
       </header>
-      {security && blocked && <KeyChangeAlert peer={peer} security={security} onAccept={() => void client.acceptNewSafetyNumber()} />}
-      {security && showSafety && <SafetyNumberPanel peer={peer} security={security} onVerify={(v) => void client.setVerified(v)} onClose={() => setShowSafety(false)} />}
+      <RelationBanner client={client} conversation={conversation} />
+      {security && keyBlocked && <KeyChangeAlert peer={peer} security={security} onAccept={() => void client.acceptNewSafetyNumber()} />}
+      {security && showSafety && (
+        <div
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') setShowSafety(false);
+          }}
+        >
+          <SafetyNumberPanel peer={peer} security={security} onVerify={(v) => void client.setVerified(v)} onClose={() => setShowSafety(false)} />
+        </div>
+      )}
       <div
         className="log"
         role="log"
@@ -149,6 +163,9 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
           </p>
         )}
       </div>
+      <p className="typing" aria-live="polite">
+        {conversation.typing ? `${peer} is typing…` : ''}
+      </p>
       <form className="composer" onSubmit={(e) => void send(e)}>
         <label htmlFor={`${id}-msg`} className="sr-only">
           Message
@@ -156,9 +173,13 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
         <textarea
           id={`${id}-msg`}
           rows={1}
-          placeholder={blocked ? 'Accept the new safety number to send' : `Message ${peer}`}
+          placeholder={keyBlocked ? 'Accept the new safety number to send' : blocked ? `You blocked ${peer}` : `Message ${peer}`}
           value={draft}
-          onChange={(e) => setDraft(e.target.value)}
+          onChange={(e) => {
+            setDraft(e.target.value);
+            client.typing(e.target.value.length > 0);
+          }}
+          onBlur={() => client.typing(false)}
           onKeyDown={onKey}
           disabled={blocked}
           maxLength={4000}

@@ -7,6 +7,7 @@ import { CallForm } from './CallForm.tsx';
 import { ChatView } from './ChatView.tsx';
 import { ConnectionBadge } from './ConnectionBadge.tsx';
 import { ConversationList } from './ConversationList.tsx';
+import { ContactsPanel } from './ContactsPanel.tsx';
 import { IncomingCall } from './IncomingCall.tsx';
 import { LogoutDialog } from './LogoutDialog.tsx';
 import { ChangePasswordDialog } from './ChangePasswordDialog.tsx';
@@ -15,6 +16,12 @@ import { NoticeBanner } from './NoticeBanner.tsx';
 export function MainScreen({ client, state }: { client: ParleyClient; state: ParleyState }) {
   const [loggingOut, setLoggingOut] = useState(false);
   const [changingPassword, setChangingPassword] = useState(false);
+  const [tab, setTab] = useState<'chats' | 'contacts'>('chats');
+  const sideTab = (t: 'chats' | 'contacts', label: string) => (
+    <button type="button" role="tab" aria-selected={tab === t} aria-controls={`side-${t}`} id={`side-tab-${t}`} className={tab === t ? 'tab tab-active' : 'tab'} onClick={() => setTab(t)}>
+      {label}
+    </button>
+  );
   const connected = state.connection === 'connected';
   return (
     <div className="main-screen">
@@ -44,12 +51,22 @@ export function MainScreen({ client, state }: { client: ParleyClient; state: Par
                 : 'Reaching the server… An open call keeps working meanwhile.'}
             </p>
           )}
-          <h2 className="sidebar-title">Conversations</h2>
-          <ConversationList client={client} state={state} />
+          <div role="tablist" aria-label="Sidebar" className="tabs">
+            {sideTab('chats', 'Chats')}
+            {sideTab('contacts', 'Contacts')}
+          </div>
+          <div role="tabpanel" id={`side-${tab}`} aria-labelledby={`side-tab-${tab}`}>
+            {tab === 'chats' ? <ConversationList client={client} state={state} /> : <ContactsPanel client={client} state={state} />}
+          </div>
           <label className="setting">
             <input type="checkbox" checked={state.readReceipts} onChange={(e) => void client.setReadReceipts(e.target.checked)} />
             Send read receipts
           </label>
+          {state.notifications === 'default' && (
+            <button type="button" className="link-button" onClick={() => void client.enableNotifications()}>
+              Turn on notifications
+            </button>
+          )}
           <button type="button" className="link-button" onClick={() => setChangingPassword(true)}>
             Change password
           </button>
