@@ -1,0 +1,78 @@
+// The README's screenshots, made from the real app by this test (issue #8): run the e2e suite
+// and docs/screenshots/ is refreshed. Each picture is checked to be a real, non-blank PNG.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, recordedPage } from './support/browser.ts';
+import { startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { accept, send, signUp, startCall, waitDirect, waitForMessage } from './support/app.ts';
+
+let server: ServerProcess;
+let browser: Browser;
+const OUT = 'docs/screenshots';
+
+beforeAll(async () => {
+  server = await startServerProcess();
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.kill();
+});
+
+async function shot(page: Page, file: string): Promise<void> {
+  await page.waitForTimeout(300); // let transitions settle
+  await page.screenshot({ path: `${OUT}/${file}` });
+  const png = readFileSync(`${OUT}/${file}`);
+  expect(png.subarray(1, 4).toString()).toBe('PNG');
+  expect(png.length).toBeGreaterThan(10_000); // a blank page compresses to almost nothing
+}
+
+describe('README screenshots', () => {
+  it('captures sign-up, chat, safety number, contacts and a phone in dark mode', async () => {
+    const open = async (viewport: { width: number; height: number }, colorScheme: 'light' | 'dark' = 'light') =>
+      (await recordedPage(await browser.newContext({ ignoreHTTPSErrors: true, viewport, colorScheme }))).page;
+    const alice = await open({ width: 1100, height: 700 });
+    const bob = await open({ width: 390, height: 780 }, 'dark');
+    await alice.goto(server.url);
+    await alice.getByRole('form', { name: 'Sign up' }).waitFor();
+    await shot(alice, 'sign-up.png');
+
+    await signUp(alice, server.url, 'alice');
+    await signUp(bob, server.url, 'bob');
+    await startCall(alice, 'bob');
+    await accept(bob);
+    await waitDirect(alice);
+    const lines: Array<[Page, string]> = [
+      [alice, 'Hi Bob! Are we still on for lunch tomorrow?'],
+      [bob, 'Yes! 12:30 at the usual place 🍜'],
+      [alice, 'Perfect. I will bring the book I promised.'],
+      [bob, 'Thanks, see you then.'],
+    ];
+    for (const [page, text] of lines) {
+      await send(page, text);
+      await waitForMessage(page === alice ? bob : alice, text);
+    }
+    await shot(alice, 'chat.png');
+    await shot(bob, 'chat-phone-dark.png');
+    await alice.getByRole('button', { name: 'Safety number', exact: true }).click();
+    await alice.getByLabel('Safety number', { exact: true }).waitFor();
+    await shot(alice, 'safety-number.png');
+    await alice.getByRole('button', { name: 'Close', exact: true }).click();
+    // Bob adds Alice (on his phone: back to the list first), so she will see him online.
+    await bob.getByRole('button', { name: 'Back to conversations' }).click();
+    await bob.getByRole('tab', { name: 'Contacts' }).click();
+    await bob.getByRole('form', { name: 'Add contact' }).getByLabel('Contact username').fill('alice');
+    await bob.getByRole('button', { name: 'Add contact' }).click();
+    await bob.getByRole('list', { name: 'Contacts' }).waitFor();
+    await alice.getByRole('tab', { name: 'Contacts' }).click();
+    await alice.getByRole('form', { name: 'Add contact' }).getByLabel('Contact username').fill('bob');
+    await alice.getByRole('button', { name: 'Add contact' }).click();
+    await alice.getByRole('list', { name: 'Contacts' }).waitFor();
+    await alice.locator('#contact-bob').getByText('online').waitFor();
+    await alice.getByRole('button', { name: 'Dismiss' }).click();
+    await shot(alice, 'contacts.png');
+    await alice.context().close();
+    await bob.context().close();
+  });
+});
