@@ -74,7 +74,10 @@ export async function recordedPage(context: BrowserContext): Promise<{ page: Pag
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
   page.on('console', (m) => {
     // Failed requests are logged by the browser itself; the tests assert on those directly.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) console.error(`[page console] ${m.text()}`);
+    // The service worker cannot register under the test server's self-signed certificate; the
+    // app shell test runs a browser that trusts it.
+    const expected = m.text().startsWith('Failed to load resource') || m.text().startsWith('An SSL certificate error occurred when fetching the script');
+    if (m.type() === 'error' && !expected) console.error(`[page console] ${m.text()}`);
   });
   page.on('request', (req) => {
     const body = req.postData();

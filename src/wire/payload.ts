@@ -27,6 +27,30 @@ export const payload = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('binding'), local: dtlsFingerprint, remote: dtlsFingerprint }),
   z.object({ type: z.literal('bye') }),
+  /**
+   * A file offered over the direct channel. `key` (base64url, 32 bytes) encrypts its chunks; it
+   * is only ever sent inside the ratchet. A repeated offer (same id) after a dropped channel asks
+   * to resume.
+   */
+  z.object({
+    type: z.literal('file-offer'),
+    id: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+    name: z.string().min(1).max(255),
+    size: z.number().int().min(0).max(2 ** 40),
+    mime: z.string().max(127),
+    chunks: z.number().int().min(1).max(2 ** 26),
+    key: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    sentAt: z.number().int().nonnegative(),
+    seq: z.number().int().nonnegative(),
+    thumbnail: z.string().max(48 * 1024).regex(/^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/=]+$/).optional(),
+  }),
+  /** The receiver wants chunks from `next` on (0 for a new file). */
+  z.object({ type: z.literal('file-resume'), id: z.string().max(64), next: z.number().int().min(0) }),
+  /** All chunks are sent; `root` is the hash the receiver must get from what it wrote. */
+  z.object({ type: z.literal('file-end'), id: z.string().max(64), root: z.string().regex(/^[0-9a-f]{64}$/) }),
+  /** The receiver checked the file: complete and intact (ok), or not. */
+  z.object({ type: z.literal('file-done'), id: z.string().max(64), ok: z.boolean() }),
+  z.object({ type: z.literal('file-cancel'), id: z.string().max(64) }),
   /** The sender is writing (true) or stopped (false). Sent only to someone online; never stored. */
   z.object({ type: z.literal('typing'), active: z.boolean() }),
 ]);

@@ -74,7 +74,7 @@ async function world() {
       },
       { changed: () => undefined, blocked: (_p, reason) => device.blocked.push(reason) },
     );
-    device.inbox = new Inbox(history, sessions, device.outbox, { message: () => undefined, receipts: () => undefined, control: () => undefined, keyChanged: () => undefined, undecryptable: () => undefined }, () => false, () => true);
+    device.inbox = new Inbox(history, sessions, device.outbox, { message: () => undefined, fileOffer: () => undefined, receipts: () => undefined, control: () => undefined, keyChanged: () => undefined, undecryptable: () => undefined }, () => false, () => true);
     devices.set(name, device);
     return device;
   };

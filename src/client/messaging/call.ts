@@ -4,6 +4,7 @@
 // here through the same session.
 import type { Payload, SignalData } from '../../wire/index.ts';
 import { PeerLink } from '../transport/peer-link.ts';
+import { FILE_FRAME_TAG } from '../../protocol/file-chunks.ts';
 import { bindingMatches, fingerprintOf, type Fingerprints } from './channel-binding.ts';
 
 export type CallPhase = 'calling' | 'incoming' | 'connecting' | 'open' | 'ended';
@@ -28,6 +29,8 @@ export interface CallDeps {
   /** Whether sending to the contact is blocked by an unaccepted safety number. */
   blocked(): boolean;
   envelope(bytes: Uint8Array): void;
+  /** A file chunk frame (not a ratchet envelope). */
+  chunk(bytes: Uint8Array): void;
   onChange(view: CallView): void;
   /** The channel opened (true) or closed (false). */
   channel(open: boolean): void;
@@ -84,8 +87,8 @@ export class Call {
     return this.view.phase === 'ended';
   }
 
-  /** The channel, when it is open, for the outbox to send on. */
-  get channel(): { send(bytes: Uint8Array): boolean } | undefined {
+  /** The channel, when it is open, for the outbox and file transfers to send on. */
+  get channel(): { send(bytes: Uint8Array): boolean; sendPaced(bytes: Uint8Array): Promise<boolean> } | undefined {
     return this.view.phase === 'open' && this.link?.isOpen ? this.link : undefined;
   }
 
@@ -207,7 +210,7 @@ export class Call {
         this.deps.channel(true);
         void this.sendBinding();
       },
-      message: (bytes) => this.deps.envelope(bytes),
+      message: (bytes) => (bytes[0] === FILE_FRAME_TAG ? this.deps.chunk(bytes) : this.deps.envelope(bytes)),
       closed: (reason) => this.end(reason === 'failed' ? 'failed' : 'left'),
     });
   }

@@ -5,12 +5,13 @@
 // not decrypt is reported, never shown; a repeat is dropped silently.
 import type { Payload } from '../../wire/index.ts';
 import { isProtocolError } from '../../protocol/errors.ts';
-import type { HistoryStore, IncomingEffect, MessageRecord } from '../platform/history-store.ts';
+import type { HistoryStore, IncomingEffect, MessageRecord, TransferRecord } from '../platform/history-store.ts';
 import type { Outbox } from './outbox.ts';
 import type { SessionManager } from './session-manager.ts';
 
 export interface InboxEvents {
   message(peer: string, message: MessageRecord, isNew: boolean): void;
+  fileOffer(peer: string, message: MessageRecord, transfer: TransferRecord, isNew: boolean): void;
   receipts(peer: string, updated: MessageRecord[]): void;
   control(peer: string, payload: Payload): void;
   keyChanged(peer: string): void;
@@ -60,6 +61,9 @@ export class Inbox {
         return;
       case 'receipt':
         if (effect.updated.length) this.events.receipts(peer, effect.updated);
+        return;
+      case 'file-offer':
+        this.events.fileOffer(peer, effect.message, effect.transfer, effect.isNew);
         return;
       case 'control':
         this.events.control(peer, payload);

@@ -16,6 +16,8 @@ import { identityToWire, maintainKeys } from './key-maintenance.ts';
 import { Outbox } from './outbox.ts';
 import { SessionManager, type ContactSecurity } from './session-manager.ts';
 import { ContactBook, type ContactEntry } from './contact-book.ts';
+import { FileTransfers, type FileChannel } from './file-transfers.ts';
+import type { FileInfo } from '../platform/history-store.ts';
 
 export type { SignalingState, ContactSecurity, CallView, MessageState, ContactEntry };
 
@@ -24,12 +26,15 @@ export interface Notice {
   text: string;
 }
 
+export type FileView = FileInfo;
+
 export interface MessageView {
   id: string;
   from: 'me' | 'peer' | 'system';
   text: string;
   at: number;
   state?: MessageState;
+  file?: FileView;
 }
 
 export interface ConversationSummary {
@@ -102,7 +107,7 @@ function messageOf(e: unknown): string {
 }
 
 function toView(m: MessageRecord): MessageView {
-  return { id: m.id, from: m.direction === 'out' ? 'me' : 'peer', text: m.text, at: m.at, state: m.state };
+  return { id: m.id, from: m.direction === 'out' ? 'me' : 'peer', text: m.text, at: m.at, state: m.state, ...(m.file ? { file: m.file } : {}) };
 }
 
 function toSummary(c: ConversationRecord): ConversationSummary {
@@ -112,6 +117,7 @@ function toSummary(c: ConversationRecord): ConversationSummary {
 interface Account {
   user: { id: string; username: string };
   contacts: ContactBook;
+  files: FileTransfers;
   identity: LocalIdentity;
   sessions: SessionManager;
   history: HistoryStore;
@@ -132,6 +138,8 @@ export class ParleyClient {
   /** Notes shown in a conversation for this page's lifetime (not stored). */
   private readonly notes = new Map<string, MessageView[]>();
   private readonly typingUntil = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Live progress of file transfers, ahead of what the store has checkpointed. */
+  private readonly fileProgress = new Map<string, { bytes: number; status: FileInfo['status'] }>();
   private lastTypingSent = 0;
 
   constructor(private readonly origin: string = location.origin) {
@@ -335,6 +343,32 @@ export class ParleyClient {
     return true;
   }
 
+  /** Sends a file to the open conversation's contact, directly: it needs an open call. */
+  async sendFile(file: File): Promise<boolean> {
+    const a = this.account;
+    const peer = this.current.active?.peer;
+    if (!a || !peer) return false;
+    const channel = this.fileChannel(peer);
+    if (!channel) return this.fail(`Files go directly from browser to browser: start a call with ${peer} to send one.`);
+    if (this.current.active?.security?.keyChanged) return this.fail(`Accept the new safety number with ${peer} first.`);
+    await a.files.send(peer, file, channel);
+    await this.afterHistoryChange(peer);
+    return true;
+  }
+
+  async cancelTransfer(id: string): Promise<void> {
+    const a = this.account;
+    const peer = this.current.active?.peer;
+    if (!a || !peer) return;
+    await a.files.cancel(peer, id, this.fileChannel(peer));
+  }
+
+  /** A received file as an object URL for saving (disk-backed; nothing is loaded into memory). */
+  async fileUrl(id: string): Promise<string | undefined> {
+    const file = await this.account?.files.file(id);
+    return file ? URL.createObjectURL(file) : undefined;
+  }
+
   async acceptNewSafetyNumber(): Promise<void> {
     const a = this.account;
     const peer = this.current.active?.peer;
@@ -477,6 +511,12 @@ export class ParleyClient {
       sessions,
       outbox,
       {
+        fileOffer: (peer, message, transfer, isNew) => {
+          if (isNew) this.notify(peer, `📎 ${message.text}`);
+          const channel = this.fileChannel(peer);
+          if (channel) void this.account?.files.offered(peer, transfer, channel);
+          void this.afterHistoryChange(peer);
+        },
         message: (peer, message, isNew) => {
           if (isNew) this.notify(peer, message.text);
           this.clearTyping(peer);
@@ -495,11 +535,21 @@ export class ParleyClient {
       maintainKeys(this.api, store, identity).catch(() => {
         this.set({ notice: { kind: 'error', text: 'Your keys could not be published. Others may not be able to reach you; Parley will try again.' } });
       });
+    const files = new FileTransfers(
+      history,
+      async (peer, payload, channel) => channel.send(await sessions.seal(peer, payload)),
+      {
+        changed: (peer, id, bytes, status) => {
+          this.fileProgress.set(id, { bytes, status });
+          void this.refreshActive(peer);
+        },
+      },
+    );
     const contacts = new ContactBook(this.api, () => {
       this.set({ contacts: contacts.entries });
       void this.refreshRelation();
     });
-    this.account = { user, identity, contacts, sessions, history, outbox, inbox, signaling, timers: [] };
+    this.account = { user, identity, contacts, files, sessions, history, outbox, inbox, signaling, timers: [] };
     await contacts.load().catch(() => undefined);
     this.set({ user, notice: null, readReceipts: await history.setting('readReceipts', true) });
     await this.refreshConversations();
@@ -536,7 +586,15 @@ export class ParleyClient {
     }
   }
 
+  private fileChannel(peer: string): FileChannel | undefined {
+    return this.call?.snapshot.peer === peer ? this.call.channel : undefined;
+  }
+
   private onControl(peer: string, payload: Payload): void {
+    if (payload.type.startsWith('file-')) {
+      void this.account?.files.onControl(peer, payload, this.fileChannel(peer));
+      return;
+    }
     if (payload.type === 'typing') {
       if (payload.active) this.showTyping(peer);
       else this.clearTyping(peer);
@@ -587,10 +645,17 @@ export class ParleyClient {
       seal: (payload) => a.sessions.seal(peer, payload),
       blocked: () => Boolean(this.current.active?.peer === peer && this.current.active.security?.keyChanged),
       envelope: (bytes) => void a.inbox.receive(peer, bytes),
+      chunk: (bytes) => a.files.onChunk(peer, bytes),
       onChange: (view) => this.onCallChange(call, view),
       channel: (open) => {
-        if (open) a.outbox.kick(peer);
-        else void a.outbox.channelClosed(peer);
+        if (open) {
+          a.outbox.kick(peer);
+          const channel = call.channel;
+          if (channel) void a.files.channelOpened(peer, channel);
+        } else {
+          void a.outbox.channelClosed(peer);
+          void a.files.channelClosed(peer);
+        }
       },
     });
     this.call = call;
@@ -623,7 +688,11 @@ export class ParleyClient {
   }
 
   private async messagesOf(peer: string): Promise<MessageView[]> {
-    const stored = (await this.account!.history.messages(peer)).map(toView);
+    const stored = (await this.account!.history.messages(peer)).map((m) => {
+      const v = toView(m);
+      const live = this.fileProgress.get(m.id);
+      return v.file && live ? { ...v, file: { ...v.file, bytes: live.bytes, status: live.status } } : v;
+    });
     return mergeNotes(stored, this.notes.get(peer) ?? []);
   }
 

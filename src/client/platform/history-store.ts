@@ -3,8 +3,40 @@
 // are written in the same transaction as the ratchet state that decrypted them.
 import type { Payload } from '../../wire/index.ts';
 import { idbGet, idbGetAllWithPrefix, idbTransaction, idbPut, idbDelete, request } from './idb.ts';
+import { decodeBase64url } from '../../wire/index.ts';
 
 export type MessageState = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export type FileStatus = 'offered' | 'sending' | 'receiving' | 'paused' | 'done' | 'failed' | 'cancelled';
+
+/** A file in the conversation; its bytes live in the origin-private file system, not here. */
+export interface FileInfo {
+  name: string;
+  size: number;
+  mime: string;
+  thumbnail?: string;
+  status: FileStatus;
+  /** Bytes transferred so far (saved at checkpoints; the live figure is in memory). */
+  bytes: number;
+}
+
+/** What a device remembers of a file transfer in progress, to resume it after a dropped channel. */
+export interface TransferRecord {
+  id: string;
+  peer: string;
+  direction: 'out' | 'in';
+  name: string;
+  size: number;
+  mime: string;
+  chunks: number;
+  /** The file's chunk key (it came, or goes, inside the ratchet). */
+  key: Uint8Array;
+  /** The next chunk index expected (receiver) or to send (sender). */
+  next: number;
+  /** SHA-256 of every chunk before `next`, concatenated (receiver). */
+  hashes: Uint8Array;
+  status: FileStatus;
+}
 
 export interface MessageRecord {
   id: string;
@@ -19,6 +51,7 @@ export interface MessageRecord {
   state?: MessageState;
   /** Incoming only: whether it has been shown to the user. */
   read?: boolean;
+  file?: FileInfo;
 }
 
 export interface ConversationRecord {
@@ -53,6 +86,7 @@ export function messageOrder(a: MessageRecord, b: MessageRecord): number {
 
 export type IncomingEffect =
   | { kind: 'text'; message: MessageRecord; isNew: boolean }
+  | { kind: 'file-offer'; message: MessageRecord; transfer: TransferRecord; isNew: boolean }
   | { kind: 'receipt'; updated: MessageRecord[] }
   | { kind: 'control' };
 
@@ -152,6 +186,7 @@ export class HistoryStore {
    */
   async applyIncoming(tx: IDBTransaction, peer: string, payload: Payload, visible: boolean): Promise<IncomingEffect> {
     if (payload.type === 'receipt') return { kind: 'receipt', updated: await this.raise(tx, peer, payload.ids, payload.status) };
+    if (payload.type === 'file-offer') return this.applyOffer(tx, peer, payload, visible);
     if (payload.type !== 'text') return { kind: 'control' };
     const messages = tx.objectStore('messages');
     const existing = (await request(messages.get(this.key(peer, payload.id)))) as MessageRecord | undefined;
@@ -173,6 +208,59 @@ export class HistoryStore {
       this.key(peer),
     );
     return { kind: 'text', message, isNew: true };
+  }
+
+  /** A file offer: the message and the transfer record (with its key) are written with the ratchet state. */
+  private async applyOffer(tx: IDBTransaction, peer: string, offer: Extract<Payload, { type: 'file-offer' }>, visible: boolean): Promise<IncomingEffect> {
+    const transfers = tx.objectStore('transfers');
+    const messages = tx.objectStore('messages');
+    const existing = (await request(transfers.get(this.key(offer.id)))) as TransferRecord | undefined;
+    if (existing) {
+      const message = (await request(messages.get(this.key(peer, offer.id)))) as MessageRecord;
+      return { kind: 'file-offer', message, transfer: existing, isNew: false };
+    }
+    const key = decodeBase64url(offer.key)!;
+    const transfer: TransferRecord = { id: offer.id, peer, direction: 'in', name: offer.name, size: offer.size, mime: offer.mime, chunks: offer.chunks, key, next: 0, hashes: new Uint8Array(0), status: 'receiving' };
+    const file: FileInfo = { name: offer.name, size: offer.size, mime: offer.mime, status: 'receiving', bytes: 0, ...(offer.thumbnail ? { thumbnail: offer.thumbnail } : {}) };
+    const message: MessageRecord = { id: offer.id, peer, direction: 'in', text: offer.name, at: offer.sentAt, seq: offer.seq, read: visible, file };
+    const now = offer.sentAt;
+    transfers.put(transfer, this.key(offer.id));
+    messages.put(message, this.key(peer, offer.id));
+    const convos = tx.objectStore('conversations');
+    const c = (await request(convos.get(this.key(peer)))) as ConversationRecord | undefined;
+    convos.put(
+      { peer, lastAt: now, lastText: `📎 ${offer.name}`, lastDirection: 'in', unread: (c?.unread ?? 0) + (visible ? 0 : 1), nextSeq: c?.nextSeq ?? 0 } satisfies ConversationRecord,
+      this.key(peer),
+    );
+    return { kind: 'file-offer', message, transfer, isNew: true };
+  }
+
+  /** Stores an outgoing file's message and transfer record together. */
+  async addOutgoingFile(peer: string, transfer: TransferRecord, thumbnail: string | undefined, now: number): Promise<MessageRecord> {
+    return idbTransaction(['messages', 'conversations', 'transfers'], async (tx) => {
+      const convos = tx.objectStore('conversations');
+      const c = (await request(convos.get(this.key(peer)))) as ConversationRecord | undefined;
+      const file: FileInfo = { name: transfer.name, size: transfer.size, mime: transfer.mime, status: 'sending', bytes: 0, ...(thumbnail ? { thumbnail } : {}) };
+      const message: MessageRecord = { id: transfer.id, peer, direction: 'out', text: transfer.name, at: now, seq: c?.nextSeq ?? 0, file };
+      tx.objectStore('messages').put(message, this.key(peer, transfer.id));
+      tx.objectStore('transfers').put(transfer, this.key(transfer.id));
+      convos.put({ peer, lastAt: now, lastText: `📎 ${transfer.name}`, lastDirection: 'out', unread: c?.unread ?? 0, nextSeq: (c?.nextSeq ?? 0) + 1 } satisfies ConversationRecord, this.key(peer));
+      return message;
+    });
+  }
+
+  transfer(id: string): Promise<TransferRecord | undefined> {
+    return idbGet('transfers', this.key(id));
+  }
+
+  /** Saves a transfer's progress and its message's file status in one transaction. */
+  async saveTransfer(transfer: TransferRecord, bytes: number): Promise<void> {
+    await idbTransaction(['messages', 'transfers'], async (tx) => {
+      tx.objectStore('transfers').put(transfer, this.key(transfer.id));
+      const messages = tx.objectStore('messages');
+      const m = (await request(messages.get(this.key(transfer.peer, transfer.id)))) as MessageRecord | undefined;
+      if (m?.file) messages.put({ ...m, file: { ...m.file, status: transfer.status, bytes } }, this.key(transfer.peer, transfer.id));
+    });
   }
 
   /** Marks every incoming message of `peer` read; returns the ids that were unread. */

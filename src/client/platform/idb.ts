@@ -4,11 +4,11 @@
 // never see each other's keys or sessions.
 
 const DB_NAME = 'parley';
-const DB_VERSION = 3;
+const DB_VERSION = 4;
 
-export type StoreName = 'identity' | 'signedPreKeys' | 'oneTimePreKeys' | 'pqPreKeys' | 'sessions' | 'contacts' | 'meta' | 'messages' | 'conversations' | 'outbox';
+export type StoreName = 'identity' | 'signedPreKeys' | 'oneTimePreKeys' | 'pqPreKeys' | 'sessions' | 'contacts' | 'meta' | 'messages' | 'conversations' | 'outbox' | 'transfers';
 
-export const ALL_STORES: StoreName[] = ['identity', 'signedPreKeys', 'oneTimePreKeys', 'pqPreKeys', 'sessions', 'contacts', 'meta', 'messages', 'conversations', 'outbox'];
+export const ALL_STORES: StoreName[] = ['identity', 'signedPreKeys', 'oneTimePreKeys', 'pqPreKeys', 'sessions', 'contacts', 'meta', 'messages', 'conversations', 'outbox', 'transfers'];
 
 let opening: Promise<IDBDatabase> | undefined;
 
@@ -20,6 +20,7 @@ function upgrade(db: IDBDatabase, oldVersion: number): void {
   if (oldVersion < 3) {
     for (const name of ['messages', 'conversations', 'outbox']) db.createObjectStore(name);
   }
+  if (oldVersion < 4) db.createObjectStore('transfers');
 }
 
 export function openDatabase(): Promise<IDBDatabase> {

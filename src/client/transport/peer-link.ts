@@ -14,6 +14,9 @@ export interface PeerLinkEvents {
 }
 
 const CHANNEL_LABEL = 'parley';
+/** Pacing of large transfers: wait above 8 MiB buffered, resume below 2 MiB. */
+const HIGH_WATER = 8 * 1024 * 1024;
+const LOW_WATER = 2 * 1024 * 1024;
 
 export class PeerLink {
   private readonly pc: RTCPeerConnection;
@@ -90,6 +93,29 @@ export class PeerLink {
     return true;
   }
 
+  /**
+   * Sends once the channel's send buffer has room (below LOW_WATER), so a large file is paced
+   * by the network instead of piling up in memory. False if the channel closed meanwhile.
+   */
+  async sendPaced(bytes: Uint8Array): Promise<boolean> {
+    const channel = this.channel;
+    if (this.closed || channel?.readyState !== 'open') return false;
+    if (channel.bufferedAmount > HIGH_WATER) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          channel.removeEventListener('bufferedamountlow', done);
+          channel.removeEventListener('close', done);
+          resolve();
+        };
+        channel.addEventListener('bufferedamountlow', done);
+        channel.addEventListener('close', done);
+      });
+    }
+    if (this.closed || channel.readyState !== 'open') return false;
+    channel.send(new Uint8Array(bytes));
+    return true;
+  }
+
   get isOpen(): boolean {
     return this.channel?.readyState === 'open';
   }
@@ -109,6 +135,7 @@ export class PeerLink {
   private adopt(channel: RTCDataChannel): void {
     this.channel = channel;
     channel.binaryType = 'arraybuffer';
+    channel.bufferedAmountLowThreshold = LOW_WATER;
     const onOpen = () => {
       if (this.opened) return;
       this.opened = true;

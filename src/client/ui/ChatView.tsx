@@ -7,6 +7,7 @@ import type { ActiveConversation, MessageView, ParleyClient, ParleyState } from 
 import { KeyChangeAlert } from './KeyChangeAlert.tsx';
 import { SafetyNumberPanel } from './SafetyNumberPanel.tsx';
 import { RelationBanner } from './RelationBanner.tsx';
+import { FileBubble } from './FileBubble.tsx';
 
 function statusText(c: ActiveConversation, state: ParleyState): string {
   const call = c.call;
@@ -27,15 +28,15 @@ function dayOf(at: number): string {
   return new Date(at).toLocaleDateString([], { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 }
 
-function Bubble({ m, peer }: { m: MessageView; peer: string }) {
+function Bubble({ m, peer, client }: { m: MessageView; peer: string; client: ParleyClient }) {
   if (m.from === 'system') return <p className="system-note">{m.text}</p>;
   return (
     <div className={`bubble bubble-${m.from}`}>
       <span className="sr-only">{m.from === 'me' ? 'You' : peer}: </span>
-      <span className="bubble-text">{m.text}</span>
+      {m.file ? <FileBubble client={client} id={m.id} file={m.file} mine={m.from === 'me'} /> : <span className="bubble-text">{m.text}</span>}
       <span className="bubble-meta">
         <time dateTime={new Date(m.at).toISOString()}>{time(m.at)}</time>
-        {m.from === 'me' && m.state && <span className={`delivery delivery-${m.state}`}>{STATE_TEXT[m.state]}</span>}
+        {m.from === 'me' && m.state && !m.file && <span className={`delivery delivery-${m.state}`}>{STATE_TEXT[m.state]}</span>}
       </span>
     </div>
   );
@@ -153,7 +154,7 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
                   {day}
                 </p>
               )}
-              <Bubble m={m} peer={peer} />
+              <Bubble m={m} peer={peer} client={client} />
             </div>
           );
         })}
@@ -167,6 +168,22 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
         {conversation.typing ? `${peer} is typing…` : ''}
       </p>
       <form className="composer" onSubmit={(e) => void send(e)}>
+        <label className={`attach ${call?.phase === 'open' && !blocked ? '' : 'attach-off'}`} title={call?.phase === 'open' ? 'Send a file directly' : 'Start a call to send files directly'}>
+          <input
+            type="file"
+            aria-label="Attach file"
+            className="sr-only"
+            disabled={call?.phase !== 'open' || blocked}
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              e.target.value = '';
+              if (f) void client.sendFile(f);
+            }}
+          />
+          <svg viewBox="0 0 24 24" aria-hidden="true">
+            <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z" />
+          </svg>
+        </label>
         <label htmlFor={`${id}-msg`} className="sr-only">
           Message
         </label>

@@ -1,0 +1,141 @@
+// Issue #8: files go directly, encrypted in chunks, with a moving progress bar; a 50 MB file
+// arrives intact (its hash checked here too), a transfer cut halfway resumes where it stopped,
+// and images get a preview made on the sender's side.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { cutDataChannels, launchBrowser, newContext, recordedPage } from './support/browser.ts';
+import { startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { accept, signUp, startCall, waitDirect } from './support/app.ts';
+
+let server: ServerProcess;
+let browser: Browser;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-files-'));
+const name = (p: string) => `${p}_${randomBytes(3).toString('hex')}`;
+
+beforeAll(async () => {
+  server = await startServerProcess();
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.kill();
+});
+
+async function pair(): Promise<[Page, Page, string, string]> {
+  const [a, b] = [name('alice'), name('bob')];
+  const alice = (await recordedPage(await newContext(browser))).page;
+  const bob = (await recordedPage(await newContext(browser))).page;
+  await signUp(alice, server.url, a);
+  await signUp(bob, server.url, b);
+  await call(alice, bob, b);
+  return [alice, bob, a, b];
+}
+
+async function call(alice: Page, bob: Page, b: string): Promise<void> {
+  await startCall(alice, b);
+  await accept(bob);
+  await waitDirect(alice);
+  await waitDirect(bob);
+}
+
+function bigFile(megabytes: number): { file: string; sha256: string } {
+  const file = path.join(dir, `big-${megabytes}mb-${randomBytes(3).toString('hex')}.bin`);
+  const data = randomBytes(megabytes * 1024 * 1024);
+  writeFileSync(file, data);
+  return { file, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+async function progressOf(page: Page, label: string): Promise<number | undefined> {
+  const bar = page.getByRole('progressbar', { name: label });
+  if ((await bar.count()) === 0) return undefined;
+  return Number(await bar.getAttribute('value'));
+}
+
+async function saveAndHash(page: Page, fileName: string): Promise<string> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `Save ${fileName}` }).click()]);
+  return createHash('sha256').update(readFileSync((await download.path())!)).digest('hex');
+}
+
+describe('files (issue #8)', () => {
+  it('sends a 50 MB file that arrives intact, with the progress bar moving', async () => {
+    const [alice, bob] = await pair();
+    const { file, sha256 } = bigFile(50);
+    const fileName = path.basename(file);
+    await alice.getByLabel('Attach file').setInputFiles(file);
+    const label = `Transfer of ${fileName}`;
+    const seen: number[] = [];
+    await expect
+      .poll(
+        async () => {
+          const v = await progressOf(bob, label);
+          if (v !== undefined) seen.push(v);
+          return bob.getByRole('button', { name: `Save ${fileName}` }).count();
+        },
+        { timeout: 120_000, interval: 100 },
+      )
+      .toBe(1);
+    const partial = seen.filter((v) => v > 0 && v < 50 * 1024 * 1024);
+    expect(partial.length).toBeGreaterThanOrEqual(2);
+    expect(partial).toEqual([...partial].sort((x, y) => x - y));
+    expect(await saveAndHash(bob, fileName)).toBe(sha256);
+    await alice.getByText('Sent · checked').waitFor();
+    await alice.context().close();
+    await bob.context().close();
+  });
+
+  it('resumes a transfer cut halfway where it stopped, and the file is intact', async () => {
+    const [alice, bob, , b] = await pair();
+    const { file, sha256 } = bigFile(50);
+    const fileName = path.basename(file);
+    const label = `Transfer of ${fileName}`;
+    await alice.getByLabel('Attach file').setInputFiles(file);
+    await expect.poll(async () => (await progressOf(bob, label)) ?? 0, { timeout: 60_000, interval: 50 }).toBeGreaterThan(20 * 1024 * 1024);
+    expect(await cutDataChannels(alice)).toBeGreaterThan(0);
+    await bob.getByText(/Paused/).first().waitFor({ timeout: 30_000 });
+    const atCut = (await progressOf(bob, label)) ?? 0;
+    expect(atCut).toBeGreaterThan(0);
+
+    await call(alice, bob, b);
+    const afterResume: number[] = [];
+    await expect
+      .poll(
+        async () => {
+          const v = await progressOf(bob, label);
+          if (v !== undefined) afterResume.push(v);
+          return bob.getByRole('button', { name: `Save ${fileName}` }).count();
+        },
+        { timeout: 120_000, interval: 50 },
+      )
+      .toBe(1);
+    // It went on from its checkpoint, not from the beginning.
+    expect(Math.min(...afterResume)).toBeGreaterThanOrEqual(Math.floor(atCut / (16 * 1024 * 1024)) * 16 * 1024 * 1024);
+    expect(await saveAndHash(bob, fileName)).toBe(sha256);
+    await alice.context().close();
+    await bob.context().close();
+  });
+
+  it('shows a preview of an image, made on the sender\'s side', async () => {
+    const [alice, bob] = await pair();
+    const png = await alice.evaluate(async () => {
+      const canvas = new OffscreenCanvas(640, 480);
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = '#3b5bdb';
+      ctx.fillRect(0, 0, 640, 480);
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(200, 150, 240, 180);
+      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      return Array.from(bytes);
+    });
+    await alice.getByLabel('Attach file').setInputFiles({ name: 'square.png', mimeType: 'image/png', buffer: Buffer.from(png) });
+    const preview = bob.getByRole('img', { name: 'Preview of square.png' });
+    await preview.waitFor({ timeout: 30_000 });
+    expect(await preview.getAttribute('src')).toMatch(/^data:image\/jpeg;base64,/);
+    await bob.getByRole('button', { name: 'Save square.png' }).waitFor({ timeout: 30_000 });
+    await alice.context().close();
+    await bob.context().close();
+  });
+});

@@ -1,0 +1,320 @@
+// Files over the direct channel (issue #8): offered inside the ratchet with a per-file key,
+// then streamed in 64 KiB chunks sealed under that key (protocol/file-chunks.ts), paced by the
+// channel's buffer so nothing piles up in memory, written on arrival to the origin-private file
+// system at their offsets, and checked at the end against a root hash that also came inside the
+// ratchet. A transfer survives a dropped channel: the receiver checkpoints what it has, and when
+// the sender offers the same file again on the next call, it asks for the rest.
+import { decodeBase64url, encodeBase64url, type Payload } from '../../wire/index.ts';
+import { concatBytes, toHex } from '../../crypto/bytes.ts';
+import { importAesKey } from '../../crypto/aead.ts';
+import { webRandom } from '../../crypto/random.ts';
+import { FILE_CHUNK_BYTES, FILE_KEY_BYTES, chunkCount, chunkHash, openChunk, peekChunk, rootHash, sealChunk } from '../../protocol/file-chunks.ts';
+import type { FileStatus, HistoryStore, MessageRecord, TransferRecord } from '../platform/history-store.ts';
+import { openWriter, readFile, removeFile, type ChunkWriter } from '../platform/file-store.ts';
+import { newId } from './ids.ts';
+import { makeThumbnail } from './thumbnail.ts';
+
+/** The direct channel as transfers need it. */
+export interface FileChannel {
+  send(bytes: Uint8Array): boolean;
+  /** Sends when the channel's buffer has room; false if the channel closed meanwhile. */
+  sendPaced(bytes: Uint8Array): Promise<boolean>;
+}
+
+export interface FileEvents {
+  /** Progress or status of a file message changed. */
+  changed(peer: string, id: string, bytes: number, status: FileStatus): void;
+}
+
+/** Seals a payload for the peer (through the ratchet) and sends it on the channel. */
+export type SendPayload = (peer: string, payload: Payload, channel: FileChannel) => Promise<boolean>;
+
+const CHECKPOINT_EVERY = 256; // chunks: 16 MiB between commits to disk
+const PROGRESS_EVERY_MS = 200;
+
+interface Outgoing {
+  record: TransferRecord;
+  file: Blob;
+  key: CryptoKey;
+  hashes: Uint8Array[];
+  pumping: boolean;
+}
+
+interface Incoming {
+  record: TransferRecord;
+  key: CryptoKey;
+  writer: ChunkWriter | undefined;
+  hashes: Uint8Array[];
+  lastEvent: number;
+}
+
+export class FileTransfers {
+  private readonly outgoing = new Map<string, Outgoing>();
+  private readonly incoming = new Map<string, Incoming>();
+  /** Chunks are written strictly in arrival order. */
+  private writeQueue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly history: HistoryStore,
+    private readonly sendPayload: SendPayload,
+    private readonly events: FileEvents,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Offers `file` to `peer` on the open channel; the message is stored first. */
+  async send(peer: string, file: File, channel: FileChannel): Promise<MessageRecord> {
+    const id = newId();
+    const keyRaw = webRandom(FILE_KEY_BYTES);
+    const record: TransferRecord = {
+      id,
+      peer,
+      direction: 'out',
+      name: file.name || 'file',
+      size: file.size,
+      mime: file.type,
+      chunks: chunkCount(file.size),
+      key: keyRaw,
+      next: 0,
+      hashes: new Uint8Array(0),
+      status: 'sending',
+    };
+    const thumbnail = await makeThumbnail(file);
+    const message = await this.history.addOutgoingFile(peer, record, thumbnail, this.now());
+    this.outgoing.set(id, { record, file, key: await importAesKey(keyRaw), hashes: [], pumping: false });
+    await this.offer(peer, id, channel, message.seq, message.at, thumbnail);
+    return message;
+  }
+
+  private async offer(peer: string, id: string, channel: FileChannel, seq: number, sentAt: number, thumbnail?: string): Promise<void> {
+    const o = this.outgoing.get(id);
+    if (!o) return;
+    await this.sendPayload(
+      peer,
+      {
+        type: 'file-offer',
+        id,
+        name: o.record.name,
+        size: o.record.size,
+        mime: o.record.mime,
+        chunks: o.record.chunks,
+        key: encodeBase64url(o.record.key),
+        sentAt,
+        seq,
+        ...(thumbnail ? { thumbnail } : {}),
+      },
+      channel,
+    );
+  }
+
+  /** A channel to `peer` opened: offer again whatever was interrupted, to resume it. */
+  async channelOpened(peer: string, channel: FileChannel): Promise<void> {
+    for (const [id, o] of this.outgoing) {
+      if (o.record.peer !== peer || o.record.status === 'done' || o.record.status === 'cancelled' || o.record.status === 'failed') continue;
+      const message = (await this.history.messages(peer)).find((m) => m.id === id);
+      await this.offer(peer, id, channel, message?.seq ?? 0, message?.at ?? this.now(), message?.file?.thumbnail);
+    }
+  }
+
+  /** The channel to `peer` closed: pause, keeping what arrived. */
+  async channelClosed(peer: string): Promise<void> {
+    for (const o of this.outgoing.values()) {
+      if (o.record.peer === peer && o.record.status === 'sending') {
+        o.record = { ...o.record, status: 'paused' };
+        await this.history.saveTransfer(o.record, o.record.next * FILE_CHUNK_BYTES);
+        this.events.changed(peer, o.record.id, Math.min(o.record.size, o.record.next * FILE_CHUNK_BYTES), 'paused');
+      }
+    }
+    for (const [id, inc] of this.incoming) {
+      if (inc.record.peer !== peer) continue;
+      await this.enqueueWrite(async () => {
+        await this.checkpoint(inc);
+        if (inc.record.status === 'receiving') {
+          inc.record = { ...inc.record, status: 'paused' };
+          await this.history.saveTransfer(inc.record, this.received(inc.record));
+          this.events.changed(peer, id, this.received(inc.record), 'paused');
+        }
+      });
+      this.incoming.delete(id);
+    }
+  }
+
+  /** The receiver's side of an offer (new, or repeated to resume): ask for what is missing. */
+  async offered(peer: string, record: TransferRecord, channel: FileChannel): Promise<void> {
+    if (this.incoming.has(record.id)) return; // already receiving it
+    if (record.status === 'done' || record.status === 'cancelled' || record.status === 'failed') {
+      await this.sendPayload(peer, record.status === 'done' ? { type: 'file-done', id: record.id, ok: true } : { type: 'file-cancel', id: record.id }, channel);
+      return;
+    }
+    const hashes: Uint8Array[] = [];
+    for (let i = 0; i < record.hashes.length; i += 32) hashes.push(record.hashes.slice(i, i + 32));
+    const resumed: TransferRecord = { ...record, status: 'receiving' };
+    this.incoming.set(record.id, { record: resumed, key: await importAesKey(record.key), writer: await openWriter(record.id), hashes, lastEvent: 0 });
+    this.events.changed(peer, record.id, this.received(resumed), 'receiving');
+    await this.sendPayload(peer, { type: 'file-resume', id: record.id, next: record.next }, channel);
+  }
+
+  /** A chunk frame from `peer`'s channel. */
+  onChunk(peer: string, frame: Uint8Array): void {
+    const head = peekChunk(frame);
+    if (!head) return;
+    const id = encodeBase64url(head.fileId);
+    const inc = this.incoming.get(id);
+    if (!inc || inc.record.peer !== peer) return;
+    void this.enqueueWrite(async () => {
+      if (inc.record.status !== 'receiving') return;
+      const { index, plaintext } = await openChunk(inc.key, head.fileId, inc.record.chunks, frame);
+      if (index !== inc.record.next) return; // a repeat from before a resume
+      await inc.writer!.write(index * FILE_CHUNK_BYTES, plaintext);
+      inc.hashes.push(await chunkHash(plaintext));
+      inc.record = { ...inc.record, next: index + 1 };
+      if (inc.record.next % CHECKPOINT_EVERY === 0) await this.checkpoint(inc, true);
+      const t = this.now();
+      if (t - inc.lastEvent >= PROGRESS_EVERY_MS || inc.record.next === inc.record.chunks) {
+        inc.lastEvent = t;
+        this.events.changed(peer, id, this.received(inc.record), 'receiving');
+      }
+    }).catch(() => {
+      inc.record = { ...inc.record, status: 'failed' };
+      this.events.changed(peer, id, this.received(inc.record), 'failed');
+    });
+  }
+
+  /** Control payloads about files, from `peer`. */
+  async onControl(peer: string, p: Payload, channel: FileChannel | undefined): Promise<void> {
+    switch (p.type) {
+      case 'file-resume': {
+        const o = this.outgoing.get(p.id);
+        if (o && o.record.peer === peer && channel && p.next <= o.record.chunks) void this.pump(o, p.next, channel);
+        return;
+      }
+      case 'file-end': {
+        const inc = this.incoming.get(p.id);
+        if (!inc || inc.record.peer !== peer) return;
+        await this.enqueueWrite(async () => {
+          await this.checkpoint(inc);
+          const root = toHex(await rootHash(concatBytes(...inc.hashes)));
+          const ok = inc.record.next === inc.record.chunks && root === p.root;
+          inc.record = { ...inc.record, status: ok ? 'done' : 'failed' };
+          await this.history.saveTransfer(inc.record, ok ? inc.record.size : this.received(inc.record));
+          this.incoming.delete(p.id);
+          this.events.changed(peer, p.id, ok ? inc.record.size : this.received(inc.record), inc.record.status);
+          if (channel) await this.sendPayload(peer, { type: 'file-done', id: p.id, ok }, channel);
+          if (!ok) await removeFile(p.id);
+        });
+        return;
+      }
+      case 'file-done': {
+        const o = this.outgoing.get(p.id);
+        if (!o || o.record.peer !== peer) return;
+        o.record = { ...o.record, status: p.ok ? 'done' : 'failed' };
+        await this.history.saveTransfer(o.record, p.ok ? o.record.size : 0);
+        this.events.changed(peer, p.id, p.ok ? o.record.size : 0, o.record.status);
+        this.outgoing.delete(p.id);
+        return;
+      }
+      case 'file-cancel':
+        await this.markCancelled(peer, p.id);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The user cancels a transfer (either side). */
+  async cancel(peer: string, id: string, channel: FileChannel | undefined): Promise<void> {
+    await this.markCancelled(peer, id);
+    if (channel) await this.sendPayload(peer, { type: 'file-cancel', id }, channel);
+  }
+
+  /** A received file, backed by disk. */
+  async file(id: string): Promise<File | undefined> {
+    const record = await this.history.transfer(id);
+    if (!record || record.status !== 'done') return undefined;
+    return readFile(id, record.name, record.mime);
+  }
+
+  /** How many bytes of an active transfer have moved (for live progress). */
+  liveBytes(id: string): number | undefined {
+    const o = this.outgoing.get(id);
+    if (o) return Math.min(o.record.size, o.record.next * FILE_CHUNK_BYTES);
+    const inc = this.incoming.get(id);
+    return inc ? this.received(inc.record) : undefined;
+  }
+
+  private received(r: TransferRecord): number {
+    return Math.min(r.size, r.next * FILE_CHUNK_BYTES);
+  }
+
+  private async markCancelled(peer: string, id: string): Promise<void> {
+    const o = this.outgoing.get(id);
+    if (o && o.record.peer === peer) {
+      o.record = { ...o.record, status: 'cancelled' };
+      await this.history.saveTransfer(o.record, 0);
+      this.outgoing.delete(id);
+    }
+    const inc = this.incoming.get(id);
+    if (inc && inc.record.peer === peer) {
+      await this.enqueueWrite(async () => {
+        inc.record = { ...inc.record, status: 'cancelled' };
+        await inc.writer?.close().catch(() => undefined);
+        inc.writer = undefined;
+        await this.history.saveTransfer(inc.record, 0);
+      });
+      this.incoming.delete(id);
+      await removeFile(id);
+    } else {
+      const stored = await this.history.transfer(id);
+      if (stored && stored.peer === peer && stored.status !== 'done') await this.history.saveTransfer({ ...stored, status: 'cancelled' }, 0);
+    }
+    this.events.changed(peer, id, 0, 'cancelled');
+  }
+
+  /** Streams chunks from `next` on, then the root hash; stops when the channel goes away. */
+  private async pump(o: Outgoing, next: number, channel: FileChannel): Promise<void> {
+    if (o.pumping) return;
+    o.pumping = true;
+    const peer = o.record.peer;
+    o.record = { ...o.record, status: 'sending', next };
+    const fileId = decodeBase64url(o.record.id)!;
+    let lastEvent = 0;
+    try {
+      for (let i = next; i < o.record.chunks; i++) {
+        if (o.record.status !== 'sending') return;
+        const plaintext = new Uint8Array(await o.file.slice(i * FILE_CHUNK_BYTES, (i + 1) * FILE_CHUNK_BYTES).arrayBuffer());
+        o.hashes[i] = await chunkHash(plaintext);
+        if (!(await channel.sendPaced(await sealChunk(o.key, fileId, i, o.record.chunks, plaintext, webRandom)))) return;
+        o.record = { ...o.record, next: i + 1 };
+        const t = this.now();
+        if (t - lastEvent >= PROGRESS_EVERY_MS) {
+          lastEvent = t;
+          this.events.changed(peer, o.record.id, Math.min(o.record.size, (i + 1) * FILE_CHUNK_BYTES), 'sending');
+        }
+      }
+      // Chunks sent before a resume were hashed by an earlier pump, or must be read again.
+      for (let i = 0; i < o.record.chunks; i++) {
+        o.hashes[i] ??= await chunkHash(new Uint8Array(await o.file.slice(i * FILE_CHUNK_BYTES, (i + 1) * FILE_CHUNK_BYTES).arrayBuffer()));
+      }
+      const root = toHex(await rootHash(concatBytes(...o.hashes)));
+      this.events.changed(peer, o.record.id, o.record.size, 'sending');
+      await this.sendPayload(peer, { type: 'file-end', id: o.record.id, root }, channel);
+    } finally {
+      o.pumping = false;
+    }
+  }
+
+  private async checkpoint(inc: Incoming, reopen = false): Promise<void> {
+    if (inc.writer) {
+      await inc.writer.close();
+      inc.writer = reopen ? await openWriter(inc.record.id) : undefined;
+    }
+    inc.record = { ...inc.record, hashes: concatBytes(...inc.hashes) };
+    await this.history.saveTransfer(inc.record, this.received(inc.record));
+  }
+
+  private enqueueWrite(job: () => Promise<void>): Promise<void> {
+    const run = this.writeQueue.then(job);
+    this.writeQueue = run.catch(() => undefined);
+    return run;
+  }
+}
+
