@@ -1,0 +1,45 @@
+// Builds a benchmark page with Vite, serves it on 127.0.0.1 (a secure context) and runs it in
+// Debian's Chromium until it publishes window.__benchResult.
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'vite';
+import { chromium, type Browser } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export async function runBenchPage<T>(root: string, options: { browser?: Browser; query?: string } = {}): Promise<T> {
+  const browser = options.browser;
+  const outDir = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
+  await build({ root: path.resolve(root), logLevel: 'warn', build: { outDir, emptyOutDir: true, target: 'es2022' } });
+  const server = createServer(async (req, res) => {
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    const file = path.join(outDir, pathname === '/' ? 'index.html' : path.normalize(pathname).replace(/^(\.\.[/\\])+/, ''));
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/html' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const own = !browser;
+  const b = browser ?? (await chromium.launch({ executablePath: CHROMIUM, args: ARGS }));
+  try {
+    const page = await b.newPage();
+    await page.goto(`http://127.0.0.1:${port}/${options.query ? `?${options.query}` : ''}`);
+    await page.waitForFunction(() => (window as unknown as { __benchResult?: unknown }).__benchResult !== undefined, undefined, { timeout: 900_000 });
+    const result = (await page.evaluate(() => (window as unknown as { __benchResult: unknown }).__benchResult)) as T & { error?: string };
+    if (result.error) throw new Error(result.error);
+    await page.close();
+    return result;
+  } finally {
+    if (own) await b.close();
+    server.close();
+  }
+}
