@@ -208,6 +208,9 @@ export function openSqliteStore(file: string): Store {
       },
     },
     queue: sqliteQueue(db),
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
     async close() {
       db.close();
     },
