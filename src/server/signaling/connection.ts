@@ -92,8 +92,12 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     user = { id: userId, username };
     delivery = new QueueDelivery(deps.queue, userId, send, deps.queueService.limits.maxAgeMs);
     const pump = () => void delivery?.pump().catch((e: unknown) => log.error({ err: e }, 'queue delivery failed'));
-    attachment = bus.attach(userId, { send: (text) => ws.readyState === ws.OPEN && ws.send(text), close, onQueue: pump }, CLOSE.replaced);
     armExpiry(expiresAt);
+    // `ready` only once other processes can route to this socket: a client that hears it may
+    // tell a contact to call, and that call must find it.
+    const attached = await bus.attach(userId, { send: (text) => ws.readyState === ws.OPEN && ws.send(text), close, onQueue: pump }, CLOSE.replaced);
+    if (!open) return attached.detach();
+    attachment = attached;
     send({ type: 'ready', user });
     pump();
   };
