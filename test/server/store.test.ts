@@ -16,6 +16,7 @@ import { postgresMigrations } from '../../src/server/store/postgres/migrations/i
 import { migrate as migratePostgres } from '../../src/server/store/postgres/migrate.ts';
 import { createPool } from '../../src/server/store/postgres/pool.ts';
 import { storeContract } from '../support/store-contract.ts';
+import { hostAndPort, startTcpProxy, viaProxy } from '../support/tcp-proxy.ts';
 import { dropSchema, freshSchemaName, postgresHarness, postgresSkipReason, sqliteHarness } from '../support/store-harness.ts';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? '';
@@ -133,6 +134,37 @@ describe.skipIf(Boolean(postgresSkipReason))('PostgreSQL migrations (needs DATAB
       expect((await pool.query("SELECT to_regclass('half_done') AS t")).rows[0].t).toBeNull();
     } finally {
       await pool.end();
+    }
+  });
+
+  it('survives the database connection dying in the middle of a transaction: that call fails, the process does not', async () => {
+    const s = schema();
+    const target = hostAndPort(DATABASE_URL, 5432);
+    const proxy = await startTcpProxy(target.host, target.port);
+    const store = await openPostgresStore({ url: viaProxy(DATABASE_URL, proxy), poolSize: 2, schema: s });
+    const blocker = new pg.Client({ connectionString: DATABASE_URL, options: `-c search_path=${s}` });
+    await blocker.connect();
+    try {
+      const identity = { signingKey: new Uint8Array(65), dhKey: new Uint8Array(65), dhKeySignature: new Uint8Array(64), updatedAt: 1 };
+      for (const id of ['bob', 'alice']) await store.users.create({ id, username: id, passwordHash: 'h', createdAt: 1 }, identity);
+      const envelope = (clientId: string) => ({ recipientId: 'bob', senderId: 'alice', senderName: 'alice', clientId, body: new Uint8Array(4), createdAt: 1 });
+      const limits = { maxCount: 10, maxBytes: 1000, maxAgeMs: 1000 };
+      expect((await store.queue.enqueue(envelope('first-envelope-id'), limits)).status).toBe('stored');
+      // Hold bob's usage row, so the next enqueue waits inside its transaction.
+      await blocker.query('BEGIN');
+      await blocker.query("SELECT 1 FROM queue_usage WHERE recipient_id = 'bob' FOR UPDATE");
+      const stuck = store.queue.enqueue(envelope('second-envelope-id'), limits);
+      await new Promise((r) => setTimeout(r, 200));
+      await proxy.cut();
+      await expect(stuck).rejects.toThrow();
+      await blocker.query('ROLLBACK');
+      await proxy.restore();
+      expect((await store.queue.enqueue(envelope('second-envelope-id'), limits)).status).toBe('stored');
+      expect(await store.queue.depth()).toEqual({ envelopes: 2, bytes: 8 });
+    } finally {
+      await blocker.end();
+      await store.close();
+      await proxy.close();
     }
   });
 

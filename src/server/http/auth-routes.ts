@@ -17,6 +17,8 @@ export interface AuthRouteDeps {
   tokens: AccessTokens;
   bus: Bus;
   limits: { loginPerIp: RateLimiter; loginPerUser: RateLimiter; signupPerIp: RateLimiter };
+  /** Seconds each log-in past the rate limits took, successful or not (the latency metric). */
+  observeLogin?: (seconds: number) => void;
 }
 
 function limit(limiter: RateLimiter, key: string, reply: { header(k: string, v: string): unknown }): void {
@@ -47,8 +49,12 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRouteDeps): Pro
     const body = validBody(loginRequest, request.body);
     const name = normalizeUsername(body.username);
     limit(limits.loginPerUser, name.ok ? name.username : '(invalid)', reply);
-    const outcome = await accounts.login(body);
-    return respond(outcome, reply);
+    const started = performance.now();
+    try {
+      return respond(await accounts.login(body), reply);
+    } finally {
+      deps.observeLogin?.((performance.now() - started) / 1000);
+    }
   });
 
   app.post('/api/auth/refresh', async (request: FastifyRequest, reply) => {

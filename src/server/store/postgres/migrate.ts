@@ -5,12 +5,13 @@
 // mid-way leaves the database at the last complete version, as SQLite's user_version does.
 import type pg from 'pg';
 import type { Migration } from './migrations/index.ts';
+import { checkOut } from './pool.ts';
 
 /** The lock is keyed by schema: deployments in separate schemas of one database do not wait on each other. */
 const LOCK_KEY = "hashtext('parley-migrate:' || $1)";
 
 export async function migrate(pool: pg.Pool, migrations: readonly Migration[], schema: string | undefined): Promise<number> {
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   let broken: Error | undefined;
   const lockName = schema ?? 'search_path';
   try {
@@ -48,6 +49,6 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[], s
     }
   } finally {
     // A connection whose unlock failed may still hold the lock: close it rather than reuse it.
-    client.release(broken);
+    release(broken);
   }
 }

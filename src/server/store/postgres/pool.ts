@@ -47,7 +47,7 @@ const RETRYABLE = new Set(['40P01', '40001']);
  */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
+    const { client, release } = await checkOut(pool);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -63,9 +63,30 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
       if (attempt < 3 && typeof code === 'string' && RETRYABLE.has(code)) continue;
       throw e;
     } finally {
-      client.release(broken);
+      release(broken);
     }
   }
+}
+
+/**
+ * A connection for several statements. pg reports a connection that dies while checked out as
+ * an 'error' event on the client, and pg-pool listens only while the client is idle in the pool:
+ * without a listener of our own that event would be thrown and end the process. The statement
+ * in flight fails as well, and that failure is what the caller sees; the event only marks the
+ * connection as one not to hand out again.
+ */
+export async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release(error?: Error): void }> {
+  const client = await pool.connect();
+  let died: Error | undefined;
+  const onError = (e: Error) => (died = e);
+  client.on('error', onError);
+  return {
+    client,
+    release(error) {
+      client.removeListener('error', onError);
+      client.release(error ?? died);
+    },
+  };
 }
 
 export const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
