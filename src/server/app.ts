@@ -74,7 +74,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const app = Fastify({
     https: { cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2' },
     bodyLimit: API_BODY_LIMIT,
-    trustProxy: false,
+    // Only the configured balancers may say who the client is; anyone else could forge it.
+    trustProxy: config.trustProxy.length ? config.trustProxy : false,
     logger: overrides.logger === undefined || overrides.logger === true ? loggerOptions : overrides.logger,
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });

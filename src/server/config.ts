@@ -51,6 +51,11 @@ export interface Config {
   tokenSigningKey: SigningJwk | undefined;
   /** PostgreSQL instead of the SQLite file (scale-out); undefined keeps SQLite. */
   database: { url: string; poolSize: number; schema: string | undefined } | undefined;
+  /**
+   * Addresses of load balancers whose X-Forwarded-For is believed (proxy-addr syntax), so the
+   * per-address rate limits see clients rather than the balancer. Empty: trust no header.
+   */
+  trustProxy: string[];
   /** Redis instead of the in-process bus (scale-out); undefined keeps the in-process bus. */
   redis: { url: string; prefix: string; presenceTtlMs: number } | undefined;
 }
@@ -161,6 +166,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const redisPrefix = env.REDIS_PREFIX || 'parley:';
   if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX must be 1–64 of [A-Za-z0-9:_.-]');
 
+  const trustProxy = (env.TRUST_PROXY || '').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const entry of trustProxy) {
+    if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/.test(entry)) {
+      throw new ConfigError(`TRUST_PROXY takes addresses, CIDR ranges, loopback, linklocal or uniquelocal, comma-separated; got "${entry.slice(0, 60)}"`);
+    }
+  }
+
   return {
     role: parseRole(argv),
     host: env.HOST || '0.0.0.0',
@@ -191,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxAgeMs: int(env, 'QUEUE_MAX_AGE_SECONDS', 30 * 86_400, 1, 10 * 365 * 86_400) * 1000,
     },
     tokenSigningKey: signingKey(env, cwd),
+    trustProxy,
     database: databaseUrl ? { url: databaseUrl, poolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000), schema } : undefined,
     redis: redisUrl ? { url: redisUrl, prefix: redisPrefix, presenceTtlMs: int(env, 'PRESENCE_TTL_MS', 15_000, 1000, 600_000) } : undefined,
   };

@@ -1,5 +1,6 @@
 // The scale-out settings (issue #5): store and bus selection, the shared token key, the role
 // flag. Checked at start, loudly, and without echoing anything that may be a secret.
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -89,6 +90,14 @@ describe('scale-out configuration', () => {
       expect((error as Error).message).toMatch(message);
       expect((error as Error).message).not.toContain(key.d);
     }
+  });
+
+  it('accepts what `npm run token-key` prints', () => {
+    const res = spawnSync(process.execPath, ['scripts/generate-token-key.mjs'], { encoding: 'utf8' });
+    expect(res.status).toBe(0);
+    const key = loadConfig({ TOKEN_SIGNING_KEY: res.stdout.trim() }).tokenSigningKey;
+    expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
+    expect(key!.d).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it('reads the role from --role=… or --role …, and refuses anything else', () => {

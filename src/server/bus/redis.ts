@@ -129,11 +129,13 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   const cmd = new Redis(options.url, connectOptions);
   const sub = new Redis(options.url, { ...connectOptions, enableOfflineQueue: true });
   let lastWarned = 0;
+  let lastError: Error | undefined;
   const onError = (e: Error) => {
+    lastError = e;
     // ioredis reports every failed reconnect; one line every few seconds says enough.
     if (Date.now() - lastWarned > 5000) {
       lastWarned = Date.now();
-      log.warn({ err: { message: e.message } }, 'Redis connection problem; retrying');
+      log.warn({ reason: e.message }, 'Redis connection problem; retrying');
     }
   };
   cmd.on('error', onError);
@@ -176,7 +178,8 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   } catch (e) {
     cmd.disconnect();
     sub.disconnect();
-    throw new Error(`cannot reach Redis: ${(e as Error).message}`, { cause: e });
+    // ioredis reports "Connection is closed" here; the reason is the error it emitted before.
+    throw new Error(`cannot reach Redis: ${(lastError ?? (e as Error)).message}`, { cause: e });
   }
 
   const heartbeat = setInterval(() => {
@@ -218,7 +221,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
         }
       } catch (e) {
         // The heartbeat claims the key once Redis is back; until then only this process can reach the user.
-        log.warn({ err: { message: (e as Error).message } }, 'could not record presence in Redis');
+        log.warn({ reason: (e as Error).message }, 'could not record presence in Redis');
       }
       return {
         detach() {

@@ -44,7 +44,7 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
     names.forEach((n, i) => {
       const error = results[i];
       checks[n] = error ? 'unreachable' : 'ok';
-      if (error) request.log.warn({ check: n, err: { message: error.message } }, 'readiness check failed');
+      if (error) request.log.warn({ check: n, reason: error.message }, 'readiness check failed');
     });
     const ready = results.every((r) => r === undefined);
     reply.code(ready ? 200 : 503).header('cache-control', 'no-store');

@@ -17,6 +17,6 @@ export async function openStore(config: Config, log: StoreLog): Promise<Store> {
     poolSize: config.database.poolSize,
     schema: config.database.schema,
     // Only the message: a connection error object can carry the connection parameters.
-    onError: (e) => log.warn({ err: { message: e.message } }, 'PostgreSQL connection error; the pool reconnects'),
+    onError: (e) => log.warn({ reason: e.message }, 'PostgreSQL connection error; the pool reconnects'),
   });
 }
