@@ -18,7 +18,8 @@ import { createBcryptHasher, type PasswordHasher } from './auth/password-hasher.
 import { createAccessTokens, loadOrCreateSigningKeys, signingKeysFromJwk } from './auth/access-tokens.ts';
 import { RefreshTokens } from './auth/refresh-tokens.ts';
 import { AccountService } from './auth/account-service.ts';
-import { RateLimiter } from './auth/rate-limiter.ts';
+import { RateLimiter, type AttemptLimiter } from './auth/rate-limiter.ts';
+import { openSharedLimits, type SharedLimits } from './auth/redis-rate-limiter.ts';
 import { openBus } from './bus/open-bus.ts';
 import type { Bus } from './bus/types.ts';
 import { installErrorHandler } from './http/errors.ts';
@@ -85,14 +86,26 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const baseStore = overrides.store ?? (await openStore(config, app.log));
   const store: Store = overrides.queue ? { ...baseStore, queue: overrides.queue, close: () => baseStore.close() } : baseStore;
   let bus: Bus;
+  let shared: SharedLimits | undefined;
   try {
     bus = overrides.bus ?? (await openBus(config, app.log));
+    try {
+      shared = config.redis ? await openSharedLimits({ url: config.redis.url, prefix: config.redis.prefix, log: app.log }) : undefined;
+    } catch (e) {
+      await bus.close();
+      throw e;
+    }
   } catch (e) {
     await store.close();
     throw e;
   }
+  // With Redis the attempt limits count across all processes; alone, each process counts its own.
+  const limiter = (name: string, limit: number, windowMs: number): AttemptLimiter =>
+    shared ? shared.limiter(name, limit, windowMs) : new RateLimiter(limit, windowMs);
   if (config.role !== 'all' && !config.redis) {
-    app.log.warn({ role: config.role }, 'running one role without REDIS_URL: log-outs on this process cannot close sockets held by others');
+    // Legal (one API and one relay process can share a SQLite DATA_DIR), but a log-out on the
+    // API process then cannot close the socket on the relay, and two relays cannot reach each other.
+    app.log.warn({ role: config.role }, 'running a single role without REDIS_URL: this process cannot reach sockets held by other processes');
   }
   const signingKeys = config.tokenSigningKey ? await signingKeysFromJwk(config.tokenSigningKey as JWK) : await loadOrCreateSigningKeys(config.dataDir);
   const tokens = createAccessTokens(signingKeys, config.accessTokenTtlSeconds);
@@ -118,13 +131,13 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       tokens,
       bus,
       limits: {
-        loginPerIp: new RateLimiter(config.rateLimits.loginPerIpPerMinute, 60_000),
-        loginPerUser: new RateLimiter(config.rateLimits.loginPerUserPer15Minutes, 15 * 60_000),
-        signupPerIp: new RateLimiter(config.rateLimits.signupPerIpPerHour, 3_600_000),
+        loginPerIp: limiter('login-ip', config.rateLimits.loginPerIpPerMinute, 60_000),
+        loginPerUser: limiter('login-user', config.rateLimits.loginPerUserPer15Minutes, 15 * 60_000),
+        signupPerIp: limiter('signup-ip', config.rateLimits.signupPerIpPerHour, 3_600_000),
       },
       observeLogin: (seconds) => metrics.loginSeconds.observe(seconds),
     });
-    await keyRoutes(app, { accounts, tokens, directory: new KeyDirectory(store), bundleLimit: new RateLimiter(config.rateLimits.bundlesPerUserPerMinute, 60_000) });
+    await keyRoutes(app, { accounts, tokens, directory: new KeyDirectory(store), bundleLimit: limiter('bundle-user', config.rateLimits.bundlesPerUserPerMinute, 60_000) });
     app.get('/api/config', async () => ({ iceServers: config.iceServers }));
   }
   // Without a client directory this only installs the JSON 404 for everything not mounted.
@@ -186,6 +199,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       await signaling?.close();
       await app.close();
       await bus.close();
+      await shared?.close();
       await store.close();
     },
   };

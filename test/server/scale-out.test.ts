@@ -54,6 +54,7 @@ describe.skipIf(Boolean(skipReason))('scale-out: processes sharing PostgreSQL an
     PRESENCE_TTL_MS: String(PRESENCE_TTL_MS),
     TOKEN_SIGNING_KEY: JSON.stringify(signingKey),
     SIGNUP_LIMIT_PER_IP: '1000',
+    LOGIN_LIMIT_PER_USER: '3',
     LOG_LEVEL: 'info',
   };
   const processes: ServerChild[] = [];
@@ -129,6 +130,15 @@ describe.skipIf(Boolean(skipReason))('scale-out: processes sharing PostgreSQL an
     onA.close();
     bobOnB.close();
     carolOnB.close();
+  });
+
+  it('counts log-in attempts on one account across processes, so more processes allow no more guesses', async () => {
+    const alice = await signup(a);
+    const guess = (p: ServerChild) => http(p, 'POST', '/api/auth/login', { json: { username: alice.username, password: 'not the password' } });
+    expect([(await guess(a)).status, (await guess(b)).status, (await guess(a)).status]).toEqual([401, 401, 401]);
+    const refused = await guess(b);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
   });
 
   it('closes an older connection on the other process when the same user connects again', async () => {
