@@ -18,8 +18,8 @@ import { createBcryptHasher, type PasswordHasher } from './auth/password-hasher.
 import { createAccessTokens, loadOrCreateSigningKeys, signingKeysFromJwk } from './auth/access-tokens.ts';
 import { RefreshTokens } from './auth/refresh-tokens.ts';
 import { AccountService } from './auth/account-service.ts';
-import { RateLimiter, type AttemptLimiter } from './auth/rate-limiter.ts';
-import { openSharedLimits, type SharedLimits } from './auth/redis-rate-limiter.ts';
+import { openAttemptLimits } from './auth/open-limits.ts';
+import type { AttemptLimits } from './auth/rate-limiter.ts';
 import { openBus } from './bus/open-bus.ts';
 import type { Bus } from './bus/types.ts';
 import { installErrorHandler } from './http/errors.ts';
@@ -86,11 +86,11 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const baseStore = overrides.store ?? (await openStore(config, app.log));
   const store: Store = overrides.queue ? { ...baseStore, queue: overrides.queue, close: () => baseStore.close() } : baseStore;
   let bus: Bus;
-  let shared: SharedLimits | undefined;
+  let limits: AttemptLimits;
   try {
     bus = overrides.bus ?? (await openBus(config, app.log));
     try {
-      shared = config.redis ? await openSharedLimits({ url: config.redis.url, prefix: config.redis.prefix, log: app.log }) : undefined;
+      limits = await openAttemptLimits(config, app.log);
     } catch (e) {
       await bus.close();
       throw e;
@@ -99,9 +99,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     await store.close();
     throw e;
   }
-  // With Redis the attempt limits count across all processes; alone, each process counts its own.
-  const limiter = (name: string, limit: number, windowMs: number): AttemptLimiter =>
-    shared ? shared.limiter(name, limit, windowMs) : new RateLimiter(limit, windowMs);
+  const limiter = (name: string, limit: number, windowMs: number) => limits.limiter(name, limit, windowMs);
   if (config.role !== 'all' && !config.redis) {
     // Legal (one API and one relay process can share a SQLite DATA_DIR), but a log-out on the
     // API process then cannot close the socket on the relay, and two relays cannot reach each other.
@@ -199,7 +197,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       await signaling?.close();
       await app.close();
       await bus.close();
-      await shared?.close();
+      await limits.close();
       await store.close();
     },
   };

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSharedLimits, type SharedLimits } from '../../src/server/auth/redis-rate-limiter.ts';
+import { openSharedLimits } from '../../src/server/auth/redis-rate-limiter.ts';
+import type { AttemptLimits } from '../../src/server/auth/rate-limiter.ts';
 import { hostAndPort, startTcpProxy, viaProxy } from '../support/tcp-proxy.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? '';
@@ -13,7 +14,7 @@ if (skipReason) console.log(`[rate-limits] shared rate limit tests SKIPPED: ${sk
 describe.skipIf(Boolean(skipReason))('rate limits shared through Redis (needs REDIS_URL)', () => {
   const prefix = `parley_test:${process.pid}:${Date.now().toString(36)}:`;
   const quiet = { warn() {} };
-  const opened: SharedLimits[] = [];
+  const opened: AttemptLimits[] = [];
   const open = async (url = REDIS_URL) => {
     const s = await openSharedLimits({ url, prefix, log: quiet });
     opened.push(s);

@@ -7,6 +7,13 @@ export interface AttemptLimiter {
   hit(key: string): Promise<RateDecision>;
 }
 
+/** Named limiters over one counting place (this process, or Redis for all processes). */
+export interface AttemptLimits {
+  /** A limiter called `name` (part of its keys): `limit` attempts per key per `windowMs`. */
+  limiter(name: string, limit: number, windowMs: number): AttemptLimiter;
+  close(): Promise<void>;
+}
+
 export interface RateDecision {
   allowed: boolean;
   retryAfterSeconds: number;

@@ -8,7 +8,7 @@
 // get looser by the number of processes for that time, but log-ins go on.
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { RateLimiter, type AttemptLimiter, type RateDecision } from './rate-limiter.ts';
+import { RateLimiter, type AttemptLimiter, type AttemptLimits, type RateDecision } from './rate-limiter.ts';
 
 const HIT = `
 local n = redis.call('INCR', KEYS[1])
@@ -20,19 +20,13 @@ if ttl < 0 then
 end
 return {n, ttl}`;
 
-export interface SharedLimits {
-  /** A limiter called `name` (part of its keys): `limit` attempts per key per `windowMs`. */
-  limiter(name: string, limit: number, windowMs: number): AttemptLimiter;
-  close(): Promise<void>;
-}
-
 export interface SharedLimitsOptions {
   url: string;
   prefix: string;
   log: { warn(details: object, message: string): void };
 }
 
-export async function openSharedLimits(options: SharedLimitsOptions): Promise<SharedLimits> {
+export async function openSharedLimits(options: SharedLimitsOptions): Promise<AttemptLimits> {
   const redis = new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5000 });
   let lastWarned = 0;
   const warn = (e: Error) => {
