@@ -137,8 +137,23 @@ describe.skipIf(Boolean(postgresSkipReason))('PostgreSQL migrations (needs DATAB
     }
   });
 
-  it('survives the database connection dying in the middle of a transaction: that call fails, the process does not', async () => {
+  it('refuses to open a database from a newer Parley', async () => {
     const s = schema();
+    await (await openPostgresStore({ url: DATABASE_URL, poolSize: 1, schema: s })).close();
+    await sql(s, "INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
+    await expect(openPostgresStore({ url: DATABASE_URL, poolSize: 1, schema: s })).rejects.toThrow(/newer than this Parley/);
+  });
+});
+
+describe.skipIf(Boolean(postgresSkipReason))('PostgreSQL connections (needs DATABASE_URL)', () => {
+  const schemas: string[] = [];
+  afterAll(async () => {
+    for (const s of schemas) await dropSchema(DATABASE_URL, s);
+  });
+
+  it('survives the database connection dying in the middle of a transaction: that call fails, the process does not', async () => {
+    const s = freshSchemaName('parley_conn');
+    schemas.push(s);
     const target = hostAndPort(DATABASE_URL, 5432);
     const proxy = await startTcpProxy(target.host, target.port);
     const store = await openPostgresStore({ url: viaProxy(DATABASE_URL, proxy), poolSize: 2, schema: s });
@@ -166,12 +181,5 @@ describe.skipIf(Boolean(postgresSkipReason))('PostgreSQL migrations (needs DATAB
       await store.close();
       await proxy.close();
     }
-  });
-
-  it('refuses to open a database from a newer Parley', async () => {
-    const s = schema();
-    await (await openPostgresStore({ url: DATABASE_URL, poolSize: 1, schema: s })).close();
-    await sql(s, "INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
-    await expect(openPostgresStore({ url: DATABASE_URL, poolSize: 1, schema: s })).rejects.toThrow(/newer than this Parley/);
   });
 });

@@ -54,7 +54,9 @@ return 0`;
 
 /**
  * Publishes ARGV[3] to the process holding the user. Returns the number of receivers, -1 when
- * nobody holds the user, -2 when the key names this very process (ARGV[2]).
+ * nobody holds the user, -2 when the key names this very process (ARGV[2]). No receiver means
+ * the holder's subscription is gone, so its key goes too. Should the holder only have lost its
+ * subscribed connection for a moment, its heartbeat puts the key back (REFRESH).
  */
 const ROUTE = `
 local v = redis.call('GET', KEYS[1])
