@@ -5,6 +5,16 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+/**
+ * CI exports DATABASE_URL and REDIS_URL for the scale-out tests; the browser journeys run the
+ * default server (SQLite, in-process bus) on a data folder of their own, as a user would.
+ */
+function withoutScaleOut(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const rest = { ...env };
+  for (const name of ['DATABASE_URL', 'DATABASE_SCHEMA', 'DATABASE_POOL_SIZE', 'REDIS_URL', 'REDIS_PREFIX', 'PRESENCE_TTL_MS', 'TOKEN_SIGNING_KEY', 'TOKEN_SIGNING_KEY_FILE']) delete rest[name];
+  return rest;
+}
+
 export interface ServerProcess {
   url: string;
   dataDir: string;
@@ -16,7 +26,7 @@ export interface ServerProcess {
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'parley-e2e-'));
   const child = spawn(process.execPath, ['dist/server/main.js'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    env: { ...withoutScaleOut(process.env), PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

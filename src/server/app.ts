@@ -1,20 +1,26 @@
-// Builds a whole Parley server from a Config: store, token keys, HTTPS, API, client, signaling.
-// A factory returning { url, close } so tests run it in-process on port 0 and main.ts runs it
-// for real; nothing here reads process.env.
+// Builds a whole Parley server from a Config: store, bus, token keys, HTTPS, and the endpoints
+// its role serves. A factory returning { url, close } so tests run it in-process on port 0 and
+// main.ts runs it for real; nothing here reads process.env.
+//
+// Roles (issue #5): `all` serves everything (the default); `api` the HTTP API and the web
+// client; `signaling` the WebSocket relay and offline queue. Health and metrics are on every
+// role. One code path: the role only decides what is mounted.
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
+import os from 'node:os';
 import type { Server } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { JWK } from 'jose';
 import { API_BODY_LIMIT } from '../wire/index.ts';
 import type { Config } from './config.ts';
-import { openSqliteStore } from './store/sqlite/index.ts';
-import type { Store } from './store/types.ts';
+import { openStore } from './store/open-store.ts';
+import type { QueueStore, Store } from './store/types.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts';
-import { createAccessTokens, liveAccessTokens, loadOrCreateSigningKeys } from './auth/access-tokens.ts';
+import { createAccessTokens, liveAccessTokens, loadOrCreateSigningKeys, signingKeysFromJwk } from './auth/access-tokens.ts';
 import { RefreshTokens } from './auth/refresh-tokens.ts';
 import { AccountService } from './auth/account-service.ts';
-import { RateLimiter } from './auth/rate-limiter.ts';
-import { createMemoryBus } from './bus/memory.ts';
+import { openAttemptLimits } from './auth/open-limits.ts';
+import type { AttemptLimits } from './auth/rate-limiter.ts';
+import { openBus } from './bus/open-bus.ts';
 import type { Bus } from './bus/types.ts';
 import { installErrorHandler } from './http/errors.ts';
 import { installSecurityHeaders } from './http/security-headers.ts';
@@ -23,15 +29,19 @@ import { authRoutes } from './http/auth-routes.ts';
 import { keyRoutes } from './http/key-routes.ts';
 import { contactRoutes } from './http/contact-routes.ts';
 import { Presence } from './contacts/presence.ts';
+import { healthRoutes } from './http/health-routes.ts';
 import { KeyDirectory } from './keys/key-directory.ts';
 import { staticClient } from './http/static-client.ts';
 import { attachSignaling } from './signaling/server.ts';
 import { QueueService } from './queue/queue-service.ts';
-import type { QueueStore } from './store/types.ts';
+import { createServerMetrics } from './metrics/server-metrics.ts';
 import { ensureSelfSigned } from './tls/self-signed.ts';
 import { loadCertificate, watchCertificate } from './tls/certificate-source.ts';
 import { TLS_OPTIONS } from './tls/tls-options.ts';
 import { startHttpRedirect } from './http/http-redirect.ts';
+
+/** Never logged, whatever a future log line attaches: credentials in headers and cookies. */
+export const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie'];
 
 export interface ParleyServer {
   app: FastifyInstance;
@@ -50,6 +60,8 @@ export interface ServerOverrides {
   bus?: Bus;
   /** Replaces the store's offline queue (the queue benchmark's in-memory baseline). */
   queue?: QueueStore;
+  /** Where the JSON log lines go instead of stdout (tests read them). */
+  logStream?: { write(line: string): void };
 }
 
 export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<ParleyServer> {
@@ -57,65 +69,109 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const certFiles = config.tls ?? (await ensureSelfSigned(config.dataDir));
   const certificate = await loadCertificate(certFiles);
 
+  const loggerOptions = {
+    level: config.logLevel,
+    redact: LOG_REDACT,
+    // Which process said it: several run side by side in a scaled-out deployment.
+    base: { pid: process.pid, hostname: os.hostname(), role: config.role },
+    ...(overrides.logStream ? { stream: overrides.logStream } : {}),
+  };
   const app = Fastify({
     https: { cert: certificate.cert, key: certificate.key, ...TLS_OPTIONS },
     bodyLimit: API_BODY_LIMIT,
-    trustProxy: false,
-    logger:
-      overrides.logger === undefined
-        ? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] }
-        : overrides.logger === true
-          ? { level: config.logLevel }
-          : overrides.logger,
+    // Only the configured balancers may say who the client is; anyone else could forge it.
+    trustProxy: config.trustProxy.length ? config.trustProxy : false,
+    logger: overrides.logger === undefined || overrides.logger === true ? loggerOptions : overrides.logger,
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });
+  const serveApi = config.role !== 'signaling';
+  const serveSignaling = config.role !== 'api';
 
-  const baseStore = overrides.store ?? openSqliteStore(path.join(config.dataDir, 'parley.sqlite'));
+  const baseStore = overrides.store ?? (await openStore(config, app.log));
   const store: Store = overrides.queue ? { ...baseStore, queue: overrides.queue, close: () => baseStore.close() } : baseStore;
-  const bus = overrides.bus ?? createMemoryBus();
-  const tokens = liveAccessTokens(createAccessTokens(await loadOrCreateSigningKeys(config.dataDir), config.accessTokenTtlSeconds), store.users);
+  let bus: Bus;
+  let limits: AttemptLimits;
+  try {
+    bus = overrides.bus ?? (await openBus(config, app.log));
+    try {
+      limits = await openAttemptLimits(config, app.log);
+    } catch (e) {
+      await bus.close();
+      throw e;
+    }
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const limiter = (name: string, limit: number, windowMs: number) => limits.limiter(name, limit, windowMs);
+  if (config.role !== 'all' && !config.redis) {
+    // Legal (one API and one relay process can share a SQLite DATA_DIR), but a log-out on the
+    // API process then cannot close the socket on the relay, and two relays cannot reach each other.
+    app.log.warn({ role: config.role }, 'running a single role without REDIS_URL: this process cannot reach sockets held by other processes');
+  }
+  const signingKeys = config.tokenSigningKey ? await signingKeysFromJwk(config.tokenSigningKey as JWK) : await loadOrCreateSigningKeys(config.dataDir);
+  const tokens = liveAccessTokens(createAccessTokens(signingKeys, config.accessTokenTtlSeconds), store.users);
   const refreshTokens = new RefreshTokens(store.refreshTokens, config.refreshTokenTtlSeconds * 1000);
   const hasher = overrides.hasher ?? createPasswordHasher({ algorithm: config.passwordHash, bcryptCost: config.bcryptCost });
   const accounts = new AccountService(store, hasher, tokens, refreshTokens);
+  const queueService = new QueueService(store, bus, config.queue);
+  let sockets = () => 0;
+  const metrics = createServerMetrics({
+    role: config.role,
+    connections: () => bus.localConnections,
+    sockets: () => sockets(),
+    queueDepth: () => store.queue.depth(),
+  });
 
   installErrorHandler(app);
   installJsonParser(app);
   installSecurityHeaders(app);
-  await authRoutes(app, {
-    accounts,
-    tokens,
-    bus,
-    limits: {
-      loginPerIp: new RateLimiter(config.rateLimits.loginPerIpPerMinute, 60_000),
-      loginPerUser: new RateLimiter(config.rateLimits.loginPerUserPer15Minutes, 15 * 60_000),
-      signupPerIp: new RateLimiter(config.rateLimits.signupPerIpPerHour, 3_600_000),
-    },
-  });
-  await keyRoutes(app, { accounts, tokens, directory: new KeyDirectory(store), bundleLimit: new RateLimiter(config.rateLimits.bundlesPerUserPerMinute, 60_000) });
   const presence = new Presence(store, bus);
-  await contactRoutes(app, { store, bus, tokens, presence });
-  app.get('/api/config', async () => ({ iceServers: config.iceServers }));
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  await staticClient(app, config.clientDir);
+  await healthRoutes(app, { checks: { store: () => store.ping(), bus: () => bus.ping() }, registry: metrics.registry });
+  if (serveApi) {
+    await authRoutes(app, {
+      accounts,
+      tokens,
+      bus,
+      limits: {
+        loginPerIp: limiter('login-ip', config.rateLimits.loginPerIpPerMinute, 60_000),
+        loginPerUser: limiter('login-user', config.rateLimits.loginPerUserPer15Minutes, 15 * 60_000),
+        signupPerIp: limiter('signup-ip', config.rateLimits.signupPerIpPerHour, 3_600_000),
+      },
+      observeLogin: (seconds) => metrics.loginSeconds.observe(seconds),
+    });
+    await keyRoutes(app, { accounts, tokens, directory: new KeyDirectory(store), bundleLimit: limiter('bundle-user', config.rateLimits.bundlesPerUserPerMinute, 60_000) });
+    await contactRoutes(app, { store, bus, tokens, presence });
+    app.get('/api/config', async () => ({ iceServers: config.iceServers }));
+  }
+  // Without a client directory this only installs the JSON 404 for everything not mounted.
+  await staticClient(app, serveApi ? config.clientDir : undefined);
 
-  const queueService = new QueueService(store, bus, config.queue);
-  const signaling = attachSignaling(app.server as unknown as Server, {
-    tokens,
-    users: store.users,
-    bus,
-    queue: store.queue,
-    queueService,
-    presence,
-    blocks: (owner, other) => store.contacts.blocks(owner, other),
-    log: app.log,
-    allowedOrigins: config.allowedOrigins,
-    heartbeatMs: 30_000,
-    limits: { authTimeoutMs: config.signalingAuthTimeoutMs, framesPerSecond: config.rateLimits.framesPerSecond, frameBurst: config.rateLimits.frameBurst, maxViolations: 50 },
-  });
+  // A process without the relay has no 'upgrade' listener, so Node hands WebSocket upgrades to
+  // the router as plain requests, and /ws gets the same JSON 404 as any unknown path.
+  const signaling = serveSignaling
+    ? attachSignaling(app.server as unknown as Server, {
+        tokens,
+        users: store.users,
+        bus,
+        queue: store.queue,
+        queueService,
+        presence,
+        blocks: (owner, other) => store.contacts.blocks(owner, other),
+        log: app.log,
+        allowedOrigins: config.allowedOrigins,
+        heartbeatMs: 30_000,
+        limits: { authTimeoutMs: config.signalingAuthTimeoutMs, framesPerSecond: config.rateLimits.framesPerSecond, frameBurst: config.rateLimits.frameBurst, maxViolations: 50 },
+        onRelay: () => metrics.framesRelayed.inc(),
+        onEnvelope: () => metrics.envelopesAccepted.inc(),
+      })
+    : undefined;
+  if (signaling) sockets = () => signaling.clients;
 
+  // Each role purges what it owns; with many processes the purges overlap harmlessly.
   const purgeAll = () => {
-    void store.refreshTokens.purgeExpired(Date.now()).catch((e: unknown) => app.log.error({ err: e }, 'refresh token purge failed'));
-    void queueService.purge().catch((e: unknown) => app.log.error({ err: e }, 'queue purge failed'));
+    if (serveApi) void store.refreshTokens.purgeExpired(Date.now()).catch((e: unknown) => app.log.warn({ err: e }, 'refresh token purge failed'));
+    if (serveSignaling) void queueService.purge().catch((e: unknown) => app.log.warn({ err: e }, 'queue purge failed'));
   };
   purgeAll();
   const purge = setInterval(purgeAll, 3_600_000);
@@ -148,9 +204,10 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       watcher.stop();
       await redirect?.close();
       clearInterval(purge);
-      await signaling.close();
+      await signaling?.close();
       await app.close();
       await bus.close();
+      await limits.close();
       await store.close();
     },
   };

@@ -1,8 +1,25 @@
-// Server configuration from the environment, checked once at start so a typo fails loudly
-// before the port opens rather than at the first request that needs the value.
+// Server configuration from the environment (and the --role flag), checked once at start so a
+// typo fails loudly before the port opens rather than at the first request that needs the value.
+// Error messages name the setting, never its value when the value may be a secret.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
+/** Which endpoints this process serves (issue #5: the API and the relay scale separately). */
+export type Role = 'all' | 'api' | 'signaling';
+export const ROLES: readonly Role[] = ['all', 'api', 'signaling'];
+
+/** A private P-256 key as a JSON Web Key: what signs and verifies access tokens. */
+export interface SigningJwk {
+  kty: 'EC';
+  crv: 'P-256';
+  x: string;
+  y: string;
+  d: string;
+  [other: string]: unknown;
+}
+
 export interface Config {
+  role: Role;
   host: string;
   port: number;
   dataDir: string;
@@ -34,6 +51,17 @@ export interface Config {
   signalingAuthTimeoutMs: number;
   /** Offline queue limits per recipient (DESIGN.md: bounded by count, bytes and age). */
   queue: { maxCount: number; maxBytes: number; maxAgeMs: number };
+  /** Shared token key (every process must accept every other's tokens); undefined = DATA_DIR file. */
+  tokenSigningKey: SigningJwk | undefined;
+  /** PostgreSQL instead of the SQLite file (scale-out); undefined keeps SQLite. */
+  database: { url: string; poolSize: number; schema: string | undefined } | undefined;
+  /**
+   * Addresses of load balancers whose X-Forwarded-For is believed (proxy-addr syntax), so the
+   * per-address rate limits see clients rather than the balancer. Empty: trust no header.
+   */
+  trustProxy: string[];
+  /** Redis instead of the in-process bus (scale-out); undefined keeps the in-process bus. */
+  redis: { url: string; prefix: string; presenceTtlMs: number } | undefined;
 }
 
 export interface RTCIceServerConfig {
@@ -60,7 +88,69 @@ function passwordAlgorithm(raw: string | undefined): 'bcrypt' | 'argon2id' {
   throw new ConfigError(`PASSWORD_HASH must be "bcrypt" or "argon2id", got "${raw}"`);
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+/** `--role=all|api|signaling` (or `--role all`); any other argument is a mistake worth a stop. */
+export function parseRole(argv: readonly string[]): Role {
+  let role: string = 'all';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    let value: string | undefined;
+    if (arg.startsWith('--role=')) value = arg.slice('--role='.length);
+    else if (arg === '--role') value = argv[++i];
+    else throw new ConfigError(`unknown argument "${arg.slice(0, 40)}"; the only flag is --role=${ROLES.join('|')}`);
+    if (value === undefined) throw new ConfigError(`--role needs a value: ${ROLES.join(', ')}`);
+    role = value;
+  }
+  if (!(ROLES as readonly string[]).includes(role)) throw new ConfigError(`--role must be one of ${ROLES.join(', ')}, got "${role.slice(0, 40)}"`);
+  return role as Role;
+}
+
+function isBase64url(v: unknown, bytes: number): v is string {
+  return typeof v === 'string' && /^[A-Za-z0-9_-]+$/.test(v) && Buffer.from(v, 'base64url').length === bytes;
+}
+
+/** TOKEN_SIGNING_KEY (JSON) or TOKEN_SIGNING_KEY_FILE (a path to it). The key's text never appears in an error. */
+function signingKey(env: NodeJS.ProcessEnv, cwd: string): SigningJwk | undefined {
+  const inline = env.TOKEN_SIGNING_KEY;
+  const file = env.TOKEN_SIGNING_KEY_FILE;
+  if (inline && file) throw new ConfigError('set TOKEN_SIGNING_KEY or TOKEN_SIGNING_KEY_FILE, not both');
+  if (!inline && !file) return undefined;
+  const source = inline ? 'TOKEN_SIGNING_KEY' : 'TOKEN_SIGNING_KEY_FILE';
+  let text: string;
+  if (inline) text = inline;
+  else {
+    try {
+      text = readFileSync(path.resolve(cwd, file!), 'utf8');
+    } catch (e) {
+      throw new ConfigError(`TOKEN_SIGNING_KEY_FILE cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${source} must be a JSON Web Key (it is not valid JSON)`);
+  }
+  const k = jwk as Record<string, unknown>;
+  const ok = typeof jwk === 'object' && jwk !== null && !Array.isArray(jwk) && k.kty === 'EC' && k.crv === 'P-256' && isBase64url(k.x, 32) && isBase64url(k.y, 32) && isBase64url(k.d, 32);
+  if (!ok) throw new ConfigError(`${source} must be a private P-256 JSON Web Key: {"kty":"EC","crv":"P-256","x":…,"y":…,"d":…}`);
+  return k as SigningJwk;
+}
+
+function urlSetting(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // The URL may hold a password: say what is wrong, not what it was.
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(url.protocol)) throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  return raw;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), argv: readonly string[] = []): Config {
   const dataDir = path.resolve(cwd, env.DATA_DIR || 'data');
   const certFile = env.TLS_CERT;
   const keyFile = env.TLS_KEY;
@@ -77,7 +167,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }
   }
 
+  const databaseUrl = urlSetting(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const schema = env.DATABASE_SCHEMA || undefined;
+  // Interpolated into SET search_path and CREATE SCHEMA, so only a plain identifier will do.
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new ConfigError('DATABASE_SCHEMA must be a lower-case identifier: [a-z_][a-z0-9_]*, at most 63 characters');
+  if (schema !== undefined && !databaseUrl) throw new ConfigError('DATABASE_SCHEMA needs DATABASE_URL');
+  const redisUrl = urlSetting(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const redisPrefix = env.REDIS_PREFIX || 'parley:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX must be 1–64 of [A-Za-z0-9:_.-]');
+
+  const trustProxy = (env.TRUST_PROXY || '').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const entry of trustProxy) {
+    if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/.test(entry)) {
+      throw new ConfigError(`TRUST_PROXY takes addresses, CIDR ranges, loopback, linklocal or uniquelocal, comma-separated; got "${entry.slice(0, 60)}"`);
+    }
+  }
+
   return {
+    role: parseRole(argv),
     host: env.HOST || '0.0.0.0',
     port: int(env, 'PORT', 8443, 0, 65535),
     dataDir,
@@ -107,5 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxBytes: int(env, 'QUEUE_MAX_BYTES', 100 * 1024 * 1024, 1024, 100 * 1024 * 1024 * 1024),
       maxAgeMs: int(env, 'QUEUE_MAX_AGE_SECONDS', 30 * 86_400, 1, 10 * 365 * 86_400) * 1000,
     },
+    tokenSigningKey: signingKey(env, cwd),
+    trustProxy,
+    database: databaseUrl ? { url: databaseUrl, poolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000), schema } : undefined,
+    redis: redisUrl ? { url: redisUrl, prefix: redisPrefix, presenceTtlMs: int(env, 'PRESENCE_TTL_MS', 15_000, 1000, 600_000) } : undefined,
   };
 }

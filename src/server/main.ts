@@ -1,11 +1,13 @@
 // `npm start` lands here (through scripts/start.mjs, which builds first when needed).
+// `--role=all|api|signaling` chooses what this process serves (see app.ts); settings come from
+// the environment (config.ts, README "Configuration").
 import { ConfigError, loadConfig } from './config.ts';
 import { startServer } from './app.ts';
 
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, process.cwd(), process.argv.slice(2));
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`Configuration error: ${e.message}`);
@@ -14,9 +16,13 @@ async function main(): Promise<void> {
     throw e;
   }
   const server = await startServer(config);
-  server.app.log.info({ url: server.url, dataDir: config.dataDir }, 'Parley is running');
+  server.app.log.info(
+    { url: server.url, role: config.role, store: config.database ? 'postgres' : 'sqlite', bus: config.redis ? 'redis' : 'memory', dataDir: config.dataDir },
+    'Parley is running',
+  );
   // A line for people, outside the JSON log stream.
-  process.stdout.write(`\nParley is running at ${server.url}\n\n`);
+  const role = config.role === 'all' ? '' : ` (role: ${config.role})`;
+  process.stdout.write(`\nParley is running at ${server.url}${role}\n\n`);
 
   let closing = false;
   const shutdown = (signal: string) => {

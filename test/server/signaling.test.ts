@@ -155,6 +155,45 @@ describe('signaling relay', () => {
     expect((await a.closed).code).toBe(CLOSE.loggedOut);
   });
 
+  it('relays one connection\'s frames in the order sent, even when the store answers out of order (issue #5)', async () => {
+    // A networked store answers lookups in any order; stand in for it with random delays.
+    const { openSqliteStore } = await import('../../src/server/store/sqlite/index.ts');
+    const { mkdtempSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const real = openSqliteStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'parley-order-')), 'p.sqlite'));
+    const jittery = {
+      ...real,
+      users: { ...real.users, findByUsername: async (name: string) => {
+        await new Promise((r) => setTimeout(r, Math.random() * 15));
+        return real.users.findByUsername(name);
+      } },
+      close: () => real.close(),
+    };
+    const slow = await startTestServer({ SIGNUP_LIMIT_PER_IP: '1000' }, { store: jittery });
+    try {
+      const alice = await signup(slow);
+      const bob = await signup(slow);
+      const a = await connectAs(slow, alice.token);
+      const b = await connectAs(slow, bob.token);
+      a.send(offer(bob.username));
+      for (let i = 0; i < 20; i++) {
+        a.send({ type: 'signal', to: bob.username, callId: CALL, data: { kind: 'ice', candidate: { candidate: `candidate:${i} 1 udp 1 192.0.2.1 ${1000 + i} typ host`, sdpMid: '0', sdpMLineIndex: 0 } } });
+      }
+      const got: string[] = [];
+      for (let i = 0; i < 21; i++) {
+        const f = await b.next();
+        if (f.type !== 'signal') throw new Error(JSON.stringify(f));
+        got.push(f.data.kind === 'ice' ? f.data.candidate!.candidate.split(' ')[0]! : f.data.kind);
+      }
+      expect(got).toEqual(['offer', ...Array.from({ length: 20 }, (_, i) => `candidate:${i}`)]);
+      a.close();
+      b.close();
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('closes a socket that never authenticates', async () => {
     const quick = await startTestServer({ SIGNALING_AUTH_TIMEOUT_MS: '300' });
     try {

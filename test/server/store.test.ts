@@ -1,17 +1,36 @@
-// The SQLite store: migrations at start, and the guarantees the services rely on.
+// The Store, against both adapters: one contract suite (test/support/store-contract.ts) run for
+// SQLite and for PostgreSQL, then each adapter's migrations. The PostgreSQL half needs
+// DATABASE_URL; without it, it is skipped and says why. Each PostgreSQL test works in a schema of
+// its own, dropped afterwards, so runs never see each other's rows.
 import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/server/store/sqlite/index.ts';
 import { sqliteMigrations } from '../../src/server/store/sqlite/migrations/index.ts';
-import { migrate } from '../../src/server/store/sqlite/migrate.ts';
+import { migrate as migrateSqlite } from '../../src/server/store/sqlite/migrate.ts';
+import { openPostgresStore } from '../../src/server/store/postgres/index.ts';
+import { postgresMigrations } from '../../src/server/store/postgres/migrations/index.ts';
+import { migrate as migratePostgres } from '../../src/server/store/postgres/migrate.ts';
+import { createPool } from '../../src/server/store/postgres/pool.ts';
+import { storeContract } from '../support/store-contract.ts';
+import { hostAndPort, startTcpProxy, viaProxy } from '../support/tcp-proxy.ts';
+import { dropSchema, freshSchemaName, postgresHarness, postgresSkipReason, sqliteHarness } from '../support/store-harness.ts';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? '';
+if (postgresSkipReason) console.log(`[store] PostgreSQL store tests SKIPPED: ${postgresSkipReason}`);
 
 const tmpFile = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'parley-store-')), 'p.sqlite');
-const identity = { signingKey: new Uint8Array(65).fill(4), dhKey: new Uint8Array(65).fill(5), dhKeySignature: new Uint8Array(64).fill(6), updatedAt: 1 };
 
-describe('SQLite store', () => {
+storeContract(sqliteHarness);
+
+describe.skipIf(Boolean(postgresSkipReason))(`PostgreSQL store contract (needs DATABASE_URL)`, () => {
+  storeContract(postgresHarness(DATABASE_URL));
+});
+
+describe('SQLite migrations', () => {
   it('migrates an empty file to the newest schema, in WAL mode', async () => {
     const file = tmpFile();
     const store = openSqliteStore(file);
@@ -27,7 +46,7 @@ describe('SQLite store', () => {
   it('migration 2 (prekeys) keeps every account of a version-1 database', async () => {
     const file = tmpFile();
     const db = new Database(file);
-    migrate(db, sqliteMigrations.filter((m) => m.version === 1));
+    migrateSqlite(db, sqliteMigrations.filter((m) => m.version === 1));
     db.prepare('INSERT INTO users VALUES (?, ?, ?, ?)').run('u1', 'alice', 'hash', 1);
     db.prepare('INSERT INTO identity_keys VALUES (?, ?, ?, ?, ?)').run('u1', Buffer.alloc(65, 4), Buffer.alloc(65, 5), Buffer.alloc(64, 6), 1);
     expect(db.pragma('user_version', { simple: true })).toBe(1);
@@ -46,30 +65,121 @@ describe('SQLite store', () => {
     db.close();
     expect(() => openSqliteStore(file)).toThrow(/newer than this Parley/);
   });
+});
 
-  it('keeps data across reopen, and a duplicate username changes nothing', async () => {
-    const file = tmpFile();
-    let store = openSqliteStore(file);
-    expect(await store.users.create({ id: 'u1', username: 'alice', passwordHash: 'h', createdAt: 1 }, identity)).toBe('ok');
-    expect(await store.users.create({ id: 'u2', username: 'alice', passwordHash: 'h2', createdAt: 2 }, identity)).toBe('taken');
+describe.skipIf(Boolean(postgresSkipReason))('PostgreSQL migrations (needs DATABASE_URL)', () => {
+  const schemas: string[] = [];
+  const schema = () => {
+    const s = freshSchemaName('parley_migrate');
+    schemas.push(s);
+    return s;
+  };
+  afterAll(async () => {
+    for (const s of schemas) await dropSchema(DATABASE_URL, s);
+  });
+  const sql = async (s: string, text: string, values: unknown[] = []) => {
+    const client = new pg.Client({ connectionString: DATABASE_URL, options: `-c search_path=${s}` });
+    await client.connect();
+    try {
+      return (await client.query(text, values)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('migrates an empty schema to the newest version, recording each migration once', async () => {
+    const s = schema();
+    const store = await openPostgresStore({ url: DATABASE_URL, poolSize: 2, schema: s });
     await store.close();
-    store = openSqliteStore(file);
-    expect(await store.users.findByUsername('alice')).toMatchObject({ id: 'u1', passwordHash: 'h' });
-    expect(await store.users.findById('u2')).toBeUndefined();
-    expect(await store.identities.get('u2')).toBeUndefined();
-    expect((await store.identities.get('u1'))?.dhKey).toEqual(identity.dhKey);
+    expect(postgresMigrations.map((m) => m.version)).toEqual(sqliteMigrations.map((m) => m.version));
+    const versions = await sql(s, 'SELECT version, name FROM schema_migrations ORDER BY version');
+    expect(versions).toEqual(postgresMigrations.map((m) => ({ version: m.version, name: m.name })));
+    const tables = await sql(s, 'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [s]);
+    expect(tables.map((t) => t.table_name)).toEqual(['contacts', 'identity_keys', 'one_time_prekeys', 'queue', 'queue_usage', 'refresh_tokens', 'schema_migrations', 'signed_prekeys', 'users']);
+  });
+
+  it('lets six processes start at once on an empty schema: one migrates, all open', async () => {
+    const s = schema();
+    const stores = await Promise.all(Array.from({ length: 6 }, () => openPostgresStore({ url: DATABASE_URL, poolSize: 1, schema: s })));
+    expect(await stores[0]!.users.create({ id: 'u1', username: 'alice', passwordHash: 'h', createdAt: 1 }, { signingKey: new Uint8Array(65), dhKey: new Uint8Array(65), dhKeySignature: new Uint8Array(64), updatedAt: 1 })).toBe('ok');
+    expect(await stores[5]!.users.findByUsername('alice')).toMatchObject({ id: 'u1' });
+    for (const st of stores) await st.close();
+    expect(await sql(s, 'SELECT COUNT(*)::int AS n FROM schema_migrations')).toEqual([{ n: postgresMigrations.length }]);
+  });
+
+  it('migration 2 (prekeys) keeps every account of a version-1 database', async () => {
+    const s = schema();
+    const pool = createPool({ url: DATABASE_URL, size: 1, schema: s, onError: () => {} });
+    try {
+      expect(await migratePostgres(pool, postgresMigrations.filter((m) => m.version === 1), s)).toBe(1);
+      await pool.query('INSERT INTO users VALUES ($1, $2, $3, $4)', ['u1', 'alice', 'hash', 1]);
+      await pool.query('INSERT INTO identity_keys VALUES ($1, $2, $3, $4, $5)', ['u1', Buffer.alloc(65, 4), Buffer.alloc(65, 5), Buffer.alloc(64, 6), 1]);
+    } finally {
+      await pool.end();
+    }
+    const store = await openPostgresStore({ url: DATABASE_URL, poolSize: 2, schema: s });
+    expect(await store.users.findByUsername('alice')).toMatchObject({ id: 'u1' });
+    expect((await store.identities.get('u1'))?.dhKey).toEqual(new Uint8Array(65).fill(5));
+    expect(await store.preKeys.countOneTime('u1')).toBe(0);
     await store.close();
   });
 
-  it('spends a refresh token once, reports reuse, and expires it', async () => {
-    const store = openSqliteStore(tmpFile());
-    await store.users.create({ id: 'u1', username: 'alice', passwordHash: 'h', createdAt: 1 }, identity);
-    await store.refreshTokens.insert({ tokenHash: 't1', userId: 'u1', familyId: 'f', expiresAt: 1000, createdAt: 0 });
-    expect((await store.refreshTokens.consume('t1', 10)).status).toBe('ok');
-    expect((await store.refreshTokens.consume('t1', 11)).status).toBe('reused');
-    await store.refreshTokens.insert({ tokenHash: 't2', userId: 'u1', familyId: 'g', expiresAt: 1000, createdAt: 0 });
-    expect((await store.refreshTokens.consume('t2', 1000)).status).toBe('unknown');
-    expect(await store.refreshTokens.purgeExpired(1000)).toBe(2);
-    await store.close();
+  it('rolls a failing migration back whole and leaves the version where it was', async () => {
+    const s = schema();
+    const pool = createPool({ url: DATABASE_URL, size: 1, schema: s, onError: () => {} });
+    try {
+      const broken = [...postgresMigrations.slice(0, 1), { version: 2, name: 'broken', sql: 'CREATE TABLE half_done (x INT); SELECT no_such_function();' }];
+      await expect(migratePostgres(pool, broken, s)).rejects.toThrow(/migration 2 \(broken\) failed/);
+      expect((await pool.query('SELECT MAX(version) AS v FROM schema_migrations')).rows[0].v).toBe(1);
+      expect((await pool.query("SELECT to_regclass('half_done') AS t")).rows[0].t).toBeNull();
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('refuses to open a database from a newer Parley', async () => {
+    const s = schema();
+    await (await openPostgresStore({ url: DATABASE_URL, poolSize: 1, schema: s })).close();
+    await sql(s, "INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
+    await expect(openPostgresStore({ url: DATABASE_URL, poolSize: 1, schema: s })).rejects.toThrow(/newer than this Parley/);
+  });
+});
+
+describe.skipIf(Boolean(postgresSkipReason))('PostgreSQL connections (needs DATABASE_URL)', () => {
+  const schemas: string[] = [];
+  afterAll(async () => {
+    for (const s of schemas) await dropSchema(DATABASE_URL, s);
+  });
+
+  it('survives the database connection dying in the middle of a transaction: that call fails, the process does not', async () => {
+    const s = freshSchemaName('parley_conn');
+    schemas.push(s);
+    const target = hostAndPort(DATABASE_URL, 5432);
+    const proxy = await startTcpProxy(target.host, target.port);
+    const store = await openPostgresStore({ url: viaProxy(DATABASE_URL, proxy), poolSize: 2, schema: s });
+    const blocker = new pg.Client({ connectionString: DATABASE_URL, options: `-c search_path=${s}` });
+    await blocker.connect();
+    try {
+      const identity = { signingKey: new Uint8Array(65), dhKey: new Uint8Array(65), dhKeySignature: new Uint8Array(64), updatedAt: 1 };
+      for (const id of ['bob', 'alice']) await store.users.create({ id, username: id, passwordHash: 'h', createdAt: 1 }, identity);
+      const envelope = (clientId: string) => ({ recipientId: 'bob', senderId: 'alice', senderName: 'alice', clientId, body: new Uint8Array(4), createdAt: 1 });
+      const limits = { maxCount: 10, maxBytes: 1000, maxAgeMs: 1000 };
+      expect((await store.queue.enqueue(envelope('first-envelope-id'), limits)).status).toBe('stored');
+      // Hold bob's usage row, so the next enqueue waits inside its transaction.
+      await blocker.query('BEGIN');
+      await blocker.query("SELECT 1 FROM queue_usage WHERE recipient_id = 'bob' FOR UPDATE");
+      const stuck = store.queue.enqueue(envelope('second-envelope-id'), limits);
+      await new Promise((r) => setTimeout(r, 200));
+      await proxy.cut();
+      await expect(stuck).rejects.toThrow();
+      await blocker.query('ROLLBACK');
+      await proxy.restore();
+      expect((await store.queue.enqueue(envelope('second-envelope-id'), limits)).status).toBe('stored');
+      expect(await store.queue.depth()).toEqual({ envelopes: 2, bytes: 8 });
+    } finally {
+      await blocker.end();
+      await store.close();
+      await proxy.close();
+    }
   });
 });

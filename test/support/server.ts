@@ -21,9 +21,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}, overrides: ServerOverrides = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, overrides: ServerOverrides = {}, argv: string[] = []): Promise<TestServer> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'parley-test-'));
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, BCRYPT_COST: '4', CLIENT_DIR: '', LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, BCRYPT_COST: '4', CLIENT_DIR: '', LOG_LEVEL: 'silent', ...env }, process.cwd(), argv);
   const server = await startServer(config, { logger: false, ...overrides });
   const base = `https://127.0.0.1:${server.port}`;
   const ca = config.tls ? readFileSync(config.tls.certFile) : readFileSync(selfSignedPaths(dataDir).certFile);

@@ -1,12 +1,25 @@
-// Fixed-window attempt counters keyed by IP or username, in memory. Good enough for one process;
-// the scale-out issue moves the counters to the shared bus. A blocked caller is told when to retry.
+// Fixed-window attempt counters keyed by IP or username, in memory: the limits of a single
+// process, and what a shared limiter falls back on (auth/redis-rate-limiter.ts). A blocked caller
+// is told when to retry.
+
+/** Counts one attempt for `key` and says whether it is within the limit. */
+export interface AttemptLimiter {
+  hit(key: string): Promise<RateDecision>;
+}
+
+/** Named limiters over one counting place (this process, or Redis for all processes). */
+export interface AttemptLimits {
+  /** A limiter called `name` (part of its keys): `limit` attempts per key per `windowMs`. */
+  limiter(name: string, limit: number, windowMs: number): AttemptLimiter;
+  close(): Promise<void>;
+}
 
 export interface RateDecision {
   allowed: boolean;
   retryAfterSeconds: number;
 }
 
-export class RateLimiter {
+export class RateLimiter implements AttemptLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
   constructor(
     private readonly limit: number,
@@ -14,7 +27,7 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  hit(key: string): RateDecision {
+  async hit(key: string): Promise<RateDecision> {
     const now = this.now();
     let w = this.windows.get(key);
     if (!w || w.resetAt <= now) {

@@ -4,7 +4,7 @@ import type { Attachment, Bus, Endpoint } from './types.ts';
 export function createMemoryBus(): Bus {
   const endpoints = new Map<string, Endpoint>();
   return {
-    attach(userId, endpoint, replacedCode) {
+    async attach(userId, endpoint, replacedCode) {
       const previous = endpoints.get(userId);
       endpoints.set(userId, endpoint);
       if (previous && previous !== endpoint) previous.close(replacedCode, 'signed in elsewhere');
@@ -33,6 +33,7 @@ export function createMemoryBus(): Bus {
     get localConnections() {
       return endpoints.size;
     },
+    async ping() {},
     async close() {
       endpoints.clear();
     },

@@ -11,6 +11,11 @@ export interface Endpoint {
   onQueue(): void;
 }
 
+/** Where a bus reports trouble it has worked around (pino's logger fits). */
+export interface BusLog {
+  warn(details: object, message: string): void;
+}
+
 export interface Attachment {
   detach(): void;
 }
@@ -18,9 +23,10 @@ export interface Attachment {
 export interface Bus {
   /**
    * Makes `endpoint` the one connection of `userId`. One device per account (DESIGN.md), so an
-   * older connection of the same user is closed with `replacedCode`.
+   * older connection of the same user, in this process or another, is closed with
+   * `replacedCode`. Resolves once other processes can route to the new connection.
    */
-  attach(userId: string, endpoint: Endpoint, replacedCode: number): Attachment;
+  attach(userId: string, endpoint: Endpoint, replacedCode: number): Promise<Attachment>;
   /** Resolves true if a connection of `userId` was handed the frame. */
   deliver(userId: string, frameText: string): Promise<boolean>;
   /** Tells the connection of `userId`, wherever it is, that its offline queue has new envelopes. */
@@ -28,6 +34,9 @@ export interface Bus {
   /** Closes every connection of `userId` (log-out, password change). */
   disconnect(userId: string, code: number, reason: string): Promise<void>;
   isOnline(userId: string): Promise<boolean>;
+  /** Authenticated connections held by this process. */
   readonly localConnections: number;
+  /** Resolves when the bus can route right now; the readiness check (/healthz/ready). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

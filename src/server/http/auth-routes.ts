@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WireError, changePasswordRequest, loginRequest, normalizeUsername, signupRequest } from '../../wire/index.ts';
 import type { AccountService, LoginOutcome } from '../auth/account-service.ts';
-import type { RateLimiter } from '../auth/rate-limiter.ts';
+import type { AttemptLimiter } from '../auth/rate-limiter.ts';
 import type { AccessTokens } from '../auth/access-tokens.ts';
 import type { Bus } from '../bus/types.ts';
 import { CLOSE } from '../../wire/index.ts';
@@ -16,11 +16,13 @@ export interface AuthRouteDeps {
   accounts: AccountService;
   tokens: AccessTokens;
   bus: Bus;
-  limits: { loginPerIp: RateLimiter; loginPerUser: RateLimiter; signupPerIp: RateLimiter };
+  limits: { loginPerIp: AttemptLimiter; loginPerUser: AttemptLimiter; signupPerIp: AttemptLimiter };
+  /** Seconds each log-in past the rate limits took, successful or not (the latency metric). */
+  observeLogin?: (seconds: number) => void;
 }
 
-function limit(limiter: RateLimiter, key: string, reply: { header(k: string, v: string): unknown }): void {
-  const decision = limiter.hit(key);
+async function limit(limiter: AttemptLimiter, key: string, reply: { header(k: string, v: string): unknown }): Promise<void> {
+  const decision = await limiter.hit(key);
   if (!decision.allowed) {
     reply.header('retry-after', String(decision.retryAfterSeconds));
     throw new WireError('rate_limited', `Too many attempts. Try again in ${decision.retryAfterSeconds} seconds.`);
@@ -35,7 +37,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRouteDeps): Pro
   };
 
   app.post('/api/auth/signup', async (request, reply) => {
-    limit(limits.signupPerIp, request.ip, reply);
+    await limit(limits.signupPerIp, request.ip, reply);
     const body = validBody(signupRequest, request.body);
     const outcome = await accounts.signup(body);
     reply.code(201);
@@ -43,12 +45,16 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRouteDeps): Pro
   });
 
   app.post('/api/auth/login', async (request, reply) => {
-    limit(limits.loginPerIp, request.ip, reply);
+    await limit(limits.loginPerIp, request.ip, reply);
     const body = validBody(loginRequest, request.body);
     const name = normalizeUsername(body.username);
-    limit(limits.loginPerUser, name.ok ? name.username : '(invalid)', reply);
-    const outcome = await accounts.login(body);
-    return respond(outcome, reply);
+    await limit(limits.loginPerUser, name.ok ? name.username : '(invalid)', reply);
+    const started = performance.now();
+    try {
+      return respond(await accounts.login(body), reply);
+    } finally {
+      deps.observeLogin?.((performance.now() - started) / 1000);
+    }
   });
 
   app.post('/api/auth/refresh', async (request: FastifyRequest, reply) => {

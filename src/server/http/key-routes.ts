@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { KEYS_BODY_LIMIT, WireError, addOneTimePreKeysRequest, publishKeysRequest, type UserKeysResponse } from '../../wire/index.ts';
 import type { AccountService } from '../auth/account-service.ts';
 import type { AccessTokens } from '../auth/access-tokens.ts';
-import type { RateLimiter } from '../auth/rate-limiter.ts';
+import type { AttemptLimiter } from '../auth/rate-limiter.ts';
 import type { KeyDirectory } from '../keys/key-directory.ts';
 import { requireUser } from './auth-guard.ts';
 import { validBody } from './validate.ts';
@@ -13,7 +13,7 @@ export interface KeyRouteDeps {
   directory: KeyDirectory;
   tokens: AccessTokens;
   /** Bundle fetches per requesting user: draining someone's one-time prekeys must be slow. */
-  bundleLimit: RateLimiter;
+  bundleLimit: AttemptLimiter;
 }
 
 const unavailable = () => new WireError('not_found', 'No user with that name has published keys.');
@@ -36,7 +36,7 @@ export async function keyRoutes(app: FastifyInstance, deps: KeyRouteDeps): Promi
 
   app.get<{ Params: { username: string } }>('/api/users/:username/bundle', async (request, reply) => {
     const me = await requireUser(request, deps.tokens);
-    const decision = deps.bundleLimit.hit(me.userId);
+    const decision = await deps.bundleLimit.hit(me.userId);
     if (!decision.allowed) {
       reply.header('retry-after', String(decision.retryAfterSeconds));
       throw new WireError('rate_limited', `Too many key requests. Try again in ${decision.retryAfterSeconds} seconds.`);

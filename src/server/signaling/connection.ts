@@ -43,8 +43,14 @@ export interface ConnectionDeps {
   blocks(ownerId: string, otherId: string): Promise<boolean>;
   log: FastifyBaseLogger;
   limits: SignalingLimits;
+  /** Called for each signaling frame handed to its recipient (the frames-relayed metric). */
   onRelay?: () => void;
+  /** Called for each envelope accepted into the offline queue. */
+  onEnvelope?: () => void;
 }
+
+/** Frames of one connection waiting for the ones before them to be handled. */
+const MAX_WAITING_FRAMES = 64;
 
 /** Same words for "no such user" and "not connected": the relay must not reveal who exists. */
 const unavailable = (name: string) => `${name} is not available right now. They may be offline, or the name may be mistyped.`;
@@ -96,8 +102,12 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     user = { id: userId, username };
     delivery = new QueueDelivery(deps.queue, userId, send, deps.queueService.limits.maxAgeMs);
     const pump = () => void delivery?.pump().catch((e: unknown) => log.error({ err: e }, 'queue delivery failed'));
-    attachment = bus.attach(userId, { send: (text) => ws.readyState === ws.OPEN && ws.send(text), close, onQueue: pump }, CLOSE.replaced);
     armExpiry(expiresAt);
+    // `ready` only once other processes can route to this socket: a client that hears it may
+    // tell a contact to call, and that call must find it.
+    const attached = await bus.attach(userId, { send: (text) => ws.readyState === ws.OPEN && ws.send(text), close, onQueue: pump }, CLOSE.replaced);
+    if (!open) return attached.detach();
+    attachment = attached;
     send({ type: 'ready', user });
     pump();
     const me = user;
@@ -111,6 +121,7 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     if (!user) return;
     try {
       await deps.queueService.accept(user, frame.to, frame.id, decodeBase64url(frame.body)!);
+      deps.onEnvelope?.();
       send({ type: 'sent', id: frame.id });
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
@@ -161,6 +172,28 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     }
   };
 
+  // One connection's frames are handled one after another, in the order they came. Handlers
+  // wait on the store and the bus; with a networked store (PostgreSQL, Redis) their answers
+  // come back in any order, and an ICE candidate must not overtake its offer, nor a ping the
+  // ack before it. The token bucket bounds how fast this line grows; the cap bounds how long
+  // it gets while the store is slow.
+  let chain: Promise<void> = Promise.resolve();
+  let waiting = 0;
+  const inOrder = (frame: ClientFrame) => {
+    if (waiting >= MAX_WAITING_FRAMES) return sendError('rate_limited', 'The server is busy with your earlier messages. Try again shortly.');
+    waiting++;
+    chain = chain.then(async () => {
+      try {
+        await onFrame(frame);
+      } catch (e) {
+        log.error({ err: e }, 'signaling frame handler failed');
+        sendError('internal', 'Something went wrong on the server.');
+      } finally {
+        waiting--;
+      }
+    });
+  };
+
   ws.on('message', (data: RawData, isBinary: boolean) => {
     if (!bucket.take()) {
       violations++;
@@ -170,10 +203,7 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     if (isBinary) return sendError('bad_request', 'Frames must be JSON text.');
     const parsed = parseWith(clientFrame, parseJson(data.toString()));
     if (!parsed.ok) return sendError('bad_request', `Malformed frame: ${parsed.message}`);
-    onFrame(parsed.value).catch((e: unknown) => {
-      log.error({ err: e }, 'signaling frame handler failed');
-      sendError('internal', 'Something went wrong on the server.');
-    });
+    inOrder(parsed.value);
   });
 
   ws.on('error', (e) => {

@@ -1,5 +1,5 @@
-// What the server keeps, as interfaces. Server logic names only these; SQLite (and later
-// PostgreSQL) adapters implement them. Every method is async so either adapter fits.
+// What the server keeps, as interfaces. Server logic names only these; the SQLite (default) and
+// PostgreSQL (scale-out) adapters implement them. Every method is async so either adapter fits.
 // Nothing here can hold a private key or message text: public keys, hashes and ids only.
 
 export interface UserRecord {
@@ -145,5 +145,7 @@ export interface Store {
   readonly refreshTokens: RefreshTokenStore;
   readonly queue: QueueStore;
   readonly contacts: ContactStore;
+  /** Resolves when the database answers a trivial query; the readiness check (/healthz/ready). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -221,6 +221,9 @@ export function openSqliteStore(file: string): Store {
     },
     queue: sqliteQueue(db),
     contacts: sqliteContacts(db),
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
     async close() {
       db.close();
     },

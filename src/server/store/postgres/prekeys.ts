@@ -1,0 +1,83 @@
+// The key directory's prekeys over PostgreSQL. The promise that matters most: a one-time prekey
+// is handed out once, however many processes fetch bundles at the same moment. takeOneTime
+// deletes the row it picks in the same statement, and SKIP LOCKED lets concurrent takers pass
+// over a row another transaction is already deleting instead of queueing behind it and then
+// finding it gone.
+import type pg from 'pg';
+import type { OneTimePreKeyRecord, PreKeyStore } from '../types.ts';
+import { inTransaction, toBuffer, toBytes } from './pool.ts';
+import { lockUser } from './accounts.ts';
+
+interface SignedRow {
+  spk_id: number;
+  spk_public: Buffer;
+  spk_signature: Buffer;
+  pqk_id: number;
+  pqk_public: Buffer;
+  pqk_signature: Buffer;
+  updated_at: number;
+}
+
+/** The first occurrence of each id, in order: what SQLite's INSERT OR IGNORE keeps. */
+function firstOfEachId(keys: OneTimePreKeyRecord[]): OneTimePreKeyRecord[] {
+  const seen = new Set<number>();
+  return keys.filter((k) => !seen.has(k.id) && Boolean(seen.add(k.id)));
+}
+
+export function postgresPreKeys(pool: pg.Pool): PreKeyStore {
+  const count = async (q: pg.Pool | pg.PoolClient, userId: string) =>
+    (await q.query<{ n: number }>('SELECT COUNT(*) AS n FROM one_time_prekeys WHERE user_id = $1', [userId])).rows[0]!.n;
+
+  return {
+    async putSigned(userId, r) {
+      await pool.query(
+        `INSERT INTO signed_prekeys (user_id, spk_id, spk_public, spk_signature, pqk_id, pqk_public, pqk_signature, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (user_id) DO UPDATE SET spk_id = EXCLUDED.spk_id, spk_public = EXCLUDED.spk_public,
+           spk_signature = EXCLUDED.spk_signature, pqk_id = EXCLUDED.pqk_id, pqk_public = EXCLUDED.pqk_public,
+           pqk_signature = EXCLUDED.pqk_signature, updated_at = EXCLUDED.updated_at`,
+        [userId, r.signedPreKey.id, toBuffer(r.signedPreKey.publicKey), toBuffer(r.signedPreKey.signature), r.pqPreKey.id, toBuffer(r.pqPreKey.publicKey), toBuffer(r.pqPreKey.signature), r.updatedAt],
+      );
+    },
+    async getSigned(userId) {
+      const { rows } = await pool.query<SignedRow>('SELECT * FROM signed_prekeys WHERE user_id = $1', [userId]);
+      const r = rows[0];
+      return (
+        r && {
+          signedPreKey: { id: r.spk_id, publicKey: toBytes(r.spk_public), signature: toBytes(r.spk_signature) },
+          pqPreKey: { id: r.pqk_id, publicKey: toBytes(r.pqk_public), signature: toBytes(r.pqk_signature) },
+          updatedAt: r.updated_at,
+        }
+      );
+    },
+    addOneTime: (userId, keys, cap) =>
+      inTransaction(pool, async (c) => {
+        // Two uploads for one user at once must not both see room for the same slots.
+        await lockUser(c, userId);
+        const before = await count(c, userId);
+        const fresh = firstOfEachId(keys);
+        if (before >= cap || fresh.length === 0) return before;
+        // Keys whose ids the user already has are skipped, and the rest fill the room in order.
+        const inserted = await c.query(
+          `INSERT INTO one_time_prekeys (user_id, key_id, public_key)
+           SELECT $1, k.id, k.public_key FROM unnest($2::bigint[], $3::bytea[]) WITH ORDINALITY AS k(id, public_key, ord)
+           WHERE NOT EXISTS (SELECT 1 FROM one_time_prekeys o WHERE o.user_id = $1 AND o.key_id = k.id)
+           ORDER BY k.ord LIMIT $4
+           ON CONFLICT DO NOTHING`,
+          [userId, fresh.map((k) => k.id), fresh.map((k) => toBuffer(k.publicKey)), cap - before],
+        );
+        return before + (inserted.rowCount ?? 0);
+      }),
+    async takeOneTime(userId) {
+      const { rows } = await pool.query<{ key_id: number; public_key: Buffer }>(
+        `DELETE FROM one_time_prekeys WHERE (user_id, key_id) = (
+           SELECT user_id, key_id FROM one_time_prekeys WHERE user_id = $1 ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED
+         ) RETURNING key_id, public_key`,
+        [userId],
+      );
+      const r = rows[0];
+      return r && { id: r.key_id, publicKey: toBytes(r.public_key) };
+    },
+    countOneTime: (userId) => count(pool, userId),
+  };
+}
