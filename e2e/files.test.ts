@@ -118,6 +118,21 @@ describe('files (issue #8)', () => {
     await bob.context().close();
   });
 
+  it('stops a transfer on Cancel, on both sides, and keeps no partial file to save', async () => {
+    const [alice, bob] = await pair();
+    const { file } = bigFile(40);
+    const fileName = path.basename(file);
+    await alice.getByLabel('Attach file').setInputFiles(file);
+    await expect.poll(async () => (await progressOf(bob, `Transfer of ${fileName}`)) ?? 0, { timeout: 60_000, interval: 50 }).toBeGreaterThan(0);
+    await bob.getByRole('button', { name: 'Cancel transfer' }).click();
+    await bob.getByText('Cancelled').waitFor({ timeout: 15_000 });
+    await alice.getByText('Cancelled').waitFor({ timeout: 15_000 });
+    expect(await bob.getByRole('button', { name: `Save ${fileName}` }).count()).toBe(0);
+    expect(await alice.getByRole('progressbar', { name: `Transfer of ${fileName}` }).count()).toBe(0);
+    await alice.context().close();
+    await bob.context().close();
+  });
+
   it('shows a preview of an image, made on the sender\'s side', async () => {
     const [alice, bob] = await pair();
     const png = await alice.evaluate(async () => {

@@ -178,7 +178,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
   const trustProxy = (env.TRUST_PROXY || '').split(',').map((x) => x.trim()).filter(Boolean);
   for (const entry of trustProxy) {
-    if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/.test(entry)) {
+    const [address, mask, ...rest] = entry.split('/');
+    const named = entry === 'loopback' || entry === 'linklocal' || entry === 'uniquelocal';
+    const cidr = rest.length === 0 && /^[0-9a-fA-F:.]{1,45}$/.test(address ?? '') && (mask === undefined || /^\d{1,3}$/.test(mask));
+    if (!named && !cidr) {
       throw new ConfigError(`TRUST_PROXY takes addresses, CIDR ranges, loopback, linklocal or uniquelocal, comma-separated; got "${entry.slice(0, 60)}"`);
     }
   }

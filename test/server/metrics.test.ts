@@ -17,6 +17,7 @@ function parseExposition(text: string): Map<string, number> {
       continue;
     }
     if (/^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* \S/.test(line)) continue;
+    // eslint-disable-next-line security/detect-unsafe-regex -- parses our own /metrics output in a test
     const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? (\S+)$/.exec(line);
     expect(sample, `not an exposition line: ${line}`).not.toBeNull();
     const family = sample![1]!.replace(/_(bucket|sum|count)$/, '');
