@@ -3,36 +3,10 @@
 // serialise per user across every process, while prekey hand-outs (which only take the key
 // rows) and foreign-key checks (KEY SHARE) go on undisturbed.
 import type pg from 'pg';
-import type { IdentityRecord, IdentityStore, UserRecord, UserStore } from '../types.ts';
+import type { IdentityRecord, IdentityStore, UserStore } from '../types.ts';
+import { toIdentity, toUser, type IdentityRow, type UserRow } from '../rows.ts';
 import { inTransaction, toBuffer, toBytes } from './pool.ts';
 
-interface UserRow {
-  id: string;
-  username: string;
-  password_hash: string;
-  created_at: number;
-  tokens_valid_after: number;
-}
-interface IdentityRow {
-  signing_key: Buffer;
-  dh_key: Buffer;
-  dh_key_signature: Buffer;
-  updated_at: number;
-}
-
-const toUser = (r: UserRow): UserRecord => ({
-  id: r.id,
-  username: r.username,
-  passwordHash: r.password_hash,
-  createdAt: Number(r.created_at),
-  tokensValidAfter: Number(r.tokens_valid_after),
-});
-const toIdentity = (r: IdentityRow): IdentityRecord => ({
-  signingKey: toBytes(r.signing_key),
-  dhKey: toBytes(r.dh_key),
-  dhKeySignature: toBytes(r.dh_key_signature),
-  updatedAt: r.updated_at,
-});
 
 const UPSERT_IDENTITY = `
   INSERT INTO identity_keys (user_id, signing_key, dh_key, dh_key_signature, updated_at) VALUES ($1, $2, $3, $4, $5)

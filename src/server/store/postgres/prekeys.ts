@@ -7,16 +7,7 @@ import type pg from 'pg';
 import type { OneTimePreKeyRecord, PreKeyStore } from '../types.ts';
 import { inTransaction, toBuffer, toBytes } from './pool.ts';
 import { lockUser } from './accounts.ts';
-
-interface SignedRow {
-  spk_id: number;
-  spk_public: Buffer;
-  spk_signature: Buffer;
-  pqk_id: number;
-  pqk_public: Buffer;
-  pqk_signature: Buffer;
-  updated_at: number;
-}
+import { toSignedPreKeys, type SignedPreKeysRow } from '../rows.ts';
 
 /** The first occurrence of each id, in order: what SQLite's INSERT OR IGNORE keeps. */
 function firstOfEachId(keys: OneTimePreKeyRecord[]): OneTimePreKeyRecord[] {
@@ -40,15 +31,8 @@ export function postgresPreKeys(pool: pg.Pool): PreKeyStore {
       );
     },
     async getSigned(userId) {
-      const { rows } = await pool.query<SignedRow>('SELECT * FROM signed_prekeys WHERE user_id = $1', [userId]);
-      const r = rows[0];
-      return (
-        r && {
-          signedPreKey: { id: r.spk_id, publicKey: toBytes(r.spk_public), signature: toBytes(r.spk_signature) },
-          pqPreKey: { id: r.pqk_id, publicKey: toBytes(r.pqk_public), signature: toBytes(r.pqk_signature) },
-          updatedAt: r.updated_at,
-        }
-      );
+      const { rows } = await pool.query<SignedPreKeysRow>('SELECT * FROM signed_prekeys WHERE user_id = $1', [userId]);
+      return rows[0] && toSignedPreKeys(rows[0]);
     },
     addOneTime: (userId, keys, cap) =>
       inTransaction(pool, async (c) => {

@@ -8,28 +8,9 @@
 //  - no deadlock between enqueue and ack: both lock usage first, then queue rows, and the
 //    usage triggers (migration 003) touch the row already held.
 import type pg from 'pg';
-import type { EnqueueResult, QueueStore, QueuedEnvelope } from '../types.ts';
+import type { EnqueueResult, QueueStore } from '../types.ts';
+import { toEnvelope, type QueueRow } from '../rows.ts';
 import { inTransaction, toBuffer, toBytes } from './pool.ts';
-
-interface Row {
-  qid: number;
-  recipient_id: string;
-  sender_id: string;
-  sender_name: string;
-  client_id: string;
-  body: Buffer;
-  created_at: number;
-}
-
-const toEnvelope = (r: Row): QueuedEnvelope => ({
-  qid: r.qid,
-  recipientId: r.recipient_id,
-  senderId: r.sender_id,
-  senderName: r.sender_name,
-  clientId: r.client_id,
-  body: toBytes(r.body),
-  createdAt: r.created_at,
-});
 
 async function lockUsage(c: pg.PoolClient, recipientId: string): Promise<{ count: number; bytes: number }> {
   await c.query('INSERT INTO queue_usage (recipient_id, count, bytes) VALUES ($1, 0, 0) ON CONFLICT (recipient_id) DO NOTHING', [recipientId]);
@@ -55,7 +36,7 @@ export function postgresQueue(pool: pg.Pool): QueueStore {
         return rows[0] ? { status: 'stored', qid: rows[0].qid } : { status: 'duplicate' };
       }),
     async pending(recipientId, afterQid, limit, notBefore) {
-      const { rows } = await pool.query<Row>(
+      const { rows } = await pool.query<QueueRow>(
         'SELECT * FROM queue WHERE recipient_id = $1 AND qid > $2 AND created_at >= $3 ORDER BY qid LIMIT $4',
         [recipientId, afterQid, notBefore, limit],
       );

@@ -2,24 +2,8 @@
 // presenting the same token at once, exactly one sees it unspent; the other re-reads the row
 // after the first commits and reports reuse, which revokes the family (auth/refresh-tokens.ts).
 import type pg from 'pg';
-import type { ConsumeResult, RefreshTokenRecord, RefreshTokenStore } from '../types.ts';
-
-interface RefreshRow {
-  token_hash: string;
-  user_id: string;
-  family_id: string;
-  expires_at: number;
-  created_at: number;
-  used_at: number | null;
-}
-
-const toRefresh = (r: RefreshRow): RefreshTokenRecord => ({
-  tokenHash: r.token_hash,
-  userId: r.user_id,
-  familyId: r.family_id,
-  expiresAt: r.expires_at,
-  createdAt: r.created_at,
-});
+import type { ConsumeResult, RefreshTokenStore } from '../types.ts';
+import { toRefresh, type RefreshRow } from '../rows.ts';
 
 export function postgresRefreshTokens(pool: pg.Pool): RefreshTokenStore {
   return {

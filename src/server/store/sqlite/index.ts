@@ -2,67 +2,17 @@
 // synchronous; each statement here is a short indexed lookup, far cheaper than the promise
 // around it, so the event loop is not held in any way that matters.
 import Database from 'better-sqlite3';
-import type { ConsumeResult, IdentityRecord, OneTimePreKeyRecord, RefreshTokenRecord, SignedPreKeysRecord, Store, UserRecord } from '../types.ts';
+import type { ConsumeResult, IdentityRecord, OneTimePreKeyRecord, SignedPreKeysRecord, Store, UserRecord } from '../types.ts';
+import { toIdentity, toRefresh, toSignedPreKeys, toUser, type IdentityRow, type RefreshRow, type SignedPreKeysRow, type UserRow } from '../rows.ts';
 import { migrate } from './migrate.ts';
 import { sqliteMigrations } from './migrations/index.ts';
 import { sqliteQueue } from './queue.ts';
 import { sqliteContacts } from './contacts.ts';
 
-interface UserRow {
-  id: string;
-  username: string;
-  password_hash: string;
-  created_at: number;
-  tokens_valid_after: number;
-}
-interface IdentityRow {
-  signing_key: Buffer;
-  dh_key: Buffer;
-  dh_key_signature: Buffer;
-  updated_at: number;
-}
-interface SignedRow {
-  spk_id: number;
-  spk_public: Buffer;
-  spk_signature: Buffer;
-  pqk_id: number;
-  pqk_public: Buffer;
-  pqk_signature: Buffer;
-  updated_at: number;
-}
 interface OneTimeRow {
   key_id: number;
   public_key: Buffer;
 }
-interface RefreshRow {
-  token_hash: string;
-  user_id: string;
-  family_id: string;
-  expires_at: number;
-  created_at: number;
-  used_at: number | null;
-}
-
-const toUser = (r: UserRow): UserRecord => ({
-  id: r.id,
-  username: r.username,
-  passwordHash: r.password_hash,
-  createdAt: r.created_at,
-  tokensValidAfter: r.tokens_valid_after,
-});
-const toIdentity = (r: IdentityRow): IdentityRecord => ({
-  signingKey: new Uint8Array(r.signing_key),
-  dhKey: new Uint8Array(r.dh_key),
-  dhKeySignature: new Uint8Array(r.dh_key_signature),
-  updatedAt: r.updated_at,
-});
-const toRefresh = (r: RefreshRow): RefreshTokenRecord => ({
-  tokenHash: r.token_hash,
-  userId: r.user_id,
-  familyId: r.family_id,
-  expiresAt: r.expires_at,
-  createdAt: r.created_at,
-});
 
 export function openSqliteStore(file: string): Store {
   const db = new Database(file);
@@ -93,7 +43,7 @@ export function openSqliteStore(file: string): Store {
          spk_signature = excluded.spk_signature, pqk_id = excluded.pqk_id, pqk_public = excluded.pqk_public,
          pqk_signature = excluded.pqk_signature, updated_at = excluded.updated_at`,
     ),
-    getSigned: db.prepare<[string], SignedRow>('SELECT * FROM signed_prekeys WHERE user_id = ?'),
+    getSigned: db.prepare<[string], SignedPreKeysRow>('SELECT * FROM signed_prekeys WHERE user_id = ?'),
     deleteSigned: db.prepare('DELETE FROM signed_prekeys WHERE user_id = ?'),
     insertOneTime: db.prepare('INSERT OR IGNORE INTO one_time_prekeys (user_id, key_id, public_key) VALUES (?, ?, ?)'),
     countOneTime: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM one_time_prekeys WHERE user_id = ?'),
@@ -182,13 +132,7 @@ export function openSqliteStore(file: string): Store {
       },
       async getSigned(userId) {
         const r = q.getSigned.get(userId);
-        return (
-          r && {
-            signedPreKey: { id: r.spk_id, publicKey: new Uint8Array(r.spk_public), signature: new Uint8Array(r.spk_signature) },
-            pqPreKey: { id: r.pqk_id, publicKey: new Uint8Array(r.pqk_public), signature: new Uint8Array(r.pqk_signature) },
-            updatedAt: r.updated_at,
-          }
-        );
+        return r && toSignedPreKeys(r);
       },
       async addOneTime(userId, keys, cap) {
         return addOneTime(userId, keys, cap);

@@ -2,26 +2,7 @@
 // better-sqlite3 is synchronous, so no other statement runs in between.
 import type Database from 'better-sqlite3';
 import type { EnqueueResult, QueueStore, QueuedEnvelope } from '../types.ts';
-
-interface Row {
-  qid: number;
-  recipient_id: string;
-  sender_id: string;
-  sender_name: string;
-  client_id: string;
-  body: Buffer;
-  created_at: number;
-}
-
-const toEnvelope = (r: Row): QueuedEnvelope => ({
-  qid: r.qid,
-  recipientId: r.recipient_id,
-  senderId: r.sender_id,
-  senderName: r.sender_name,
-  clientId: r.client_id,
-  body: new Uint8Array(r.body),
-  createdAt: r.created_at,
-});
+import { toEnvelope, type QueueRow } from '../rows.ts';
 
 export function sqliteQueue(db: Database.Database): QueueStore {
   const q = {
@@ -29,7 +10,7 @@ export function sqliteQueue(db: Database.Database): QueueStore {
     insert: db.prepare(
       'INSERT OR IGNORE INTO queue (recipient_id, sender_id, sender_name, client_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    pending: db.prepare<[string, number, number, number], Row>(
+    pending: db.prepare<[string, number, number, number], QueueRow>(
       'SELECT * FROM queue WHERE recipient_id = ? AND qid > ? AND created_at >= ? ORDER BY qid LIMIT ?',
     ),
     ack: db.prepare('DELETE FROM queue WHERE recipient_id = ? AND qid = ?'),
