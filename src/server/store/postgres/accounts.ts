@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { IdentityRecord, IdentityStore, UserStore } from '../types.ts';
 import { toIdentity, toUser, type IdentityRow, type UserRow } from '../rows.ts';
-import { inTransaction, toBuffer, toBytes } from './pool.ts';
+import { inTransaction, toBuffer } from './pool.ts';
 
 
 const UPSERT_IDENTITY = `

@@ -10,7 +10,7 @@
 import type pg from 'pg';
 import type { EnqueueResult, QueueStore } from '../types.ts';
 import { toEnvelope, type QueueRow } from '../rows.ts';
-import { inTransaction, toBuffer, toBytes } from './pool.ts';
+import { inTransaction, toBuffer } from './pool.ts';
 
 async function lockUsage(c: pg.PoolClient, recipientId: string): Promise<{ count: number; bytes: number }> {
   await c.query('INSERT INTO queue_usage (recipient_id, count, bytes) VALUES ($1, 0, 0) ON CONFLICT (recipient_id) DO NOTHING', [recipientId]);
