@@ -21,6 +21,7 @@ import { installSecurityHeaders } from './http/security-headers.ts';
 import { installJsonParser } from './http/json-body.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { keyRoutes } from './http/key-routes.ts';
+import { iceRoutes } from './http/ice-routes.ts';
 import { KeyDirectory } from './keys/key-directory.ts';
 import { staticClient } from './http/static-client.ts';
 import { attachSignaling } from './signaling/server.ts';
@@ -88,7 +89,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     },
   });
   await keyRoutes(app, { accounts, tokens, directory: new KeyDirectory(store), bundleLimit: new RateLimiter(config.rateLimits.bundlesPerUserPerMinute, 60_000) });
-  app.get('/api/config', async () => ({ iceServers: config.iceServers }));
+  await iceRoutes(app, { tokens, settings: config.ice });
   app.get('/healthz', async () => ({ status: 'ok' }));
   await staticClient(app, config.clientDir);
 

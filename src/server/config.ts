@@ -1,6 +1,10 @@
 // Server configuration from the environment, checked once at start so a typo fails loudly
 // before the port opens rather than at the first request that needs the value.
 import path from 'node:path';
+import { ConfigError } from './config-error.ts';
+import { loadIceSettings, type IceSettings } from './ice/ice-settings.ts';
+
+export { ConfigError };
 
 export interface Config {
   host: string;
@@ -16,8 +20,8 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   /** Extra origins allowed to open the WebSocket, besides the server's own. */
   allowedOrigins: string[];
-  /** ICE servers handed to browsers (STUN/TURN); JSON, as RTCIceServer[]. */
-  iceServers: RTCIceServerConfig[];
+  /** STUN and TURN servers; TURN credentials are made per user per request from these. */
+  ice: IceSettings;
   logLevel: string;
   rateLimits: {
     loginPerIpPerMinute: number;
@@ -30,16 +34,6 @@ export interface Config {
   signalingAuthTimeoutMs: number;
   /** Offline queue limits per recipient (DESIGN.md: bounded by count, bytes and age). */
   queue: { maxCount: number; maxBytes: number; maxAgeMs: number };
-}
-
-export interface RTCIceServerConfig {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -56,17 +50,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const keyFile = env.TLS_KEY;
   if (Boolean(certFile) !== Boolean(keyFile)) throw new ConfigError('TLS_CERT and TLS_KEY must be set together');
 
-  let iceServers: RTCIceServerConfig[] = [];
-  if (env.ICE_SERVERS) {
-    try {
-      const parsed: unknown = JSON.parse(env.ICE_SERVERS);
-      if (!Array.isArray(parsed)) throw new Error('not an array');
-      iceServers = parsed as RTCIceServerConfig[];
-    } catch (e) {
-      throw new ConfigError(`ICE_SERVERS must be a JSON array of RTCIceServer objects (${(e as Error).message})`);
-    }
-  }
-
   return {
     host: env.HOST || '0.0.0.0',
     port: int(env, 'PORT', 8443, 0, 65535),
@@ -79,7 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL', 900, 30, 900),
     refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
     allowedOrigins: (env.ALLOWED_ORIGINS || '').split(',').map((s) => s.trim()).filter(Boolean),
-    iceServers,
+    ice: loadIceSettings(env),
     logLevel: env.LOG_LEVEL || 'info',
     rateLimits: {
       loginPerIpPerMinute: int(env, 'LOGIN_LIMIT_PER_IP', 30, 1, 1_000_000),
