@@ -2,6 +2,7 @@
 // storage a script injection could read later); the refresh token is an httpOnly cookie the
 // browser attaches by itself. Every response is validated before use.
 import {
+  iceConfigResponse,
   isErrorCode,
   keyStatusResponse,
   parseWith,
@@ -10,6 +11,7 @@ import {
   userKeysResponse,
   type AddOneTimePreKeysRequest,
   type ErrorCode,
+  type IceConfigResponse,
   type IdentityKeys,
   type KeyStatusResponse,
   type PreKeyBundleResponse,
@@ -27,10 +29,6 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
-}
-
-export interface ClientConfig {
-  iceServers: RTCIceServer[];
 }
 
 async function request(method: string, path: string, body: unknown, token: string | undefined): Promise<unknown> {
@@ -151,8 +149,10 @@ export class ApiClient {
     await this.authed('POST', '/api/keys/one-time', body);
   }
 
-  async config(): Promise<ClientConfig> {
-    const data = (await request('GET', '/api/config', undefined, undefined)) as { iceServers?: unknown };
-    return { iceServers: Array.isArray(data?.iceServers) ? (data.iceServers as RTCIceServer[]) : [] };
+  /** STUN and TURN servers with a TURN credential made for us now (it expires: fetch one per call). */
+  async ice(): Promise<IceConfigResponse> {
+    const parsed = parseWith(iceConfigResponse, await this.authed('GET', '/api/ice'));
+    if (!parsed.ok) throw new ApiError('internal', 'The server sent a malformed ICE configuration.', 200);
+    return parsed.value;
   }
 }
