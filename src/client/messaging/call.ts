@@ -7,7 +7,7 @@ import type { Payload, SignalData } from '../../wire/index.ts';
 import { PeerLink } from '../transport/peer-link.ts';
 import { bindingMatches, fingerprintOf, type Fingerprints } from './channel-binding.ts';
 import { ConnectionWatch, type PathState } from './connection-watch.ts';
-import { iceIsStale, type IceConfig } from './ice-source.ts';
+import { iceIsStale, NO_ICE, type IceConfig } from './ice-source.ts';
 
 export type { PathState };
 
@@ -28,8 +28,8 @@ export interface CallView {
 }
 
 export interface CallDeps {
-  /** STUN/TURN servers with a fresh TURN credential (fetched per call: credentials expire). */
-  ice(): Promise<IceConfig>;
+  /** STUN/TURN servers with a fresh TURN credential (fetched per call: credentials expire); undefined if the server cannot be asked. */
+  ice(): Promise<IceConfig | undefined>;
   sendSignal(data: SignalData): boolean;
   /** Seals a channel-only payload for the contact; throws if sending is blocked. */
   seal(payload: Payload): Promise<Uint8Array>;
@@ -76,7 +76,7 @@ export class Call {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private bindingSent = false;
   private ice: IceConfig | undefined;
-  private icePrefetch: Promise<IceConfig> | undefined;
+  private icePrefetch: Promise<IceConfig | undefined> | undefined;
   private readonly watch: ConnectionWatch;
 
   constructor(
@@ -108,7 +108,7 @@ export class Call {
   }
 
   async dial(): Promise<void> {
-    this.ice = await this.deps.ice();
+    this.ice = (await this.deps.ice()) ?? NO_ICE;
     if (this.isOver) return; // cancelled while fetching
     this.link = this.makeLink(this.ice.servers);
     await this.link.start();
@@ -127,8 +127,8 @@ export class Call {
     this.update({ phase: 'connecting' });
     clearTimeout(this.timer);
     this.watch.start();
-    let ice = await (this.icePrefetch ?? this.deps.ice());
-    if (iceIsStale(ice, Date.now())) ice = await this.deps.ice();
+    let ice = (await (this.icePrefetch ?? this.deps.ice())) ?? NO_ICE;
+    if (iceIsStale(ice, Date.now())) ice = (await this.deps.ice()) ?? ice;
     if (this.isOver) return;
     this.ice = ice;
     this.link = this.makeLink(ice.servers);
@@ -263,16 +263,14 @@ export class Call {
     else if (was === 'reconnecting') this.deps.channel(true);
   }
 
-  /** An ICE restart, with a fresh TURN credential if ours is about to expire. */
+  /** An ICE restart, with the servers and a credential fetched now (or the ones we had, if the server cannot be asked). */
   private async restart(): Promise<void> {
     const link = this.link;
     if (!link || this.isOver) return;
-    let servers: RTCIceServer[] | undefined;
-    if (!this.ice || iceIsStale(this.ice, Date.now())) {
-      this.ice = await this.deps.ice();
-      servers = this.ice.servers;
-      if (this.isOver) return;
-    }
+    const fresh = await this.deps.ice();
+    if (this.isOver) return;
+    if (fresh) this.ice = fresh;
+    const servers = fresh?.servers;
     if (this.view.role === 'caller') {
       await link.restartIce(servers).catch(() => undefined);
     } else {

@@ -1,6 +1,7 @@
 // Where a call gets its STUN and TURN servers: from the server, fresh for each call and again
-// before an ICE restart when the TURN credential is about to expire (issue #7). Without the
-// server there are none, and a call can still connect on one network through host candidates.
+// for each ICE restart (credentials expire, and the servers may have changed) (issue #7).
+// Without the server a new call has none and can still connect on one network through host
+// candidates; a restart keeps what it had.
 import type { IceConfigResponse } from '../../wire/index.ts';
 
 export interface IceConfig {
@@ -16,11 +17,14 @@ export function iceIsStale(ice: IceConfig, now: number): boolean {
   return ice.expiresAt !== null && ice.expiresAt - now < ICE_REFRESH_MARGIN_MS;
 }
 
-export async function fetchIce(api: { ice(): Promise<IceConfigResponse> }): Promise<IceConfig> {
+export const NO_ICE: IceConfig = { servers: [], expiresAt: null };
+
+/** Undefined when the server cannot be asked. */
+export async function fetchIce(api: { ice(): Promise<IceConfigResponse> }): Promise<IceConfig | undefined> {
   try {
     const res = await api.ice();
     return { servers: res.iceServers.map((s) => ({ ...s, urls: [...s.urls] })), expiresAt: res.expiresAt };
   } catch {
-    return { servers: [], expiresAt: null };
+    return undefined;
   }
 }

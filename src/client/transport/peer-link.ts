@@ -21,6 +21,8 @@ export interface PeerLinkEvents {
 }
 
 const CHANNEL_LABEL = 'parley';
+/** How long a restart offer waits for its answer before another may replace it. */
+const RESTART_ANSWER_WAIT_MS = 5_000;
 
 export class PeerLink {
   private readonly pc: RTCPeerConnection;
@@ -30,6 +32,7 @@ export class PeerLink {
   private opened = false;
   private readonly outbox: Uint8Array[] = [];
   private signals: Promise<void> = Promise.resolve();
+  private offeredAt = 0;
 
   constructor(
     private readonly role: LinkRole,
@@ -80,9 +83,16 @@ export class PeerLink {
   async restartIce(iceServers?: RTCIceServer[]): Promise<void> {
     if (this.role !== 'caller' || this.closed || !this.pc.remoteDescription) return;
     if (iceServers) this.setIceServers(iceServers);
+    if (this.pc.signalingState === 'have-local-offer') {
+      // A restart offer is out: a second one now would cross its answer. Only if that answer
+      // is long overdue (the offer was lost) is it withdrawn and made again.
+      if (Date.now() - this.offeredAt < RESTART_ANSWER_WAIT_MS) return;
+      await this.pc.setLocalDescription({ type: 'rollback' });
+    }
     const offer = await this.pc.createOffer({ iceRestart: true });
     if (this.closed) return;
     await this.pc.setLocalDescription(offer);
+    this.offeredAt = Date.now();
     this.events.signal({ kind: 'offer', sdp: this.pc.localDescription!.sdp });
   }
 
