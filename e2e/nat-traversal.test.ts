@@ -195,15 +195,20 @@ describe.skipIf(Boolean(skipReason))('connecting through NATs (issue #7; network
     }
   });
 
-  it('the direct path breaks mid-call: the UI says it is reconnecting, an ICE restart moves the call onto the relay, and the chat goes on', async () => {
-    const s = await scenario('permissive', turnEnv());
+  it('the network changes mid-call: the direct path dies, the UI says it is reconnecting, an ICE restart finds the relay that has come back, and the chat goes on', async () => {
+    // At first coturn cannot be reached (a STUN-only server stands in for address discovery),
+    // so the call is direct with no relay standing by: only a new gathering can find one.
+    const stun = await startCoturn(t, { listen: ADDR.stun, tlsPort: 5349, relayPorts: '49500-49520' });
+    const turnUnreachable = ['INPUT', '-d', ADDR.turn, '-j', 'DROP'];
+    await t.exec('srv', 'iptables', ['-I', ...turnUnreachable]);
+    const s = await scenario('permissive', { ...turnEnv(), STUN_URLS: `stun:${ADDR.stun}:${TURN_PORT}` });
     try {
       await call(s);
       for (const side of [s.alice, s.bob]) await waitStatus(side.page, 'End-to-end encrypted · direct');
       await chatBothWays(s);
-      const before = await selectedPair(s.alice.page);
-      expect(before?.local.type).not.toBe('relay');
+      expect((await selectedPair(s.alice.page))?.local.type).not.toBe('relay');
 
+      await t.exec('srv', 'iptables', ['-D', ...turnUnreachable]);
       await t.setPolicy('udp-blocked-between-nats');
       await waitStatus(s.alice.page, `Reconnecting to ${s.bob.username}… · messages go through the server meanwhile`, 15_000);
       // Written while there is no path: it goes through the server and still arrives.
@@ -221,6 +226,8 @@ describe.skipIf(Boolean(skipReason))('connecting through NATs (issue #7; network
       await chatBothWays(s);
     } finally {
       await s.close();
+      await t.exec('srv', 'iptables', ['-D', ...turnUnreachable]).catch(() => undefined);
+      await stun.stop();
     }
   });
 

@@ -136,11 +136,12 @@ export async function selectedPair(page: Page): Promise<{ local: CandidateSeen; 
     });
     const pair = pairId ? (stats.get(pairId) as Record<string, unknown> | undefined) : undefined;
     if (!pair) return null;
-    const seen = (id: unknown) => {
+    // No named inner functions: tsx (the benchmarks) would wrap them in a helper the page lacks.
+    const [local, remote] = [pair.localCandidateId, pair.remoteCandidateId].map((id) => {
       const c = stats.get(String(id)) as Record<string, unknown>;
       return { type: String(c.candidateType), protocol: String(c.protocol), relayProtocol: (c.relayProtocol as string | undefined) ?? null, address: (c.address as string | undefined) ?? null };
-    };
-    return { local: seen(pair.localCandidateId), remote: seen(pair.remoteCandidateId) };
+    });
+    return { local: local!, remote: remote! };
   });
 }
 

@@ -21,15 +21,21 @@ export interface Coturn {
 export const TURN_PORT = 3478;
 export const TURN_TLS_PORT = 443;
 
-export async function startCoturn(t: Topology): Promise<Coturn> {
+export interface CoturnOptions {
+  listen?: string;
+  tlsPort?: number;
+  relayPorts?: string;
+}
+
+export async function startCoturn(t: Topology, options: CoturnOptions = {}): Promise<Coturn> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-coturn-'));
   const secret = randomBytes(32).toString('hex');
   const child = t.spawn('srv', 'bash', [
     'scripts/coturn-dev.sh',
-    '--listen', ADDR.turn,
+    '--listen', options.listen ?? ADDR.turn,
     '--port', String(TURN_PORT),
-    '--tls-port', String(TURN_TLS_PORT),
-    '--relay-ports', '49160-49400',
+    '--tls-port', String(options.tlsPort ?? TURN_TLS_PORT),
+    '--relay-ports', options.relayPorts ?? '49160-49400',
     '--secret', secret,
     '--realm', 'parley.test',
     '--dir', dir,

@@ -4,7 +4,8 @@
 // of it is removed by destroy() (and, if this process dies first, by the next run).
 //
 //   "internet" 198.18.0.0/24 (bridge in ns inet)
-//     ├─ srv   198.18.0.2 Parley (HTTPS 443), 198.18.0.3 coturn (3478 udp/tcp, TLS 443)
+//     ├─ srv   198.18.0.2 Parley (HTTPS 443), 198.18.0.3 coturn (3478 udp/tcp, TLS 443),
+//     │        198.18.0.4 spare (a second, STUN-only coturn when a test needs one)
 //     │        └─ lan 10.99.0.1/24 ── priv 10.99.0.2   the operator's private segment
 //     ├─ natA  198.18.0.11, MASQUERADE ── lan 10.99.1.1/24 ── homeA 10.99.1.2 (Chromium)
 //     └─ natB  198.18.0.12, MASQUERADE ── lan 10.99.2.1/24 ── homeB 10.99.2.2 (Chromium)
@@ -23,6 +24,8 @@ export const ADDR = {
   publicRange: '198.18.0.0-198.19.255.255',
   parley: '198.18.0.2',
   turn: '198.18.0.3',
+  /** A second address on srv, for a STUN-only server when a test takes coturn away. */
+  stun: '198.18.0.4',
   natA: '198.18.0.11',
   natB: '198.18.0.12',
   operatorLan: '10.99.0.1',
@@ -239,6 +242,7 @@ export async function createTopology(options: TopologyOptions = {}): Promise<Top
     }
     await addr('srv', 'wan', `${ADDR.parley}/24`);
     await addr('srv', 'wan', `${ADDR.turn}/24`);
+    await addr('srv', 'wan', `${ADDR.stun}/24`);
     await addr('natA', 'wan', `${ADDR.natA}/24`);
     await addr('natB', 'wan', `${ADDR.natB}/24`);
 
@@ -256,7 +260,9 @@ export async function createTopology(options: TopologyOptions = {}): Promise<Top
     ] as const) {
       if (method === 'delay-link') {
         const bin = await buildDelayLink();
-        const child = topology.spawn(nat, bin, ['lan', 'lanhome', String(options.delayMs)]);
+        // Real-time priority: on a busy machine (two Chromiums, two cores) a normal process is
+        // woken milliseconds late, which would add delay beyond the one asked for.
+        const child = topology.spawn(nat, 'chrt', ['-f', '20', bin, 'lan', 'lanhome', String(options.delayMs)]);
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('delay-link did not start')), 10_000);
           child.stdout!.once('data', () => {
