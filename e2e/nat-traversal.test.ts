@@ -120,6 +120,13 @@ async function canary(role: Role, ip: string, port: number): Promise<{ received(
   return { received: () => lines.slice(), stop: () => void child.kill() };
 }
 
+/** The ICE username fragment of the page's newest connected peer connection: it changes with each ICE restart. */
+function iceUfrag(): string | undefined {
+  const pcs = (window as unknown as { __parleyPeerConnections: RTCPeerConnection[] }).__parleyPeerConnections;
+  const pc = [...pcs].reverse().find((p) => p.connectionState === 'connected');
+  return /a=ice-ufrag:(\S+)/.exec(pc?.localDescription?.sdp ?? '')?.[1];
+}
+
 /** Gathers candidates in the page with only relays allowed: what coturn granted, and what it refused. */
 async function gatherRelay(page: Page, server: RTCIceServer): Promise<{ relays: string[]; errors: string[] }> {
   return page.evaluate(async (iceServer) => {
@@ -159,7 +166,7 @@ describe.skipIf(Boolean(skipReason))('connecting through NATs (issue #7; network
     await t?.destroy();
   }, 60_000);
 
-  it('permissive (full-cone) NATs: the peers connect directly through both NATs, not through the relay that is on offer', async () => {
+  it('permissive (full-cone) NATs: the peers connect directly through both NATs, not through the relay on offer, and stay direct through an ICE restart when the callee comes back online', async () => {
     const s = await scenario('permissive', turnEnv());
     try {
       await call(s);
@@ -171,6 +178,15 @@ describe.skipIf(Boolean(skipReason))('connecting through NATs (issue #7; network
         // The far end is the other NAT's public address: the path crosses both NATs, no relay between.
         expect([ADDR.natA, ADDR.natB]).toContain(pair.remote.address);
       }
+      await chatBothWays(s);
+
+      // Bob's browser says it is back online (a network change): he asks Alice for an ICE
+      // restart, both ends get new ICE credentials, and the call stays up, still direct.
+      const ufrags = async () => Promise.all([s.alice.page, s.bob.page].map((p) => p.evaluate(iceUfrag)));
+      const before = await ufrags();
+      await s.bob.page.evaluate(() => window.dispatchEvent(new Event('online')));
+      await expect.poll(async () => (await ufrags()).every((u, i) => u !== before[i]), { timeout: 10_000 }).toBe(true);
+      await waitStatus(s.alice.page, 'End-to-end encrypted · direct');
       await chatBothWays(s);
     } finally {
       await s.close();

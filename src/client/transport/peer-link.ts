@@ -101,10 +101,6 @@ export class PeerLink {
     if (!this.closed) this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers });
   }
 
-  get connectionState(): RTCPeerConnectionState {
-    return this.pc.connectionState;
-  }
-
   /** Which way the bytes go now, from getStats; undefined until a pair is selected. */
   async path(): Promise<SelectedPath | undefined> {
     if (this.closed) return undefined;
