@@ -75,9 +75,14 @@ const PEER_CONNECTION_TAP = `
 })();
 `;
 
+/** Lets selectedPair() and benchmarks reach the page's peer connections (no recording). */
+export async function tapPeerConnections(context: BrowserContext): Promise<void> {
+  await context.addInitScript(PEER_CONNECTION_TAP);
+}
+
 export async function recordedPage(context: BrowserContext): Promise<{ page: Page; recording: Recording }> {
   await context.addInitScript(DATA_CHANNEL_TAP);
-  await context.addInitScript(PEER_CONNECTION_TAP);
+  await tapPeerConnections(context);
   const page = await context.newPage();
   const recording: Recording = {
     httpBodies: [],
