@@ -154,7 +154,21 @@ export async function createTopology(options: TopologyOptions = {}): Promise<Top
     for (const c of children) c.kill('SIGKILL');
     for (const n of created) removeNamespaceSync(n);
   };
+  // Interrupted (Ctrl-C, a runner stopping its workers): clean up, then die of the same signal
+  // unless someone else handles it. Killed outright, the next run removes what is left.
+  const onSignal = (signal: NodeJS.Signals) => {
+    forget();
+    onExit();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const forget = () => {
+    process.removeListener('exit', onExit);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
   process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
 
   const topology: Topology = {
     ns,
@@ -209,7 +223,7 @@ export async function createTopology(options: TopologyOptions = {}): Promise<Top
         ),
       );
       for (const n of created) removeNamespaceSync(n);
-      process.removeListener('exit', onExit);
+      forget();
     },
   };
 
