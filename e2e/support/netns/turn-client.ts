@@ -6,12 +6,13 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 
 const MAGIC = 0x2112a442;
-const METHOD = { allocate: 0x003, createPermission: 0x008, send: 0x006 } as const;
+const METHOD = { allocate: 0x003, refresh: 0x004, createPermission: 0x008, send: 0x006 } as const;
 const CLASS = { request: 0x000, indication: 0x010, success: 0x100, error: 0x110 } as const;
 const ATTR = {
   username: 0x0006,
   messageIntegrity: 0x0008,
   errorCode: 0x0009,
+  lifetime: 0x000d,
   realm: 0x0014,
   nonce: 0x0015,
   xorPeerAddress: 0x0012,
@@ -139,6 +140,11 @@ export class TurnClient {
     const m = await this.request(METHOD.createPermission, [[ATTR.xorPeerAddress, xorAddress(ip, 0)]], true);
     if (m.type === (METHOD.createPermission | CLASS.success)) return { ok: true };
     return { ok: false, ...errorOf(m) };
+  }
+
+  /** Refresh with lifetime 0 (RFC 8656 §8): gives the allocation back, so it does not outlive the test. */
+  async release(): Promise<void> {
+    await this.request(METHOD.refresh, [[ATTR.lifetime, Buffer.alloc(4)]], true).catch(() => undefined);
   }
 
   /** A Send indication (RFC 8656 §11): fire and forget, as the relay would forward it. */

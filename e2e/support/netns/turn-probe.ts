@@ -16,11 +16,24 @@ export interface ProbeResult {
   peers: Array<{ ip: string; permit: TurnOutcome }>;
 }
 
+/**
+ * 437 (Allocation Mismatch) means coturn already holds an allocation for our address and port:
+ * a browser from an earlier test had that port behind the same NAT. RFC 8656 §7.4: try again
+ * from another port.
+ */
+async function allocateFromFreshPort(req: ProbeRequest): Promise<{ client: TurnClient; allocate: TurnOutcome }> {
+  for (let attempt = 1; ; attempt++) {
+    const client = new TurnClient(req.server, req.username, req.password);
+    const allocate = await client.allocate();
+    if (allocate.ok || allocate.code !== 437 || attempt === 3) return { client, allocate };
+    client.close();
+  }
+}
+
 async function main(): Promise<void> {
   const req = JSON.parse(process.argv[2] ?? '{}') as ProbeRequest;
-  const client = new TurnClient(req.server, req.username, req.password);
+  const { client, allocate } = await allocateFromFreshPort(req);
   try {
-    const allocate = await client.allocate();
     const peers: ProbeResult['peers'] = [];
     if (allocate.ok) {
       for (const peer of req.peers) {
@@ -30,6 +43,7 @@ async function main(): Promise<void> {
         peers.push({ ip: peer.ip, permit });
       }
       await new Promise((r) => setTimeout(r, 300));
+      await client.release();
     }
     const result: ProbeResult = { allocate, peers };
     process.stdout.write(`${JSON.stringify(result)}\n`);
