@@ -35,7 +35,7 @@ testssl --quiet --color 0 --warnings off --ip one --jsonfile "$work/testssl.json
 
 echo "· wapiti against https://127.0.0.1:$port"
 timeout 600 wapiti -u "https://127.0.0.1:$port/" --scope domain --flush-session --verify-ssl 0 -d 3 --max-scan-time 240 \
-  -s "https://127.0.0.1:$port/healthz" -s "https://127.0.0.1:$port/api/config" -s "https://127.0.0.1:$port/api/auth/refresh" \
+  -s "https://127.0.0.1:$port/healthz" -s "https://127.0.0.1:$port/api/ice" -s "https://127.0.0.1:$port/api/auth/refresh" \
   -m backup,blindsql,cookieflags,crlf,csp,csrf,exec,file,htaccess,http_headers,methods,permanentxss,redirect,shellshock,sql,xss \
   -f json -o "$work/wapiti.json" >"$work/wapiti.log" 2>&1 || true
 

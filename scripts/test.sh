@@ -19,6 +19,23 @@ if [ ! -x "$CHROMIUM" ]; then
   fi
 fi
 
+# The NAT traversal tests (e2e/nat-traversal.test.ts) run as root, in network namespaces, with
+# coturn and iptables; as root, install what is missing. Elsewhere they skip and say why.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  missing=()
+  command -v turnserver >/dev/null || missing+=(coturn)
+  command -v iptables >/dev/null || missing+=(iptables)
+  command -v ip >/dev/null || missing+=(iproute2)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing ${missing[*]} for the NAT traversal tests…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; } || {
+      echo "Could not install ${missing[*]}. Run: apt-get update && apt-get install -y ${missing[*]}" >&2
+      exit 1
+    }
+  fi
+fi
+
 npx tsc -p tsconfig.json --noEmit || { echo "0 passed, 1 failed (type check)"; exit 1; }
 node scripts/check-boundaries.mjs || { echo "0 passed, 1 failed (import boundaries)"; exit 1; }
 # The security pipeline (issue #6): static checks, then testssl.sh and wapiti against the built

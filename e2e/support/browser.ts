@@ -59,8 +59,30 @@ const DATA_CHANNEL_TAP = `
 })();
 `;
 
+// Keeps every RTCPeerConnection the page makes, so tests can read getStats() themselves rather
+// than trust the app's own account of which path it took.
+const PEER_CONNECTION_TAP = `
+(() => {
+  const list = [];
+  Object.defineProperty(window, '__parleyPeerConnections', { value: list });
+  window.RTCPeerConnection = new Proxy(window.RTCPeerConnection, {
+    construct(target, args, newTarget) {
+      const pc = Reflect.construct(target, args, newTarget);
+      list.push(pc);
+      return pc;
+    },
+  });
+})();
+`;
+
+/** Lets selectedPair() and benchmarks reach the page's peer connections (no recording). */
+export async function tapPeerConnections(context: BrowserContext): Promise<void> {
+  await context.addInitScript(PEER_CONNECTION_TAP);
+}
+
 export async function recordedPage(context: BrowserContext): Promise<{ page: Page; recording: Recording }> {
   await context.addInitScript(DATA_CHANNEL_TAP);
+  await tapPeerConnections(context);
   const page = await context.newPage();
   const recording: Recording = {
     httpBodies: [],
@@ -97,6 +119,38 @@ export async function collectDataChannel(page: Page, recording: Recording): Prom
 
 export async function newContext(browser: Browser): Promise<BrowserContext> {
   return browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 760 } });
+}
+
+export interface CandidateSeen {
+  type: string;
+  protocol: string;
+  relayProtocol: string | null;
+  address: string | null;
+}
+
+/**
+ * The candidate pair the page's newest connected RTCPeerConnection has selected, straight from
+ * getStats() (RTCTransportStats.selectedCandidatePairId); null if none is connected.
+ */
+export async function selectedPair(page: Page): Promise<{ local: CandidateSeen; remote: CandidateSeen } | null> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __parleyPeerConnections: RTCPeerConnection[] }).__parleyPeerConnections;
+    const pc = [...pcs].reverse().find((p) => p.connectionState === 'connected');
+    if (!pc) return null;
+    const stats = await pc.getStats();
+    let pairId: string | undefined;
+    stats.forEach((s: Record<string, unknown>) => {
+      if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') pairId = s.selectedCandidatePairId;
+    });
+    const pair = pairId ? (stats.get(pairId) as Record<string, unknown> | undefined) : undefined;
+    if (!pair) return null;
+    // No named inner functions: tsx (the benchmarks) would wrap them in a helper the page lacks.
+    const [local, remote] = [pair.localCandidateId, pair.remoteCandidateId].map((id) => {
+      const c = stats.get(String(id)) as Record<string, unknown>;
+      return { type: String(c.candidateType), protocol: String(c.protocol), relayProtocol: (c.relayProtocol as string | undefined) ?? null, address: (c.address as string | undefined) ?? null };
+    });
+    return { local: local!, remote: remote! };
+  });
 }
 
 /** Closes the page's DataChannels, as a network cut would; returns how many were open. */

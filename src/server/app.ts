@@ -30,6 +30,7 @@ import { keyRoutes } from './http/key-routes.ts';
 import { contactRoutes } from './http/contact-routes.ts';
 import { Presence } from './contacts/presence.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { iceRoutes } from './http/ice-routes.ts';
 import { KeyDirectory } from './keys/key-directory.ts';
 import { staticClient } from './http/static-client.ts';
 import { attachSignaling } from './signaling/server.ts';
@@ -142,7 +143,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     });
     await keyRoutes(app, { accounts, tokens, directory: new KeyDirectory(store), bundleLimit: limiter('bundle-user', config.rateLimits.bundlesPerUserPerMinute, 60_000) });
     await contactRoutes(app, { store, bus, tokens, presence });
-    app.get('/api/config', async () => ({ iceServers: config.iceServers }));
+    await iceRoutes(app, { tokens, settings: config.ice, limit: limiter('ice-user', config.rateLimits.icePerUserPerMinute, 60_000) });
   }
   // Without a client directory this only installs the JSON 404 for everything not mounted.
   await staticClient(app, serveApi ? config.clientDir : undefined);

@@ -3,6 +3,10 @@
 // Error messages name the setting, never its value when the value may be a secret.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from './config-error.ts';
+import { loadIceSettings, type IceSettings } from './ice/ice-settings.ts';
+
+export { ConfigError };
 
 /** Which endpoints this process serves (issue #5: the API and the relay scale separately). */
 export type Role = 'all' | 'api' | 'signaling';
@@ -37,14 +41,15 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   /** Extra origins allowed to open the WebSocket, besides the server's own. */
   allowedOrigins: string[];
-  /** ICE servers handed to browsers (STUN/TURN); JSON, as RTCIceServer[]. */
-  iceServers: RTCIceServerConfig[];
+  /** STUN and TURN servers; TURN credentials are made per user per request from these. */
+  ice: IceSettings;
   logLevel: string;
   rateLimits: {
     loginPerIpPerMinute: number;
     loginPerUserPer15Minutes: number;
     signupPerIpPerHour: number;
     bundlesPerUserPerMinute: number;
+    icePerUserPerMinute: number;
     framesPerSecond: number;
     frameBurst: number;
   };
@@ -62,16 +67,6 @@ export interface Config {
   trustProxy: string[];
   /** Redis instead of the in-process bus (scale-out); undefined keeps the in-process bus. */
   redis: { url: string; prefix: string; presenceTtlMs: number } | undefined;
-}
-
-export interface RTCIceServerConfig {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -156,17 +151,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const keyFile = env.TLS_KEY;
   if (Boolean(certFile) !== Boolean(keyFile)) throw new ConfigError('TLS_CERT and TLS_KEY must be set together');
 
-  let iceServers: RTCIceServerConfig[] = [];
-  if (env.ICE_SERVERS) {
-    try {
-      const parsed: unknown = JSON.parse(env.ICE_SERVERS);
-      if (!Array.isArray(parsed)) throw new Error('not an array');
-      iceServers = parsed as RTCIceServerConfig[];
-    } catch (e) {
-      throw new ConfigError(`ICE_SERVERS must be a JSON array of RTCIceServer objects (${(e as Error).message})`);
-    }
-  }
-
   const databaseUrl = urlSetting(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const schema = env.DATABASE_SCHEMA || undefined;
   // Interpolated into SET search_path and CREATE SCHEMA, so only a plain identifier will do.
@@ -201,13 +185,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL', 900, 30, 900),
     refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
     allowedOrigins: (env.ALLOWED_ORIGINS || '').split(',').map((s) => s.trim()).filter(Boolean),
-    iceServers,
+    ice: loadIceSettings(env),
     logLevel: env.LOG_LEVEL || 'info',
     rateLimits: {
       loginPerIpPerMinute: int(env, 'LOGIN_LIMIT_PER_IP', 30, 1, 1_000_000),
       loginPerUserPer15Minutes: int(env, 'LOGIN_LIMIT_PER_USER', 10, 1, 1_000_000),
       signupPerIpPerHour: int(env, 'SIGNUP_LIMIT_PER_IP', 20, 1, 1_000_000),
       bundlesPerUserPerMinute: int(env, 'BUNDLE_LIMIT_PER_USER', 60, 1, 1_000_000),
+      icePerUserPerMinute: int(env, 'ICE_LIMIT_PER_USER', 60, 1, 1_000_000),
       framesPerSecond: int(env, 'SIGNALING_FRAMES_PER_SECOND', 20, 1, 1_000_000),
       frameBurst: int(env, 'SIGNALING_FRAME_BURST', 60, 1, 1_000_000),
     },

@@ -9,3 +9,4 @@ export * from './signaling.ts';
 export * from './peer.ts';
 export * from './payload.ts';
 export * from './signatures.ts';
+export * from './ice.ts';

@@ -34,6 +34,8 @@ export const signalData = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('decline'), reason: z.enum(['declined', 'busy']) }),
   /** Either side ends the call (or the caller gives up before an answer). */
   z.object({ kind: z.literal('hangup') }),
+  /** The callee lost the path (or changed networks) and asks the caller for an ICE restart offer. */
+  z.object({ kind: z.literal('restart') }),
 ]);
 export type SignalData = z.infer<typeof signalData>;
 

@@ -89,7 +89,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ TLS_CERT: '/a.pem' })).toThrow(/together/);
     expect(() => loadConfig({ ACCESS_TOKEN_TTL: '3600' })).toThrow(ConfigError);
-    expect(() => loadConfig({ ICE_SERVERS: '{' })).toThrow(/ICE_SERVERS/);
+    expect(() => loadConfig({ TURN_HOST: 'turn.example' })).toThrow(/TURN_SECRET/);
     expect(() => loadConfig({ PASSWORD_HASH: 'md5' })).toThrow(/PASSWORD_HASH/);
   });
 });

@@ -9,7 +9,7 @@ afterAll(() => t.close());
 
 describe('every response', () => {
   it('carries the security headers, also on errors', async () => {
-    for (const res of [await http(t, 'GET', '/api/config'), await http(t, 'GET', '/api/nothing-here'), await http(t, 'POST', '/api/auth/login', { raw: '{' })]) {
+    for (const res of [await http(t, 'GET', '/api/keys'), await http(t, 'GET', '/api/nothing-here'), await http(t, 'POST', '/api/auth/login', { raw: '{' })]) {
       expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
       expect(res.headers['content-security-policy']).toMatch(/object-src 'none'/);
       expect(res.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
@@ -29,8 +29,7 @@ describe('every response', () => {
     expect(res.body.error.code).toBe('not_found');
   });
 
-  it('hands the client its ICE configuration', async () => {
-    const res = await http(t, 'GET', '/api/config');
-    expect(res.body).toEqual({ iceServers: [] });
+  it('no longer serves a static ICE configuration to anyone who asks (issue #7: GET /api/ice, signed in)', async () => {
+    expect((await http(t, 'GET', '/api/config')).status).toBe(404);
   });
 });

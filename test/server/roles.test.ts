@@ -23,8 +23,8 @@ afterAll(async () => {
 
 describe('--role=api', () => {
   it('serves the API, health and metrics, and no WebSocket', async () => {
-    expect((await http(api, 'GET', '/api/config')).status).toBe(200);
     const alice = await signup(api);
+    expect((await http(api, 'GET', '/api/ice', { token: alice.token })).status).toBe(200);
     expect((await http(api, 'GET', '/api/keys', { token: alice.token })).status).toBe(200);
     expect((await http(api, 'GET', '/healthz')).status).toBe(200);
     expect((await http(api, 'GET', '/healthz/ready')).status).toBe(200);
@@ -50,7 +50,7 @@ describe('--role=signaling', () => {
   });
 
   it('answers 404 for the API and the client, and serves health and metrics', async () => {
-    for (const [method, p] of [['GET', '/api/config'], ['POST', '/api/auth/signup'], ['GET', '/api/keys'], ['GET', '/']] as const) {
+    for (const [method, p] of [['GET', '/api/ice'], ['POST', '/api/auth/signup'], ['GET', '/api/keys'], ['GET', '/']] as const) {
       const res = await http(relay, method, p, method === 'POST' ? { json: {} } : {});
       expect(res.status, p).toBe(404);
       expect(res.body.error.code).toBe('not_found');
@@ -66,7 +66,7 @@ describe('the --role flag on the command line', () => {
     const server = await spawnServer(mkdtempSync(path.join(os.tmpdir(), 'parley-role-flag-')), {}, ['--role=signaling']);
     try {
       expect(server.output()).toMatch(/Parley is running at https:\/\/\S+ \(role: signaling\)/);
-      expect((await http(server, 'GET', '/api/config')).status).toBe(404);
+      expect((await http(server, 'GET', '/api/ice')).status).toBe(404);
       expect((await http(server, 'GET', '/healthz')).status).toBe(200);
     } finally {
       await server.kill();

@@ -43,7 +43,7 @@ describe('TLS', () => {
 
   it('serves nothing over plain HTTP or ws:// on the HTTPS port', async () => {
     const plain = await new Promise<string>((resolve) => {
-      const req = httpRequest({ host: '127.0.0.1', port: t.server.port, path: '/api/config' }, (res) => resolve(`status ${res.statusCode}`));
+      const req = httpRequest({ host: '127.0.0.1', port: t.server.port, path: '/healthz' }, (res) => resolve(`status ${res.statusCode}`));
       req.on('error', () => resolve('refused'));
       req.end();
     });

@@ -10,6 +10,7 @@ import { HistoryStore, type ConversationRecord, type MessageRecord, type Message
 import { idbWipePrefix } from '../platform/idb.ts';
 import { SignalingClient, type SignalingState } from '../transport/signaling-client.ts';
 import { Call, type CallView } from './call.ts';
+import { fetchIce } from './ice-source.ts';
 import { newId } from './ids.ts';
 import { Inbox } from './inbox.ts';
 import { identityToWire, maintainKeys } from './key-maintenance.ts';
@@ -132,7 +133,6 @@ export class ParleyClient {
   private readonly listeners = new Set<() => void>();
   private readonly api = new ApiClient();
   private account: Account | undefined;
-  private iceServers: RTCIceServer[] = [];
   private call: Call | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   /** Notes shown in a conversation for this page's lifetime (not stored). */
@@ -149,6 +149,8 @@ export class ParleyClient {
         if (document.visibilityState === 'visible' && this.current.active) void this.markActiveRead();
       });
     }
+    // Back online, perhaps on another network: a live call looks for a path again (ICE restart).
+    if (typeof window !== 'undefined') window.addEventListener('online', () => this.call?.networkChanged());
   }
 
   get state(): ParleyState {
@@ -463,7 +465,6 @@ export class ParleyClient {
     const store = new BrowserProtocolStore(user.id, identity);
     const sessions = new SessionManager({ username: user.username, identity }, store, this.api);
     const history = new HistoryStore(user.id);
-    this.iceServers = (await this.api.config().catch(() => ({ iceServers: [] }))).iceServers;
 
     const wsUrl = this.origin.replace(/^http/, 'ws') + '/ws';
     const signaling = new SignalingClient(wsUrl, () => this.api.token(), {
@@ -640,7 +641,7 @@ export class ParleyClient {
   private makeCall(id: string, peer: string, role: 'caller' | 'callee'): Call {
     const a = this.account!;
     const call = new Call(id, peer, role, {
-      iceServers: this.iceServers,
+      ice: () => fetchIce(this.api),
       sendSignal: (data) => a.signaling.send({ type: 'signal', to: peer, callId: id, data }),
       seal: (payload) => a.sessions.seal(peer, payload),
       blocked: () => Boolean(this.current.active?.peer === peer && this.current.active.security?.keyChanged),

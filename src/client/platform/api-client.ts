@@ -3,6 +3,7 @@
 // browser attaches by itself. Every response is validated before use.
 import {
   contactsResponse,
+  iceConfigResponse,
   isErrorCode,
   keyStatusResponse,
   parseWith,
@@ -12,6 +13,7 @@ import {
   type AddOneTimePreKeysRequest,
   type ContactView,
   type ErrorCode,
+  type IceConfigResponse,
   type IdentityKeys,
   type KeyStatusResponse,
   type PreKeyBundleResponse,
@@ -29,10 +31,6 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
-}
-
-export interface ClientConfig {
-  iceServers: RTCIceServer[];
 }
 
 async function request(method: string, path: string, body: unknown, token: string | undefined): Promise<unknown> {
@@ -177,8 +175,10 @@ export class ApiClient {
     await this.authed('DELETE', `/api/contacts/${encodeURIComponent(username)}`);
   }
 
-  async config(): Promise<ClientConfig> {
-    const data = (await request('GET', '/api/config', undefined, undefined)) as { iceServers?: unknown };
-    return { iceServers: Array.isArray(data?.iceServers) ? (data.iceServers as RTCIceServer[]) : [] };
+  /** STUN and TURN servers with a TURN credential made for us now (it expires: fetch one per call). */
+  async ice(): Promise<IceConfigResponse> {
+    const parsed = parseWith(iceConfigResponse, await this.authed('GET', '/api/ice'));
+    if (!parsed.ok) throw new ApiError('internal', 'The server sent a malformed ICE configuration.', 200);
+    return parsed.value;
   }
 }

@@ -1,8 +1,12 @@
 // One RTCPeerConnection with one ordered, reliable DataChannel carrying opaque binary frames.
 // Signaling goes out through a callback; ICE candidates that arrive before the remote
-// description are queued (trickle ICE, RFC 8838). Knows nothing of keys or messages; it only
-// reports the DTLS fingerprints from the SDP so the layer above can bind the channel.
+// description are queued (trickle ICE, RFC 8838). It reports the connection state and which
+// path the bytes take (selected-path.ts), and restarts ICE when told to (RFC 8445 §9), but it
+// does not decide when: that is the call's connection watch. Knows nothing of keys or
+// messages; it only reports the DTLS fingerprints from the SDP so the layer above can bind
+// the channel.
 import type { SignalData } from '../../wire/index.ts';
+import { selectedPath, type SelectedPath } from './selected-path.ts';
 
 export type LinkRole = 'caller' | 'callee';
 
@@ -10,13 +14,18 @@ export interface PeerLinkEvents {
   signal(data: SignalData): void;
   open(): void;
   message(bytes: Uint8Array): void;
-  closed(reason: 'peer-closed' | 'failed'): void;
+  /** The DataChannel closed: the peer closed its end, or the association died. */
+  closed(): void;
+  /** The peer connection's state changed ('connected', 'disconnected', 'failed', …). */
+  state(state: RTCPeerConnectionState): void;
 }
 
 const CHANNEL_LABEL = 'parley';
 /** Pacing of large transfers: wait above 8 MiB buffered, resume below 2 MiB. */
 const HIGH_WATER = 8 * 1024 * 1024;
 const LOW_WATER = 2 * 1024 * 1024;
+/** How long a restart offer waits for its answer before another may replace it. */
+const RESTART_ANSWER_WAIT_MS = 5_000;
 
 export class PeerLink {
   private readonly pc: RTCPeerConnection;
@@ -25,6 +34,8 @@ export class PeerLink {
   private closed = false;
   private opened = false;
   private readonly outbox: Uint8Array[] = [];
+  private signals: Promise<void> = Promise.resolve();
+  private offeredAt = 0;
 
   constructor(
     private readonly role: LinkRole,
@@ -39,8 +50,9 @@ export class PeerLink {
         candidate: c ? { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment } : null,
       });
     };
+    // A failed connection is not the end: the watch above restarts ICE, and gives up on its own clock.
     this.pc.onconnectionstatechange = () => {
-      if (this.pc.connectionState === 'failed') this.finish('failed');
+      if (!this.closed) this.events.state(this.pc.connectionState);
     };
     if (role === 'callee') {
       this.pc.ondatachannel = (e) => {
@@ -67,11 +79,56 @@ export class PeerLink {
     this.events.signal({ kind: 'answer', sdp: this.pc.localDescription!.sdp });
   }
 
-  async handleSignal(data: SignalData): Promise<void> {
+  /**
+   * Caller: a new offer with fresh ICE credentials, so both ends gather and check again (after
+   * a network change or a failure). New servers (a fresh TURN credential) apply from this round.
+   */
+  async restartIce(iceServers?: RTCIceServer[]): Promise<void> {
+    if (this.role !== 'caller' || this.closed || !this.pc.remoteDescription) return;
+    if (iceServers) this.setIceServers(iceServers);
+    if (this.pc.signalingState === 'have-local-offer') {
+      // A restart offer is out: a second one now would cross its answer. Only if that answer
+      // is long overdue (the offer was lost) is it withdrawn and made again.
+      if (Date.now() - this.offeredAt < RESTART_ANSWER_WAIT_MS) return;
+      await this.pc.setLocalDescription({ type: 'rollback' });
+    }
+    const offer = await this.pc.createOffer({ iceRestart: true });
+    if (this.closed) return;
+    await this.pc.setLocalDescription(offer);
+    this.offeredAt = Date.now();
+    this.events.signal({ kind: 'offer', sdp: this.pc.localDescription!.sdp });
+  }
+
+  /** Servers for the next gathering (an ICE restart); the current candidates stay. */
+  setIceServers(iceServers: RTCIceServer[]): void {
+    if (!this.closed) this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers });
+  }
+
+  /** Which way the bytes go now, from getStats; undefined until a pair is selected. */
+  async path(): Promise<SelectedPath | undefined> {
+    if (this.closed) return undefined;
+    return selectedPath(await this.pc.getStats());
+  }
+
+  /** Signals are applied one at a time, in the order they came (a restart offer before its candidates). */
+  handleSignal(data: SignalData): Promise<void> {
+    const next = this.signals.then(() => this.applySignal(data));
+    this.signals = next.catch(() => undefined);
+    return next;
+  }
+
+  private async applySignal(data: SignalData): Promise<void> {
     if (this.closed) return;
     if (data.kind === 'answer' && this.role === 'caller' && this.pc.signalingState === 'have-local-offer') {
       await this.pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
       await this.flushCandidates();
+    } else if (data.kind === 'offer' && this.role === 'callee' && this.pc.remoteDescription && this.pc.signalingState === 'stable') {
+      // The caller restarts ICE: answer on the same connection (same DTLS, same channel).
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: data.sdp });
+      const answer = await this.pc.createAnswer();
+      if (this.closed) return;
+      await this.pc.setLocalDescription(answer);
+      this.events.signal({ kind: 'answer', sdp: this.pc.localDescription!.sdp });
     } else if (data.kind === 'ice') {
       const init: RTCIceCandidateInit = data.candidate ?? { candidate: '' };
       if (this.pc.remoteDescription) await this.addCandidate(init);
@@ -149,13 +206,13 @@ export class PeerLink {
       // Text frames are not part of the protocol; anything but binary is dropped.
       if (e.data instanceof ArrayBuffer) this.events.message(new Uint8Array(e.data));
     };
-    channel.onclose = () => this.finish('peer-closed');
+    channel.onclose = () => this.finish();
   }
 
-  private finish(reason: 'peer-closed' | 'failed'): void {
+  private finish(): void {
     if (this.closed) return;
     this.close();
-    this.events.closed(reason);
+    this.events.closed();
   }
 
   private async flushCandidates(): Promise<void> {

@@ -4,19 +4,11 @@
 // is up: without one they go through the server's encrypted queue.
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { ActiveConversation, MessageView, ParleyClient, ParleyState } from '../messaging/parley-client.ts';
+import { chatStatus } from './chat-status.ts';
 import { KeyChangeAlert } from './KeyChangeAlert.tsx';
 import { SafetyNumberPanel } from './SafetyNumberPanel.tsx';
 import { RelationBanner } from './RelationBanner.tsx';
 import { FileBubble } from './FileBubble.tsx';
-
-function statusText(c: ActiveConversation, state: ParleyState): string {
-  const call = c.call;
-  if (call && call.phase === 'calling') return 'Calling…';
-  if (call && call.phase === 'connecting') return 'Connecting directly…';
-  if (call && call.phase === 'open') return call.binding === 'verified' ? 'End-to-end encrypted · direct' : 'End-to-end encrypted · checking the direct connection…';
-  if (state.connection !== 'connected') return 'Offline · messages will be sent when you reconnect';
-  return 'End-to-end encrypted · via server';
-}
 
 const STATE_TEXT = { sending: 'Sending…', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not sent' } as const;
 
@@ -52,6 +44,7 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
   const keyBlocked = Boolean(security?.keyChanged);
   const blocked = keyBlocked || conversation.relation === 'blocked';
   const callLive = Boolean(call && call.phase !== 'ended');
+  const status = chatStatus(conversation, state.connection);
 
   useEffect(() => {
     const log = logRef.current;
@@ -99,11 +92,11 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
           {conversation.online !== null && (
             <p className={`presence-line ${conversation.online ? 'is-online' : ''}`}>{conversation.online ? 'online' : 'offline'}</p>
           )}
-          <p className={`chat-status ${call?.phase === 'open' ? 'chat-status-direct' : ''}`} role="status">
+          <p className={`chat-status chat-status-${status.tone}`} role="status">
             <svg className="lock" aria-hidden="true" viewBox="0 0 16 16">
               <path d="M4 7V5a4 4 0 1 1 8 0v2h.5A1.5 1.5 0 0 1 14 8.5v5a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 2 13.5v-5A1.5 1.5 0 0 1 3.5 7H4zm2 0h4V5a2 2 0 1 0-4 0v2z" />
             </svg>
-            {statusText(conversation, state)}
+            {status.text}
           </p>
         </div>
         <button type="button" aria-expanded={showSafety} onClick={() => setShowSafety((v) => !v)} disabled={!security?.safetyNumber}>
