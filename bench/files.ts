@@ -1,6 +1,6 @@
 // File transfer cost (issue #8): `npm run bench:files`.
 //  1. In one Chromium page and run: a bare DataChannel transfer against Parley's encrypted
-//     chunks (with and without writing to disk), 128 MiB each, median of 3 alternating rounds.
+//     chunks (with and without writing to disk), 64 MiB each, median of 3 alternating rounds.
 //  2. The real app: Alice sends a 1 GiB file to Bob over a call; Bob's page's JavaScript heap is
 //     sampled every 250 ms through the DevTools protocol, and the end-to-end rate is timed.
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,9 @@ import { accept, signUp, startCall, waitDirect } from '../e2e/support/app.ts';
 import { spawnSync } from 'node:child_process';
 
 spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
-const r = await runBenchPage<{ megabytes: number; rounds: number; bare: number; encrypted: number; disk: number }>('bench/files');
+console.log('1/2 one page: bare against encrypted chunks…');
+const r = await runBenchPage<{ megabytes: number; rounds: number; bare: number; encrypted: number; disk: number }>('bench/files', { query: 'mb=64&rounds=3' });
+console.log('2/2 the app: 1 GiB from Alice to Bob…');
 
 // 1 GiB of random bytes on disk, written in 16 MiB pieces (never whole in this process either).
 const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-1g-'));
