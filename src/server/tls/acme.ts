@@ -49,6 +49,8 @@ const DAY_MS = 86_400_000;
 /** Five minutes, then 10, 20, 40…: under Let's Encrypt's 5 failed validations per hour. */
 export const RETRY_MIN_MS = 5 * 60_000;
 export const RETRY_MAX_MS = 6 * 3_600_000;
+/** acme-client's requests have no timeout of their own; a CA that hangs must fail the order. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** When a certificate is due for renewal: when a third of its validity is left. */
 export function renewalTime(certificate: { notBefore: number; notAfter: number }): number {
@@ -61,8 +63,9 @@ export function retryDelay(failures: number, minMs = RETRY_MIN_MS, maxMs = RETRY
 
 /** The production Issue: acme-client against the configured directory, answering http-01. */
 export function acmeClientIssuer(settings: AcmeSettings, dataDir: string, challenges: ChallengeResponses): Issue {
+  // acme-client talks through one shared axios instance; this process has one ACME directory.
+  acme.axios.defaults.timeout = REQUEST_TIMEOUT_MS;
   if (settings.caPem) {
-    // acme-client talks through one shared axios instance; this process has one ACME directory.
     acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, settings.caPem] });
   }
   return async (domains) => {
