@@ -2,13 +2,15 @@
 // registers, answers http-01 on its plain-HTTP listener, stores what it gets in DATA_DIR/acme/,
 // serves it, and renews it when a third of its validity is left, on the same listening socket.
 // Pebble issues certificates of 30 seconds here, so the renewal comes 20 seconds after issuance.
+// When the CA refuses (its http-01 check finds nothing), the failure and Pebble's reason are
+// logged and the certificate in service stays.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acmePaths } from '../../src/server/tls/acme-files.ts';
 import { renewalTime } from '../../src/server/tls/acme.ts';
-import { pebbleMissing, startPebble, type Pebble } from '../support/pebble.ts';
+import { freePort, pebbleMissing, startPebble, type Pebble } from '../support/pebble.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const skipReason = pebbleMissing();
@@ -59,7 +61,7 @@ describe.skipIf(skipReason)('certificates by ACME against Pebble (issue #5)', ()
   let root: string;
   let running: TestServer | undefined;
   const logs: string[] = [];
-  const start = (dataDir?: string) =>
+  const start = (dataDir?: string, env: Record<string, string> = {}) =>
     startTestServer(
       {
         ACME_DOMAINS: DOMAIN,
@@ -69,6 +71,7 @@ describe.skipIf(skipReason)('certificates by ACME against Pebble (issue #5)', ()
         HTTP_REDIRECT_PORT: String(pebble.httpPort),
         LOG_LEVEL: 'info',
         ...(dataDir ? { DATA_DIR: dataDir } : {}),
+        ...env,
       },
       { logger: undefined, logStream: { write: (line) => void logs.push(line) } },
     );
@@ -151,5 +154,21 @@ describe.skipIf(skipReason)('certificates by ACME against Pebble (issue #5)', ()
     expect(now.cert.serialNumber).toBe(stored.serialNumber);
     expect(now.authorized).toBe(true);
     expect(logs.some((l) => l.includes('"ACME certificate obtained"'))).toBe(false);
+  }, 30_000);
+
+  it('keeps serving what it has when the CA refuses, and logs the CA\'s reason', async () => {
+    await running?.close();
+    running = undefined;
+    logs.length = 0;
+    // Parley's HTTP listener is not where Pebble looks, so the http-01 validation fails.
+    running = await start(undefined, { HTTP_REDIRECT_PORT: String(await freePort()) });
+    const failed = () => logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'ACME order failed; keeping the certificate in service and retrying');
+    await expect.poll(failed, { timeout: 20_000, interval: 200 }).toBeDefined();
+    expect(failed()).toMatchObject({ domains: [DOMAIN], failures: 1, retryInMs: 5 * 60_000, inService: 'self-signed' });
+    // Pebble's own words: where it looked and what happened.
+    expect(failed()!.error).toMatch(/acme-challenge.*connection refused/);
+    const now = await served(running.server.port, root);
+    expect(now.authorized).toBe(false);
+    expect(now.cert.subject).toMatch(/Parley \(self-signed\)/);
   }, 30_000);
 });
