@@ -38,6 +38,8 @@ import { QueueService } from './queue/queue-service.ts';
 import { createServerMetrics } from './metrics/server-metrics.ts';
 import { ensureSelfSigned } from './tls/self-signed.ts';
 import { loadCertificate, watchCertificate } from './tls/certificate-source.ts';
+import { readStoredCertificate } from './tls/acme-files.ts';
+import { startAcmeRenewal, type AcmeRenewalOptions, type ChallengeResponses } from './tls/acme.ts';
 import { TLS_OPTIONS } from './tls/tls-options.ts';
 import { startHttpRedirect } from './http/http-redirect.ts';
 
@@ -49,7 +51,7 @@ export interface ParleyServer {
   url: string;
   port: number;
   store: Store;
-  /** Re-reads the certificate files now (also done on a timer). */
+  /** Re-reads the certificate files now, or with ACME renews now if due (both also done on a timer). */
   reloadCertificate(): Promise<void>;
   close(): Promise<void>;
 }
@@ -63,12 +65,18 @@ export interface ServerOverrides {
   queue?: QueueStore;
   /** Where the JSON log lines go instead of stdout (tests read them). */
   logStream?: { write(line: string): void };
+  /** Replaces parts of the ACME renewal loop (tests: a failing CA, shorter retry delays). */
+  acme?: Pick<AcmeRenewalOptions, 'issue' | 'retryMinMs' | 'retryMaxMs' | 'now'>;
 }
 
 export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<ParleyServer> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  // With ACME, a stored certificate from the CA is served from the first connection, even an
+  // expired one while its successor is ordered; without one, the self-signed certificate serves
+  // until the first order completes (seconds), so a CA outage never keeps the server down.
+  const acmeStored = config.acme ? await readStoredCertificate(config.dataDir, config.acme) : undefined;
   const certFiles = config.tls ?? (await ensureSelfSigned(config.dataDir));
-  const certificate = await loadCertificate(certFiles);
+  const certificate = acmeStored ?? (await loadCertificate(certFiles));
 
   const loggerOptions = {
     level: config.logLevel,
@@ -179,18 +187,34 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   purge.unref();
 
   const httpsServer = app.server as unknown as Server;
-  const watcher = await watchCertificate(
-    certFiles,
-    config.tlsReloadIntervalMs,
-    (loaded) => {
-      httpsServer.setSecureContext({ cert: loaded.cert, key: loaded.key, ...TLS_OPTIONS });
-      app.log.info('TLS certificate reloaded');
-    },
-    (e) => app.log.warn({ err: e }, 'TLS certificate files changed but could not be loaded; keeping the current one'),
-  );
+  const serveCertificate = (loaded: { cert: Buffer; key: Buffer }) => httpsServer.setSecureContext({ cert: loaded.cert, key: loaded.key, ...TLS_OPTIONS });
+  // With ACME the renewal loop swaps certificates itself, and there are no files to watch.
+  const watcher = config.acme
+    ? undefined
+    : await watchCertificate(
+        certFiles,
+        config.tlsReloadIntervalMs,
+        (loaded) => {
+          serveCertificate(loaded);
+          app.log.info('TLS certificate reloaded');
+        },
+        (e) => app.log.warn({ err: e }, 'TLS certificate files changed but could not be loaded; keeping the current one'),
+      );
 
   await app.listen({ host: config.host, port: config.port });
-  const redirect = config.httpRedirectPort === undefined ? undefined : await startHttpRedirect(config.host, config.httpRedirectPort, app.server.address());
+  const challenges: ChallengeResponses = new Map();
+  const redirect = config.httpRedirectPort === undefined ? undefined : await startHttpRedirect(config.host, config.httpRedirectPort, app.server.address(), config.acme ? challenges : undefined);
+  const acme = config.acme
+    ? startAcmeRenewal({
+        settings: config.acme,
+        dataDir: config.dataDir,
+        log: app.log,
+        challenges,
+        current: acmeStored,
+        onCertificate: serveCertificate,
+        ...overrides.acme,
+      })
+    : undefined;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -200,9 +224,10 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     port,
     url: `https://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
     store,
-    reloadCertificate: () => watcher.check(),
+    reloadCertificate: () => (acme ? acme.check() : (watcher?.check() ?? Promise.resolve())),
     async close() {
-      watcher.stop();
+      watcher?.stop();
+      acme?.stop();
       await redirect?.close();
       clearInterval(purge);
       await signaling?.close();

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './config-error.ts';
 import { loadIceSettings, type IceSettings } from './ice/ice-settings.ts';
+import { loadAcmeSettings, type AcmeSettings } from './tls/acme-settings.ts';
 
 export { ConfigError };
 
@@ -30,12 +31,14 @@ export interface Config {
   /** Where the built web client lives; undefined serves no client (API-only tests). */
   clientDir: string | undefined;
   tls: { certFile: string; keyFile: string } | undefined;
+  /** Obtain and renew the certificate from an ACME CA (issue #5); undefined: TLS files or self-signed. */
+  acme: AcmeSettings | undefined;
   /** How often to look for renewed certificate files, in ms. */
   tlsReloadIntervalMs: number;
   bcryptCost: number;
   /** Algorithm for new password hashes; stored hashes of the other kind are upgraded at login. */
   passwordHash: 'bcrypt' | 'argon2id';
-  /** Optional plain-HTTP port that only redirects to HTTPS. */
+  /** Optional plain-HTTP port that only redirects to HTTPS (and answers ACME http-01 challenges). */
   httpRedirectPort: number | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -170,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }
   }
 
+  const httpRedirectPort = env.HTTP_REDIRECT_PORT ? int(env, 'HTTP_REDIRECT_PORT', 80, 1, 65535) : undefined;
+
   return {
     role: parseRole(argv),
     host: env.HOST || '0.0.0.0',
@@ -177,11 +182,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dataDir,
     clientDir: env.CLIENT_DIR === '' ? undefined : path.resolve(cwd, env.CLIENT_DIR || 'dist/client'),
     tls: certFile && keyFile ? { certFile: path.resolve(cwd, certFile), keyFile: path.resolve(cwd, keyFile) } : undefined,
+    acme: loadAcmeSettings(env, cwd, { tls: Boolean(certFile), httpPort: httpRedirectPort }),
     tlsReloadIntervalMs: int(env, 'TLS_RELOAD_INTERVAL_MS', 60_000, 100, 86_400_000),
     // DESIGN.md: cost 12. Lower values exist only so test suites can create many accounts.
     bcryptCost: int(env, 'BCRYPT_COST', 12, 4, 15),
     passwordHash: passwordAlgorithm(env.PASSWORD_HASH),
-    httpRedirectPort: env.HTTP_REDIRECT_PORT ? int(env, 'HTTP_REDIRECT_PORT', 80, 1, 65535) : undefined,
+    httpRedirectPort,
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL', 900, 30, 900),
     refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
     allowedOrigins: (env.ALLOWED_ORIGINS || '').split(',').map((s) => s.trim()).filter(Boolean),
