@@ -169,10 +169,13 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
   });
 
   it('after kill -9 of process A, its users reconnect through the same origin to B and go on', async () => {
+    await openConversation(alicePage, carol);
     const badge = await watchBadge(alicePage);
     const relayedOnB = await metric(b, 'parley_signaling_frames_relayed_total');
     const handedToB = viaA.handedTo(Number(new URL(b.url).port));
     await a.kill('SIGKILL');
+    // Written at once, while her page is losing or has lost the server: the outbox keeps it.
+    await send(alicePage, 'written as A died');
 
     // Alice's page loses the server, retries with backoff, and is taken to B by the same origin.
     await expect.poll(badge, { timeout: 30_000 }).toEqual(expect.arrayContaining(['Server: Reconnecting…']));
@@ -194,16 +197,25 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     await waitForMessage(alicePage, 'so I see');
     expect(await metric(b, 'parley_signaling_frames_relayed_total')).toBeGreaterThan(relayedOnB);
 
-    // A message to Carol, offline, queued after the kill, reaches her when she is back.
+    // Messages to Carol, offline, written as A died and after, reach her when she is back.
     await openConversation(alicePage, carol);
     await send(alicePage, 'written after A died');
-    await expect.poll(async () => (await deliveryStates(alicePage)).at(-1), { timeout: 15_000 }).toBe('Sent');
+    await expect.poll(() => deliveryStates(alicePage), { timeout: 15_000 }).toEqual(['Read', 'Read', 'Read', 'Sent', 'Sent']);
     const carolContext = carolPage.context();
     carolPage = await carolContext.newPage();
     await logIn(carolPage, viaB.url, carol);
     await openConversation(carolPage, alice);
     await waitForMessage(carolPage, 'written after A died');
-    expect(await bubbleTexts(carolPage)).toEqual(['queued on A 1', 'queued on A 2', 'queued on A 3', 'written after A died']);
-    await expect.poll(async () => (await deliveryStates(alicePage)).at(-1), { timeout: 15_000 }).toBe('Read');
+    expect(await bubbleTexts(carolPage)).toEqual(['queued on A 1', 'queued on A 2', 'queued on A 3', 'written as A died', 'written after A died']);
+    await expect.poll(() => deliveryStates(alicePage), { timeout: 15_000 }).toEqual(Array(5).fill('Read'));
+  });
+
+  it('logged no error on either process: a peer process dying is not a bug in the one left', () => {
+    for (const s of servers) {
+      const lines = s.output().split('\n').filter((l) => l.startsWith('{'));
+      expect(lines.length).toBeGreaterThan(0);
+      const errors = lines.map((l) => JSON.parse(l) as { level: number; msg?: string }).filter((l) => l.level >= 50);
+      expect(errors, `errors logged by ${s.url}`).toEqual([]);
+    }
   });
 });
