@@ -82,6 +82,7 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
   let alicePage: Page;
   let bobPage: Page;
   let carolPage: Page;
+  let cleaningUp = false;
 
   beforeAll(async () => {
     services = await openSharedServices();
@@ -96,9 +97,12 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     proxies.push((viaA = await startFailoverProxy([portOf(a), portOf(b)])));
     proxies.push((viaB = await startFailoverProxy([portOf(b), portOf(a)])));
     browser = await launchBrowser();
+    // A failing step should say whether the browser itself went away under it.
+    browser.on('disconnected', () => cleaningUp || console.error('[scale-out e2e] Chromium went away during the tests'));
   });
 
   afterAll(async () => {
+    cleaningUp = true;
     // Everything is removed even when a test or a step here failed: each step on its own.
     const steps = [
       () => browser?.close(),
@@ -120,6 +124,10 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
   it('a browser on process A calls a browser on process B and they chat', async () => {
     alicePage = (await recordedPage(await newContext(browser!))).page;
     bobPage = (await recordedPage(await newContext(browser!))).page;
+    for (const [who, p] of [['Alice', alicePage], ['Bob', bobPage]] as const) {
+      p.on('crash', () => console.error(`[scale-out e2e] ${who}'s page crashed`));
+      p.on('close', () => cleaningUp || console.error(`[scale-out e2e] ${who}'s page closed during the tests`));
+    }
     await signUp(alicePage, viaA.url, alice);
     await signUp(bobPage, viaB.url, bob);
     // Each process holds exactly one of the two.
@@ -169,6 +177,12 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
   });
 
   it('after kill -9 of process A, its users reconnect through the same origin to B and go on', async () => {
+    // A call set up across the two processes is open when A dies.
+    await startCall(alicePage, bob);
+    await bobPage.getByText(`${alice} wants to chat with you.`).waitFor();
+    await accept(bobPage);
+    await waitDirect(alicePage);
+    await waitDirect(bobPage);
     await openConversation(alicePage, carol);
     const badge = await watchBadge(alicePage);
     const relayedOnB = await metric(b, 'parley_signaling_frames_relayed_total');
@@ -176,6 +190,10 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     await a.kill('SIGKILL');
     // Written at once, while her page is losing or has lost the server: the outbox keeps it.
     await send(alicePage, 'written as A died');
+    // The call does not need the server: it goes on meanwhile.
+    await openConversation(alicePage, bob);
+    await send(alicePage, 'direct while A is gone');
+    await waitForMessage(bobPage, 'direct while A is gone');
 
     // Alice's page loses the server, retries with backoff, and is taken to B by the same origin.
     await expect.poll(badge, { timeout: 30_000 }).toEqual(expect.arrayContaining(['Server: Reconnecting…']));
@@ -184,6 +202,9 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     expect(seen.indexOf('Server: Reconnecting…')).toBeLessThan(seen.lastIndexOf('Server: Connected'));
     expect(viaA.handedTo(Number(new URL(b.url).port))).toBeGreaterThan(handedToB);
     expect(await metric(b, 'parley_signaling_connections')).toBe(2); // Alice and Bob, both on B now
+    await send(bobPage, 'the call survived');
+    await waitForMessage(alicePage, 'the call survived');
+    await endCall(bobPage, alicePage);
 
     // A new call needs the server: it goes through B alone.
     await startCall(alicePage, bob);
