@@ -205,6 +205,9 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     await send(bobPage, 'the call survived');
     await waitForMessage(alicePage, 'the call survived');
     await endCall(bobPage, alicePage);
+    // Her refresh cookie was issued by A; reloading the page, she is signed in again by B.
+    await alicePage.reload();
+    await waitConnected(alicePage);
 
     // A new call needs the server: it goes through B alone.
     await startCall(alicePage, bob);
