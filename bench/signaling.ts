@@ -19,13 +19,14 @@ import { createPasswordHasher } from '../src/server/auth/password-hasher.ts';
 import { generateSelfSigned } from '../src/server/tls/self-signed.ts';
 import { startChild, type Child } from './signaling/children.ts';
 import { seedUsers } from './signaling/seed.ts';
+import { compileRelays } from './signaling/compile.ts';
 import { startLoginStorm } from './signaling/login-storm.ts';
 import { benchUserName, type TargetKind } from './signaling/protocols.ts';
 import { fmtInt, fmtKb, fmtMs, fmtRatio, median, percentile } from './signaling/stats.ts';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
-const SIZES = quick ? [400] : [10_000, 19_000];
+const SIZES = quick ? [Number(process.env.BENCH_QUICK_N || 400)] : [10_000, 19_000];
 const REDIS_N = quick ? 400 : 10_000;
 const PHASE = quick
   ? { warmupMs: 500, measureMs: 1500, repeats: 3, latencyMs: 3000, stormLeadMs: 1500 }
@@ -81,7 +82,8 @@ async function setup() {
   const signingKey: JWK = { ...(await exportJWK(privateKey)), alg: 'ES256' };
   // One bcrypt hash at the real cost, shared by every seeded account.
   const passwordHash = await createPasswordHasher({ algorithm: 'bcrypt', bcryptCost: 12 }).hash(PASSWORD);
-  return { dir, certFile, keyFile, signingKey, passwordHash, ca: readFileSync(certFile) };
+  const compiled = compileRelays();
+  return { dir, certFile, keyFile, signingKey, passwordHash, ca: readFileSync(certFile), compiled };
 }
 type Setup = Awaited<ReturnType<typeof setup>>;
 
@@ -116,7 +118,7 @@ async function startTargets(s: Setup, scenario: Scenario, schema: string): Promi
       const seconds = await seedUsers(loadConfig(env, process.cwd(), []), scenario.n, s.passwordHash);
       log(`  seeded ${fmtInt(scenario.n)} accounts in ${seconds.toFixed(1)} s`);
     }
-    const child = startChild('server-child.ts', { ...env, BENCH_TARGET: scenario.kind }, `${scenario.label} server ${p}`);
+    const child = startChild('server-child.ts', { ...env, BENCH_TARGET: scenario.kind }, `${scenario.label} server ${p}`, s.compiled);
     servers.push(child);
     const { port } = await child.request<{ port: number }>('start');
     origins.push(`wss://127.0.0.1:${port}`);

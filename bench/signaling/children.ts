@@ -27,10 +27,15 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Forks `bench/signaling/<script>` under tsx with --expose-gc and the given environment. */
-export function startChild(script: string, env: NodeJS.ProcessEnv, label: string): Child {
-  const child = fork(path.join(here, script), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', ...(process.env.BENCH_CPU_PROF && script.startsWith('server') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+/**
+ * Forks `bench/signaling/<script>` with --expose-gc and the given environment: under tsx, or,
+ * given `compiledRoot`, the JavaScript tsc made of it there (what production runs: tsx keeps
+ * function names by giving every closure an own `name` property, a few KB per connection).
+ */
+export function startChild(script: string, env: NodeJS.ProcessEnv, label: string, compiledRoot?: string): Child {
+  const file = compiledRoot ? path.join(compiledRoot, 'bench', 'signaling', script.replace(/\.ts$/, '.js')) : path.join(here, script);
+  const child = fork(file, [], {
+    execArgv: [...(compiledRoot ? [] : ['--import', 'tsx']), '--expose-gc', '--max-old-space-size=4096', ...(process.env.BENCH_CPU_PROF && script.startsWith('server') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -3,6 +3,7 @@
 // the benchmark's requests for its port and its memory after a full garbage collection.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { writeHeapSnapshot } from 'node:v8';
 import { PeerServer } from 'peer';
 import { loadConfig } from '../../src/server/config.ts';
 import { startServer } from '../../src/server/app.ts';
@@ -41,6 +42,8 @@ serveRequests({
     gc?.();
     await new Promise((r) => setTimeout(r, 200));
     gc?.();
+    // While investigating memory: BENCH_HEAP_SNAPSHOT=dir writes a snapshot at each measurement.
+    if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(`${process.env.BENCH_HEAP_SNAPSHOT}/${kind}-${process.pid}-${Date.now()}.heapsnapshot`);
     const m = process.memoryUsage();
     return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
   },
