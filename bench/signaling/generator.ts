@@ -105,6 +105,19 @@ async function connect(args: { kind: TargetKind; origins: string[]; first: numbe
   }
   const started = performance.now();
   const sockets: (WebSocket | undefined)[] = new Array(users.length);
+  if (protocol.heartbeat) {
+    const beat = protocol.heartbeat;
+    let k = 0;
+    // From the first connection on, each socket in turn, a full round every 30 s: well inside
+    // PeerJS's 90 s alive timeout even while thousands of others are still connecting.
+    heartbeat = setInterval(() => {
+      const slice = Math.ceil(sockets.length / 30);
+      for (let j = 0; j < slice; j++) {
+        const ws = sockets[k++ % sockets.length];
+        if (ws?.readyState === WebSocket.OPEN) ws.send(beat);
+      }
+    }, 1000);
+  }
   let next = 0;
   let failed = 0;
   let firstError = '';
@@ -130,15 +143,6 @@ async function connect(args: { kind: TargetKind; origins: string[]; first: numbe
   for (const c of clients) if (c.ws) (c.ws as unknown as { client: Client }).client = c;
   // Only pairs whose both ends are up take part in the load.
   clients = clients.filter((c) => c.ws && c.partner?.ws);
-  if (protocol.heartbeat) {
-    const beat = protocol.heartbeat;
-    let k = 0;
-    // Spread over 30 s, well inside PeerJS's 90 s alive timeout.
-    heartbeat = setInterval(() => {
-      const slice = Math.ceil(clients.length / 30);
-      for (let j = 0; j < slice && clients.length; j++) clients[k++ % clients.length]!.ws.send(beat);
-    }, 1000);
-  }
   return { connected: clients.length, failed, firstError, seconds: (performance.now() - started) / 1000 };
 }
 

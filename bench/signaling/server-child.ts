@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { writeHeapSnapshot } from 'node:v8';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PeerServer } from 'peer';
 import { loadConfig } from '../../src/server/config.ts';
 import { startServer } from '../../src/server/app.ts';
@@ -33,9 +34,17 @@ async function start(): Promise<number> {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
+// How late the relay's event loop runs: the direct measure of a stall, on the relay's own clock.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 process.on('SIGTERM', () => process.exit(0));
 serveRequests({
   cpu: () => process.cpuUsage(),
+  loopDelay: (m: { reset?: boolean }) => {
+    const result = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+    if (m.reset) loopDelay.reset();
+    return result;
+  },
   start: async () => ({ port: await start() }),
   memory: async () => {
     // Twice, with a pause: the first pass finds what the second frees (weak maps, finalisers).
