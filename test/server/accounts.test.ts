@@ -1,7 +1,9 @@
 // The account service's promises that timing must not break, and the configured defaults.
 import { describe, expect, it } from 'vitest';
 import { loadConfig, ConfigError } from '../../src/server/config.ts';
+import os from 'node:os';
 import { createPasswordHasher, type PasswordHasher } from '../../src/server/auth/password-hasher.ts';
+import { createHashPool, HASH_THREAD_NICE } from '../../src/server/auth/hash-pool.ts';
 import { http, signup, startTestServer, uniqueName } from '../support/server.ts';
 
 describe('password hashing', () => {
@@ -37,6 +39,52 @@ describe('password hashing', () => {
       expect(calls[1]).toMatch(/^\$2b\$04\$/);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('hashing threads (issue #5: a login storm must not stall signaling)', () => {
+  it('hashes in worker threads that run at the lowest priority, leaving the event loop\'s thread as it was', async () => {
+    const before = os.getPriority(0);
+    const pool = createHashPool(2);
+    const hasher = createPasswordHasher({ algorithm: 'bcrypt', bcryptCost: 4, pool });
+    try {
+      const hash = await hasher.hash('a password');
+      expect((await hasher.verify('a password', hash)).ok).toBe(true);
+      expect(await pool.priorities()).toEqual([HASH_THREAD_NICE, HASH_THREAD_NICE]);
+      expect(os.getPriority(0)).toBe(before);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('keeps the event loop turning while every hashing thread is busy', async () => {
+    const pool = createHashPool(2);
+    const hasher = createPasswordHasher({ algorithm: 'bcrypt', bcryptCost: 10, pool });
+    try {
+      let turns = 0;
+      let hashing = true;
+      const hashes = Promise.all(Array.from({ length: 4 }, (_, i) => hasher.hash(`password ${i}`))).finally(() => (hashing = false));
+      while (hashing) {
+        await new Promise((r) => setImmediate(r));
+        turns++;
+      }
+      const done = await hashes;
+      expect(done.every((h) => /^\$2b\$10\$/.test(h))).toBe(true);
+      expect(turns).toBeGreaterThan(20);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails a job with a clear error and keeps working afterwards', async () => {
+    const pool = createHashPool(1);
+    try {
+      await expect(pool.run({ op: 'bcrypt-compare', input: 'x', stored: 'not a hash' })).resolves.toBe(false);
+      await expect(pool.run({ op: 'bcrypt-hash', input: 'x', cost: 99 })).rejects.toThrow();
+      expect(await pool.run({ op: 'bcrypt-hash', input: 'x', cost: 4 })).toMatch(/^\$2b\$04\$/);
+    } finally {
+      await pool.close();
     }
   });
 });

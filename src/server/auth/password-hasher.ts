@@ -1,7 +1,8 @@
 // Password hashing, off the event loop: bcrypt (DESIGN.md default, cost 12) or Argon2id
 // (m = 19 MiB, t = 2, p = 1: the first choice of OWASP's Password Storage Cheat Sheet), both run
-// by native bindings on libuv's thread pool, so a login storm queues there and never stalls the
-// event loop that relays signaling. A semaphore caps how many hashes run at once.
+// in worker threads at the lowest CPU priority (hash-pool.ts), so a login storm queues there and
+// takes only the CPU the event loop that relays signaling leaves. A semaphore caps how many
+// hashes run at once, and how many may wait.
 //
 // The password is NFKC-normalised (NIST SP 800-63B §5.1.1.2) and pre-hashed with SHA-256 into 44
 // base64 characters before either algorithm: bcrypt reads only 72 bytes, so without this two
@@ -10,9 +11,8 @@
 // cost) is reported as needing a rehash, which the account service does at the next login.
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
-import bcrypt from 'bcrypt';
-import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { Semaphore } from './semaphore.ts';
+import { createHashPool, type HashPool } from './hash-pool.ts';
 
 export type PasswordAlgorithm = 'bcrypt' | 'argon2id';
 
@@ -46,11 +46,16 @@ function kindOf(stored: string): { algorithm: PasswordAlgorithm; bcryptCost?: nu
   return undefined;
 }
 
-export function createPasswordHasher(options: { algorithm: PasswordAlgorithm; bcryptCost: number; concurrency?: number }): PasswordHasher {
+export function createPasswordHasher(options: { algorithm: PasswordAlgorithm; bcryptCost: number; concurrency?: number; pool?: HashPool }): PasswordHasher {
   const { algorithm, bcryptCost } = options;
-  const gate = new Semaphore(options.concurrency ?? Math.max(1, os.availableParallelism()), 256);
+  const concurrency = options.concurrency ?? Math.max(1, os.availableParallelism());
+  const gate = new Semaphore(concurrency, 256);
+  // One pool per process would do; one per hasher keeps tests independent. Threads start at first use.
+  let ownPool: HashPool | undefined;
+  const pool = () => options.pool ?? (ownPool ??= createHashPool(concurrency));
+  const argonHash = (input: string) => pool().run({ op: 'argon2-hash', input, options: ARGON2ID_PARAMS }) as Promise<string>;
   const currentArgonParams = `m=${ARGON2ID_PARAMS.memoryCost},t=${ARGON2ID_PARAMS.timeCost},p=${ARGON2ID_PARAMS.parallelism}`;
-  const hashWith = (alg: PasswordAlgorithm, input: string) => (alg === 'bcrypt' ? bcrypt.hash(input, bcryptCost) : argonHash(input, ARGON2ID_PARAMS));
+  const hashWith = (alg: PasswordAlgorithm, input: string) => (alg === 'bcrypt' ? (pool().run({ op: 'bcrypt-hash', input, cost: bcryptCost }) as Promise<string>) : argonHash(input));
   // An unknown username costs the same work as a wrong password, so response time says nothing
   // about which accounts exist. Made once, lazily, with the configured algorithm.
   let dummy: Promise<string> | undefined;
@@ -64,7 +69,7 @@ export function createPasswordHasher(options: { algorithm: PasswordAlgorithm; bc
       const kind = kindOf(target);
       if (!kind) return { ok: false, needsRehash: false };
       const input = prehash(password);
-      const ok = await gate.run(() => (kind.algorithm === 'bcrypt' ? bcrypt.compare(input, target) : argonVerify(target, input)));
+      const ok = (await gate.run(() => pool().run(kind.algorithm === 'bcrypt' ? { op: 'bcrypt-compare', input, stored: target } : { op: 'argon2-verify', input, stored: target }))) === true;
       const needsRehash = kind.algorithm !== algorithm || (kind.algorithm === 'bcrypt' && kind.bcryptCost !== bcryptCost) || (kind.algorithm === 'argon2id' && kind.argonParams !== currentArgonParams);
       return { ok: ok && stored !== undefined, needsRehash };
     },
