@@ -1,12 +1,13 @@
 // The signaling endpoint: upgrades HTTPS requests on /ws to WebSockets, after checking the
 // Origin (a page on another site must not open a socket with the user's cookies: cross-site
 // WebSocket hijacking). Frames above maxPayload close the socket with 1009 inside `ws`.
-// A heartbeat finds sockets whose peer vanished without a FIN, so presence stays true.
+// A heartbeat (heartbeat.ts) finds sockets whose peer vanished without a FIN, so presence stays true.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SIGNALING_MAX_FRAME_BYTES } from '../../wire/index.ts';
 import { handleConnection, type ConnectionDeps } from './connection.ts';
+import { startHeartbeat } from './heartbeat.ts';
 
 export const SIGNALING_PATH = '/ws';
 
@@ -35,7 +36,7 @@ function refuse(socket: Duplex, status: number, text: string): void {
 
 export function attachSignaling(server: Server, options: SignalingOptions): { close(): Promise<void>; readonly clients: number } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: SIGNALING_MAX_FRAME_BYTES, perMessageDeflate: false });
-  const lastPong = new WeakMap<WebSocket, boolean>();
+  const heartbeat = startHeartbeat<WebSocket>({ intervalMs: options.heartbeatMs, sockets: () => wss.clients });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -43,23 +44,12 @@ export function attachSignaling(server: Server, options: SignalingOptions): { cl
     if (path !== SIGNALING_PATH) return refuse(socket, 404, 'Not Found');
     if (!originAllowed(req, options.allowedOrigins)) return refuse(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      lastPong.set(ws, true);
-      ws.on('pong', () => lastPong.set(ws, true));
+      heartbeat.alive(ws);
+      ws.on('pong', () => heartbeat.alive(ws));
       handleConnection(ws, options);
     });
   });
 
-  const heartbeat = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!lastPong.get(ws)) {
-        ws.terminate();
-        continue;
-      }
-      lastPong.set(ws, false);
-      ws.ping();
-    }
-  }, options.heartbeatMs);
-  heartbeat.unref();
 
   return {
     get clients() {
@@ -67,7 +57,7 @@ export function attachSignaling(server: Server, options: SignalingOptions): { cl
     },
     close: () =>
       new Promise<void>((resolve) => {
-        clearInterval(heartbeat);
+        heartbeat.stop();
         for (const ws of wss.clients) ws.terminate();
         wss.close(() => resolve());
       }),

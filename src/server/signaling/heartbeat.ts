@@ -1,0 +1,64 @@
+// Finds sockets whose peer vanished without a FIN (a phone that lost its network, a laptop that
+// went to sleep), so they stop counting as "online". Each socket is pinged once per interval and
+// terminated if it did not answer the previous ping.
+//
+// The pings are spread over the interval in small steps rather than sent in one loop: a ping on a
+// TLS socket is an encryption and a write, and at 19,000 sockets one loop held the event loop for
+// seconds every interval, stalling every relayed frame behind it (bench:signaling, issue #5).
+export interface Pingable {
+  readonly readyState: number;
+  readonly OPEN: number;
+  ping(): void;
+  terminate(): void;
+}
+
+export interface HeartbeatOptions<S extends Pingable> {
+  intervalMs: number;
+  /** Every socket currently open, asked once per round. */
+  sockets(): Iterable<S>;
+  /** Steps per interval; each step pings about 1/steps of the sockets. */
+  steps?: number;
+}
+
+export interface Heartbeat<S extends Pingable> {
+  /** Call when a socket is accepted and when it answers a ping. */
+  alive(socket: S): void;
+  /** One step (what the timer calls; exposed for tests). */
+  step(): void;
+  stop(): void;
+}
+
+export function startHeartbeat<S extends Pingable>(options: HeartbeatOptions<S>): Heartbeat<S> {
+  const steps = options.steps ?? 300;
+  const answered = new WeakMap<S, boolean>();
+  let round: S[] = [];
+  let cursor = 0;
+  let perStep = 0;
+
+  const step = () => {
+    if (cursor >= round.length) {
+      round = [...options.sockets()];
+      cursor = 0;
+      perStep = Math.ceil(round.length / steps);
+    }
+    const end = Math.min(round.length, cursor + perStep);
+    for (; cursor < end; cursor++) {
+      const socket = round[cursor]!;
+      if (socket.readyState !== socket.OPEN) continue;
+      if (answered.get(socket) === false) {
+        socket.terminate();
+        continue;
+      }
+      answered.set(socket, false);
+      socket.ping();
+    }
+  };
+
+  const timer = setInterval(step, Math.max(1, Math.floor(options.intervalMs / steps)));
+  timer.unref();
+  return {
+    alive: (socket) => answered.set(socket, true),
+    step,
+    stop: () => clearInterval(timer),
+  };
+}

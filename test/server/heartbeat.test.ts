@@ -1,0 +1,71 @@
+// The WebSocket heartbeat (src/server/signaling/heartbeat.ts): every socket pinged once a round,
+// a silent one terminated at the next, and the work spread over the round in small steps.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHeartbeat, type Heartbeat } from '../../src/server/signaling/heartbeat.ts';
+
+class FakeSocket {
+  readonly OPEN = 1;
+  readyState = 1;
+  pings = 0;
+  terminated = false;
+  ping() {
+    this.pings++;
+  }
+  terminate() {
+    this.terminated = true;
+    this.readyState = 3;
+  }
+}
+
+let beat: Heartbeat<FakeSocket> | undefined;
+afterEach(() => beat?.stop());
+
+// The timer is set far beyond the test; steps are taken by hand.
+const start = (sockets: Set<FakeSocket>, steps: number) => (beat = startHeartbeat({ intervalMs: 1e9, steps, sockets: () => sockets }));
+
+describe('signaling heartbeat', () => {
+  it('spreads one round of pings over its steps: each step pings at most its share, each socket once', () => {
+    const sockets = new Set(Array.from({ length: 1000 }, () => new FakeSocket()));
+    const hb = start(sockets, 100);
+    for (const s of sockets) hb.alive(s);
+    let before = 0;
+    for (let i = 0; i < 100; i++) {
+      hb.step();
+      const now = [...sockets].reduce((n, s) => n + s.pings, 0);
+      expect(now - before).toBeLessThanOrEqual(10);
+      before = now;
+    }
+    expect([...sockets].every((s) => s.pings === 1)).toBe(true);
+  });
+
+  it('terminates a socket that did not answer its ping by the next round, and keeps one that did', () => {
+    const quiet = new FakeSocket();
+    const lively = new FakeSocket();
+    const sockets = new Set([quiet, lively]);
+    const hb = start(sockets, 1);
+    hb.alive(quiet);
+    hb.alive(lively);
+    hb.step(); // round 1: both pinged
+    expect([quiet.pings, lively.pings]).toEqual([1, 1]);
+    hb.alive(lively); // only one pong comes back
+    hb.step(); // round 2
+    expect(quiet.terminated).toBe(true);
+    expect(lively.terminated).toBe(false);
+    expect([quiet.pings, lively.pings]).toEqual([1, 2]);
+  });
+
+  it('skips sockets that closed meanwhile and picks up new ones at the next round', () => {
+    const gone = new FakeSocket();
+    const sockets = new Set([gone]);
+    const hb = start(sockets, 1);
+    gone.readyState = 3;
+    hb.step();
+    expect(gone.pings).toBe(0);
+    const late = new FakeSocket();
+    sockets.add(late);
+    hb.alive(late);
+    hb.step();
+    expect(late.pings).toBe(1);
+    expect(late.terminated).toBe(false);
+  });
+});
