@@ -34,6 +34,7 @@ import { iceRoutes } from './http/ice-routes.ts';
 import { KeyDirectory } from './keys/key-directory.ts';
 import { staticClient } from './http/static-client.ts';
 import { attachSignaling } from './signaling/server.ts';
+import { cachedUserLookup } from './signaling/user-lookup.ts';
 import { QueueService } from './queue/queue-service.ts';
 import { createServerMetrics } from './metrics/server-metrics.ts';
 import { ensureSelfSigned } from './tls/self-signed.ts';
@@ -161,7 +162,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const signaling = serveSignaling
     ? attachSignaling(app.server as unknown as Server, {
         tokens,
-        users: store.users,
+        findUser: cachedUserLookup(store.users),
         bus,
         queue: store.queue,
         queueService,

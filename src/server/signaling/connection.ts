@@ -18,7 +18,8 @@ import {
 } from '../../wire/index.ts';
 import type { AccessTokens } from '../auth/access-tokens.ts';
 import type { Bus, Attachment } from '../bus/types.ts';
-import type { QueueStore, UserStore } from '../store/types.ts';
+import type { QueueStore } from '../store/types.ts';
+import type { FindUser } from './user-lookup.ts';
 import type { QueueService } from '../queue/queue-service.ts';
 import { QueueDelivery } from '../queue/delivery.ts';
 import type { Presence } from '../contacts/presence.ts';
@@ -34,7 +35,8 @@ export interface SignalingLimits {
 
 export interface ConnectionDeps {
   tokens: AccessTokens;
-  users: UserStore;
+  /** Who a username belongs to (cached: user-lookup.ts). */
+  findUser: FindUser;
   bus: Bus;
   queue: QueueStore;
   queueService: QueueService;
@@ -56,7 +58,7 @@ const MAX_WAITING_FRAMES = 64;
 const unavailable = (name: string) => `${name} is not available right now. They may be offline, or the name may be mistyped.`;
 
 export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
-  const { tokens, users, bus, log, limits } = deps;
+  const { tokens, findUser, bus, log, limits } = deps;
   let user: { id: string; username: string } | undefined;
   let attachment: Attachment | undefined;
   let expiryTimer: NodeJS.Timeout | undefined;
@@ -134,7 +136,7 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     const target = normalizeUsername(frame.to);
     if (!target.ok) return sendError('peer_unavailable', unavailable(frame.to.slice(0, 32)), frame.callId);
     if (target.username === user.username) return sendError('bad_request', 'You cannot call yourself.', frame.callId);
-    const recipient = await users.findByUsername(target.username);
+    const recipient = await findUser(target.username);
     const text = JSON.stringify({ type: 'signal', from: user.username, callId: frame.callId, data: frame.data } satisfies ServerFrame);
     // Someone who blocked the caller looks exactly like someone offline.
     const blocked = recipient ? await deps.blocks(recipient.id, user.id) : false;
@@ -146,7 +148,7 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
   const transient = async (frame: Extract<ClientFrame, { type: 'transient' }>) => {
     if (!user) return;
     const target = normalizeUsername(frame.to);
-    const recipient = target.ok ? await users.findByUsername(target.username) : undefined;
+    const recipient = target.ok ? await findUser(target.username) : undefined;
     // Never stored, never answered: delivered if the recipient is there and allows it, else dropped.
     if (!recipient || recipient.id === user.id || (await deps.blocks(recipient.id, user.id))) return;
     await bus.deliver(recipient.id, JSON.stringify({ type: 'transient', from: user.username, body: frame.body } satisfies ServerFrame));

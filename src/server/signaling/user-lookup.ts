@@ -1,0 +1,32 @@
+// Who a username belongs to, asked for every frame the relay hands on. Accounts are never
+// renamed or deleted, so an answer found once stays true and is kept (bounded, least recently
+// used first out); with PostgreSQL this saves a round trip per relayed frame. Only found users
+// are kept: a name that is free now may be taken by a sign-up a moment later. Only the id and
+// name are kept, never the password hash or anything else that changes.
+import type { UserStore } from '../store/types.ts';
+
+export interface UserRef {
+  id: string;
+  username: string;
+}
+
+export type FindUser = (username: string) => Promise<UserRef | undefined>;
+
+export function cachedUserLookup(users: Pick<UserStore, 'findByUsername'>, maxEntries = 50_000): FindUser {
+  const known = new Map<string, UserRef>();
+  return async (username) => {
+    const hit = known.get(username);
+    if (hit) {
+      // Move to the back: Map keeps insertion order, so the front is the least recently used.
+      known.delete(username);
+      known.set(username, hit);
+      return hit;
+    }
+    const found = await users.findByUsername(username);
+    if (!found) return undefined;
+    const ref = { id: found.id, username: found.username };
+    known.set(username, ref);
+    if (known.size > maxEntries) known.delete(known.keys().next().value!);
+    return ref;
+  };
+}

@@ -1,0 +1,52 @@
+// The relay's username lookup (src/server/signaling/user-lookup.ts): kept once found, never kept
+// when not found, bounded, and holding nothing but the id and the name.
+import { describe, expect, it } from 'vitest';
+import { cachedUserLookup } from '../../src/server/signaling/user-lookup.ts';
+import type { UserRecord } from '../../src/server/store/types.ts';
+
+function fakeUsers(names: string[]) {
+  const rows = new Map(names.map((n, i) => [n, { id: `id-${i}`, username: n, passwordHash: '$2b$12$secret' } as unknown as UserRecord]));
+  const calls: string[] = [];
+  return {
+    calls,
+    rows,
+    findByUsername: async (username: string) => {
+      calls.push(username);
+      return rows.get(username);
+    },
+  };
+}
+
+describe('relay user lookup', () => {
+  it('asks the store once per found user, and returns only the id and the name', async () => {
+    const users = fakeUsers(['alice', 'bob']);
+    const find = cachedUserLookup(users);
+    expect(await find('alice')).toEqual({ id: 'id-0', username: 'alice' });
+    expect(await find('alice')).toEqual({ id: 'id-0', username: 'alice' });
+    expect(await find('bob')).toEqual({ id: 'id-1', username: 'bob' });
+    expect(users.calls).toEqual(['alice', 'bob']);
+  });
+
+  it('does not remember that a name was free: a user who signs up later is found', async () => {
+    const users = fakeUsers([]);
+    const find = cachedUserLookup(users);
+    expect(await find('carol')).toBeUndefined();
+    users.rows.set('carol', { id: 'id-c', username: 'carol' } as unknown as UserRecord);
+    expect(await find('carol')).toEqual({ id: 'id-c', username: 'carol' });
+  });
+
+  it('keeps at most maxEntries, dropping the least recently used', async () => {
+    const users = fakeUsers(['a', 'b', 'c']);
+    const find = cachedUserLookup(users, 2);
+    await find('a');
+    await find('b');
+    await find('a'); // a is now the most recent
+    await find('c'); // evicts b
+    users.calls.length = 0;
+    await find('a');
+    await find('c');
+    expect(users.calls).toEqual([]);
+    await find('b');
+    expect(users.calls).toEqual(['b']);
+  });
+});
