@@ -1,6 +1,6 @@
 // Issue #8: files go directly, encrypted in chunks, with a moving progress bar; a 50 MB file
 // arrives intact (its hash checked here too), a transfer cut halfway resumes where it stopped,
-// and images get a preview made on the sender's side.
+// images get a preview made on the sender's side, and a file with no room to land is refused.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -129,6 +129,34 @@ describe('files (issue #8)', () => {
     await alice.getByText('Cancelled').waitFor({ timeout: 15_000 });
     expect(await bob.getByRole('button', { name: `Save ${fileName}` }).count()).toBe(0);
     expect(await alice.getByRole('progressbar', { name: `Transfer of ${fileName}` }).count()).toBe(0);
+    await alice.context().close();
+    await bob.context().close();
+  });
+
+  it('refuses a file that this browser has no room for, at once, on both sides', async () => {
+    const [a, b] = [name('alice'), name('bob')];
+    const alice = (await recordedPage(await newContext(browser))).page;
+    const bobContext = await newContext(browser);
+    // A browser that can store 1 MB more (a private window, a full disk), as the page sees it.
+    await bobContext.addInitScript(() => {
+      navigator.storage.estimate = async () => ({ quota: 1_000_000, usage: 0 });
+    });
+    const bob = (await recordedPage(bobContext)).page;
+    await signUp(alice, server.url, a);
+    await signUp(bob, server.url, b);
+    await call(alice, bob, b);
+    const { file } = bigFile(2);
+    const fileName = path.basename(file);
+    await alice.getByLabel('Attach file').setInputFiles(file);
+    await bob.getByText('Not enough storage space in this browser to receive it').waitFor({ timeout: 30_000 });
+    await alice.getByText('Cancelled').waitFor({ timeout: 15_000 });
+    expect(await bob.getByRole('button', { name: `Save ${fileName}` }).count()).toBe(0);
+    expect(await bob.getByRole('progressbar', { name: `Transfer of ${fileName}` }).count()).toBe(0);
+    // A file that fits still arrives.
+    const small = path.join(dir, 'small.txt');
+    writeFileSync(small, 'fits in a megabyte');
+    await alice.getByLabel('Attach file').setInputFiles(small);
+    await bob.getByRole('button', { name: 'Save small.txt' }).waitFor({ timeout: 30_000 });
     await alice.context().close();
     await bob.context().close();
   });

@@ -9,8 +9,8 @@ import { concatBytes, toHex } from '../../crypto/bytes.ts';
 import { importAesKey } from '../../crypto/aead.ts';
 import { webRandom } from '../../crypto/random.ts';
 import { FILE_CHUNK_BYTES, FILE_KEY_BYTES, chunkCount, chunkHash, openChunk, peekChunk, rootHash, sealChunk } from '../../protocol/file-chunks.ts';
-import type { FileStatus, HistoryStore, MessageRecord, TransferRecord } from '../platform/history-store.ts';
-import { openWriter, readFile, removeFile, type ChunkWriter } from '../platform/file-store.ts';
+import { isFinished, type FileStatus, type HistoryStore, type MessageRecord, type TransferRecord } from '../platform/history-store.ts';
+import { freeSpace, openWriter, readFile, removeFile, type ChunkWriter } from '../platform/file-store.ts';
 import { newId } from './ids.ts';
 import { makeThumbnail } from './thumbnail.ts';
 
@@ -109,7 +109,7 @@ export class FileTransfers {
   /** A channel to `peer` opened: offer again whatever was interrupted, to resume it. */
   async channelOpened(peer: string, channel: FileChannel): Promise<void> {
     for (const [id, o] of this.outgoing) {
-      if (o.record.peer !== peer || o.record.status === 'done' || o.record.status === 'cancelled' || o.record.status === 'failed') continue;
+      if (o.record.peer !== peer || isFinished(o.record.status)) continue;
       const message = (await this.history.messages(peer)).find((m) => m.id === id);
       await this.offer(peer, id, channel, message?.seq ?? 0, message?.at ?? this.now(), message?.file?.thumbnail);
     }
@@ -141,8 +141,19 @@ export class FileTransfers {
   /** The receiver's side of an offer (new, or repeated to resume): ask for what is missing. */
   async offered(peer: string, record: TransferRecord, channel: FileChannel): Promise<void> {
     if (this.incoming.has(record.id)) return; // already receiving it
-    if (record.status === 'done' || record.status === 'cancelled' || record.status === 'failed') {
+    if (isFinished(record.status)) {
       await this.sendPayload(peer, record.status === 'done' ? { type: 'file-done', id: record.id, ok: true } : { type: 'file-cancel', id: record.id }, channel);
+      return;
+    }
+    // Refused at once when the rest cannot fit, rather than failing a write halfway through a
+    // large file: a private window keeps files in memory under a small quota, and disks fill.
+    const room = await freeSpace();
+    if (room !== undefined && room < record.size - this.received(record)) {
+      const refused: TransferRecord = { ...record, status: 'no-space' };
+      await this.history.saveTransfer(refused, this.received(record));
+      this.events.changed(peer, record.id, this.received(record), 'no-space');
+      await removeFile(record.id);
+      await this.sendPayload(peer, { type: 'file-cancel', id: record.id }, channel);
       return;
     }
     const hashes: Uint8Array[] = [];

@@ -50,6 +50,16 @@ export async function openWriter(id: string): Promise<ChunkWriter> {
   };
 }
 
+/** Bytes this origin may still store, or undefined when the browser does not say. */
+export async function freeSpace(): Promise<number | undefined> {
+  try {
+    const { quota, usage } = await navigator.storage.estimate();
+    return quota === undefined ? undefined : quota - (usage ?? 0);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function readFile(id: string, name: string, mime: string): Promise<File> {
   const file = await (await (await directory()).getFileHandle(id)).getFile();
   return new File([file], name, { type: mime || 'application/octet-stream' });

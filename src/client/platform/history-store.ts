@@ -7,7 +7,10 @@ import { decodeBase64url } from '../../wire/index.ts';
 
 export type MessageState = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
 
-export type FileStatus = 'offered' | 'sending' | 'receiving' | 'paused' | 'done' | 'failed' | 'cancelled';
+export type FileStatus = 'offered' | 'sending' | 'receiving' | 'paused' | 'done' | 'failed' | 'cancelled' | 'no-space';
+
+/** A transfer that will not move again. */
+export const isFinished = (status: FileStatus): boolean => status === 'done' || status === 'failed' || status === 'cancelled' || status === 'no-space';
 
 /** A file in the conversation; its bytes live in the origin-private file system, not here. */
 export interface FileInfo {

@@ -17,6 +17,7 @@ const STATUS: Record<FileView['status'], string> = {
   done: 'Complete · checked',
   failed: 'Failed the integrity check',
   cancelled: 'Cancelled',
+  'no-space': 'Not enough storage space in this browser to receive it',
 };
 
 export function FileBubble({ client, id, file, mine }: { client: ParleyClient; id: string; file: FileView; mine: boolean }) {
