@@ -35,6 +35,7 @@ import { KeyDirectory } from './keys/key-directory.ts';
 import { staticClient } from './http/static-client.ts';
 import { attachSignaling } from './signaling/server.ts';
 import { cachedUserLookup } from './signaling/user-lookup.ts';
+import { cachedBlocks } from './contacts/block-cache.ts';
 import { QueueService } from './queue/queue-service.ts';
 import { createServerMetrics } from './metrics/server-metrics.ts';
 import { ensureSelfSigned } from './tls/self-signed.ts';
@@ -157,6 +158,9 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   // Without a client directory this only installs the JSON 404 for everything not mounted.
   await staticClient(app, serveApi ? config.clientDir : undefined);
 
+  const blocks = cachedBlocks((owner, other) => store.contacts.blocks(owner, other), { hearsChanges: () => bus.hearsChanges });
+  bus.onBlocksChanged((ownerId) => blocks.forget(ownerId));
+
   // A process without the relay has no 'upgrade' listener, so Node hands WebSocket upgrades to
   // the router as plain requests, and /ws gets the same JSON 404 as any unknown path.
   const signaling = serveSignaling
@@ -167,7 +171,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
         queue: store.queue,
         queueService,
         presence,
-        blocks: (owner, other) => store.contacts.blocks(owner, other),
+        blocks,
         log: app.log,
         allowedOrigins: config.allowedOrigins,
         heartbeatMs: 30_000,

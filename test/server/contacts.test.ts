@@ -72,6 +72,30 @@ describe('contacts and presence', () => {
     m.close();
   });
 
+  it('applies a block to the very next frame after calls have flowed, and an unblock too (the relay caches who blocks whom)', async () => {
+    const alice = await signup(t);
+    const mallory = await signup(t);
+    const a = await connectAs(t, alice.token);
+    const m = await connectAs(t, mallory.token);
+    const ice = (i: number) => ({ type: 'signal', to: alice.username, callId: 'CCCCCCCCCCCCCCCC', data: { kind: 'ice', candidate: { candidate: `candidate:${i} 1 udp 1 192.0.2.1 9 typ host` } } });
+    for (let i = 0; i < 5; i++) m.send(ice(i));
+    for (let i = 0; i < 5; i++) expect(await a.next()).toMatchObject({ type: 'signal', from: mallory.username });
+    m.send({ type: 'transient', to: alice.username, body: 'AAAA' });
+    expect(await a.next()).toMatchObject({ type: 'transient', from: mallory.username });
+
+    expect((await add(alice.token, mallory.username, 'blocked')).status).toBe(204);
+    m.send(ice(5));
+    expect(await m.next()).toMatchObject({ type: 'error', code: 'peer_unavailable', callId: 'CCCCCCCCCCCCCCCC' });
+    m.send({ type: 'transient', to: alice.username, body: 'AAAA' });
+    expect(await a.silentFor(200)).toBe(true);
+
+    expect((await http(t, 'DELETE', `/api/contacts/${mallory.username}`, { token: alice.token })).status).toBe(204);
+    m.send(ice(6));
+    expect(await a.next()).toMatchObject({ type: 'signal', from: mallory.username, data: { candidate: { candidate: expect.stringMatching(/^candidate:6 /) } } });
+    a.close();
+    m.close();
+  });
+
   it('relays transient frames only to someone online, naming the sender from the token', async () => {
     const alice = await signup(t);
     const bob = await signup(t);

@@ -204,6 +204,42 @@ describe.skipIf(Boolean(skipReason))('Redis bus (needs REDIS_URL)', () => {
     expect(bob.queued).toBe(0);
   });
 
+  it('tells every process, itself included, whose blocks changed', async () => {
+    const [a, b] = [await bus(), await bus()];
+    const heard = { a: [] as Array<string | undefined>, b: [] as Array<string | undefined> };
+    a.onBlocksChanged((owner) => heard.a.push(owner));
+    b.onBlocksChanged((owner) => heard.b.push(owner));
+    expect(a.hearsChanges && b.hearsChanges).toBe(true);
+    await a.blocksChanged('owner-1');
+    expect(heard.a).toContain('owner-1'); // at once, before the publish returns
+    await until(() => heard.b.includes('owner-1'), 2000, 'change heard by the other process');
+    expect(heard.b.every((o) => o === 'owner-1')).toBe(true);
+  });
+
+  it('says it cannot hear changes while its subscription is down, and says "forget everything" when it is back', async () => {
+    const target = hostAndPort(REDIS_URL, 6379);
+    const proxy = await startTcpProxy(target.host, target.port);
+    try {
+      const a = await bus({ url: viaProxy(REDIS_URL, proxy) });
+      const b = await bus();
+      const heard: Array<string | undefined> = [];
+      a.onBlocksChanged((owner) => heard.push(owner));
+      await proxy.cut();
+      await until(() => !a.hearsChanges, 5000, 'deaf while cut');
+      expect(heard).toContain(undefined);
+      await b.blocksChanged('owner-missed'); // said while A could not hear
+      heard.length = 0;
+      await proxy.restore();
+      await until(() => a.hearsChanges, 10_000, 'hearing again');
+      expect(heard).toEqual([undefined]);
+      await b.blocksChanged('owner-2');
+      await until(() => heard.includes('owner-2'), 2000, 'change heard after the reconnect');
+      expect(heard).not.toContain('owner-missed');
+    } finally {
+      await proxy.close();
+    }
+  }, 30_000);
+
   it('fails its readiness ping, and routes nothing, while Redis is unreachable; recovers after', async () => {
     const target = hostAndPort(REDIS_URL, 6379);
     const proxy = await startTcpProxy(target.host, target.port);

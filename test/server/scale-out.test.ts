@@ -133,6 +133,34 @@ describe.skipIf(Boolean(skipReason))('scale-out: processes sharing PostgreSQL an
     carolOnB.close();
   });
 
+  it('applies a block made through process A to the next frame relayed by process B, whose cache had the old answer', async () => {
+    const alice = await signup(a);
+    const mallory = await signup(a);
+    const aliceOnB = await connectAs(b, alice.token);
+    const malloryOnB = await connectAs(b, mallory.token);
+    const offer = { type: 'signal', to: alice.username, callId: CALL, data: { kind: 'offer', sdp: 'v=0\r\n' } };
+    malloryOnB.send(offer);
+    expect(await aliceOnB.next()).toMatchObject({ type: 'signal', from: mallory.username });
+    expect((await http(a, 'PUT', `/api/contacts/${mallory.username}`, { token: alice.token, json: { state: 'blocked' } })).status).toBe(204);
+    // The change crosses Redis pub/sub; B drops what it knew as it hears it. Until then a frame
+    // reaches Alice and Mallory hears nothing; from then on Mallory is told "not available".
+    await until(
+      async () => {
+        malloryOnB.send(offer);
+        return !(await malloryOnB.silentFor(200));
+      },
+      3000,
+      'block applied on B',
+    );
+    expect(await malloryOnB.next()).toMatchObject({ type: 'error', code: 'peer_unavailable' });
+    while (!(await aliceOnB.silentFor(200))) await aliceOnB.next();
+    malloryOnB.send(offer);
+    expect(await malloryOnB.next()).toMatchObject({ type: 'error', code: 'peer_unavailable' });
+    expect(await aliceOnB.silentFor(300)).toBe(true);
+    aliceOnB.close();
+    malloryOnB.close();
+  });
+
   it('counts log-in attempts on one account across processes, so more processes allow no more guesses', async () => {
     const alice = await signup(a);
     const guess = (p: ServerChild) => http(p, 'POST', '/api/auth/login', { json: { username: alice.username, password: 'not the password' } });

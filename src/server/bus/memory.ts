@@ -3,6 +3,7 @@ import type { Attachment, Bus, Endpoint } from './types.ts';
 
 export function createMemoryBus(): Bus {
   const endpoints = new Map<string, Endpoint>();
+  const blockListeners: Array<(ownerId: string | undefined) => void> = [];
   return {
     async attach(userId, endpoint, replacedCode) {
       const previous = endpoints.get(userId);
@@ -15,6 +16,12 @@ export function createMemoryBus(): Bus {
       };
       return attachment;
     },
+    deliverHere(userId, frameText) {
+      const endpoint = endpoints.get(userId);
+      if (!endpoint) return false;
+      endpoint.send(frameText);
+      return true;
+    },
     async deliver(userId, frameText) {
       const endpoint = endpoints.get(userId);
       if (!endpoint) return false;
@@ -24,6 +31,13 @@ export function createMemoryBus(): Bus {
     async notifyQueue(userId) {
       endpoints.get(userId)?.onQueue();
     },
+    async blocksChanged(ownerId) {
+      for (const listener of blockListeners) listener(ownerId);
+    },
+    onBlocksChanged(listener) {
+      blockListeners.push(listener);
+    },
+    hearsChanges: true,
     async disconnect(userId, code, reason) {
       endpoints.get(userId)?.close(code, reason);
     },

@@ -9,6 +9,10 @@
 //    round trip. Redis answers how many subscribers got the message: none means the owner is
 //    gone (its subscription died with it), so the stale key is removed on the spot and the user
 //    is reported offline at once rather than after the expiry.
+//  - Blocks: one channel for all, `<prefix>blocks`, carries the id of a user who blocked or
+//    unblocked someone, so every process's block cache forgets that user's answers. While the
+//    subscribed connection is down, changes can be missed: `hearsChanges` is false then (the
+//    cache is bypassed) and, once the subscription is back, listeners are told to forget all.
 //  - Replacement: attaching swaps the presence key and returns the old holder, which is told to
 //    close exactly that connection (not a newer one of the same user it may have since).
 //
@@ -123,6 +127,12 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   const channelOf = (pid: string) => `${prefix}proc:${pid}`;
   const presenceKey = (userId: string) => `${prefix}presence:${userId}`;
   const local = new Map<string, { endpoint: Endpoint; connId: string; replacedCode: number }>();
+  const blocksChannel = `${prefix}blocks`;
+  const blockListeners: Array<(ownerId: string | undefined) => void> = [];
+  const tellBlockListeners = (ownerId: string | undefined) => {
+    for (const listener of blockListeners) listener(ownerId);
+  };
+  let hearing = false;
 
   // Two connections: a subscribed connection may not run ordinary commands. Without an offline
   // queue a command fails at once while Redis is away, instead of hanging a relay until it
@@ -154,7 +164,11 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   const route = async (userId: string, message: Routed): Promise<number> =>
     Number(await scripts.parleyRoute(presenceKey(userId), `${prefix}proc:`, processId, JSON.stringify(message)));
 
-  const onMessage = (_channel: string, text: string) => {
+  const onMessage = (channel: string, text: string) => {
+    if (channel === blocksChannel) {
+      if (text.length > 0 && text.length <= 128) tellBlockListeners(text);
+      return;
+    }
     const m = parseRouted(text);
     if (!m) return;
     const entry = local.get(m.u);
@@ -176,13 +190,35 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   try {
     await Promise.all([cmd.connect(), sub.connect()]);
     sub.on('message', onMessage);
-    await sub.subscribe(channelOf(processId));
+    await sub.subscribe(channelOf(processId), blocksChannel);
+    hearing = true;
   } catch (e) {
     cmd.disconnect();
     sub.disconnect();
     // ioredis reports "Connection is closed" here; the reason is the error it emitted before.
     throw new Error(`cannot reach Redis: ${(lastError ?? (e as Error)).message}`, { cause: e });
   }
+
+  const deaf = () => {
+    if (!hearing) return;
+    hearing = false;
+    tellBlockListeners(undefined);
+  };
+  sub.on('close', deaf);
+  sub.on('reconnecting', deaf);
+  sub.on('end', deaf);
+  sub.on('ready', () => {
+    if (hearing) return;
+    // ioredis re-subscribes on its own before 'ready'; Redis answers in order, so once this
+    // SUBSCRIBE is answered every channel is live again, and nothing said from now on is missed.
+    sub.subscribe(channelOf(processId), blocksChannel).then(
+      () => {
+        hearing = true;
+        tellBlockListeners(undefined);
+      },
+      (e: Error) => onError(e),
+    );
+  });
 
   const heartbeat = setInterval(() => {
     if (local.size === 0 || cmd.status !== 'ready') return;
@@ -234,6 +270,12 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
         },
       };
     },
+    deliverHere(userId, frameText) {
+      const entry = local.get(userId);
+      if (!entry) return false;
+      entry.endpoint.send(frameText);
+      return true;
+    },
     async deliver(userId, frameText) {
       const entry = local.get(userId);
       if (entry) {
@@ -252,6 +294,18 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
       if (entry) return entry.endpoint.onQueue();
       // Not delivered now means delivered at the user's next connection: the envelope is stored.
       await route(userId, { k: 'queue', u: userId }).catch((e: Error) => onError(e));
+    },
+    async blocksChanged(ownerId) {
+      // Published even when this process is deaf: the others may hear it. Our own listeners are
+      // told directly, so this process is never late about a change it made itself.
+      tellBlockListeners(ownerId);
+      await cmd.publish(blocksChannel, ownerId);
+    },
+    onBlocksChanged(listener) {
+      blockListeners.push(listener);
+    },
+    get hearsChanges() {
+      return hearing;
     },
     async disconnect(userId, code, reason) {
       local.get(userId)?.endpoint.close(code, reason);
@@ -275,6 +329,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
     async close() {
       if (closed) return;
       closed = true;
+      hearing = false;
       clearInterval(heartbeat);
       // A graceful stop hands its users' presence back at once instead of after the expiry.
       const entries = [...local];

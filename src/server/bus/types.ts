@@ -27,10 +27,27 @@ export interface Bus {
    * `replacedCode`. Resolves once other processes can route to the new connection.
    */
   attach(userId: string, endpoint: Endpoint, replacedCode: number): Promise<Attachment>;
+  /**
+   * Hands the frame to a connection of `userId` held by this very process, at once; false if
+   * this process holds none (then `deliver` finds it elsewhere, or not at all).
+   */
+  deliverHere(userId: string, frameText: string): boolean;
   /** Resolves true if a connection of `userId` was handed the frame. */
   deliver(userId: string, frameText: string): Promise<boolean>;
   /** Tells the connection of `userId`, wherever it is, that its offline queue has new envelopes. */
   notifyQueue(userId: string): Promise<void>;
+  /**
+   * Tells every process, this one included, that `ownerId` blocked or unblocked someone, so
+   * that caches of who blocks whom (block-cache.ts) drop what they knew. Resolves once sent.
+   */
+  blocksChanged(ownerId: string): Promise<void>;
+  /**
+   * Registers a listener for `blocksChanged`. It is called with undefined when changes may
+   * have been missed (the link to the other processes dropped): forget everything then.
+   */
+  onBlocksChanged(listener: (ownerId: string | undefined) => void): void;
+  /** Whether a change made by another process reaches this one right now (always, in one process). */
+  readonly hearsChanges: boolean;
   /** Closes every connection of `userId` (log-out, password change). */
   disconnect(userId: string, code: number, reason: string): Promise<void>;
   isOnline(userId: string): Promise<boolean>;

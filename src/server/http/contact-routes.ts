@@ -37,6 +37,8 @@ export async function contactRoutes(app: FastifyInstance, deps: { store: Store; 
     const other = await target(request.params.username, me.userId);
     const wasMutual = await presence.isMutual(me.userId, other.id);
     await store.contacts.set(me.userId, other.id, body.state, Date.now());
+    // After the write, so a relay that forgets and asks again reads the new state.
+    await bus.blocksChanged(me.userId);
     await presence.relationChanged({ id: me.userId, username: me.username }, other, wasMutual);
     return reply.code(204).send();
   });
@@ -46,6 +48,7 @@ export async function contactRoutes(app: FastifyInstance, deps: { store: Store; 
     const other = await target(request.params.username, me.userId);
     const wasMutual = await presence.isMutual(me.userId, other.id);
     await store.contacts.remove(me.userId, other.id);
+    await bus.blocksChanged(me.userId);
     await presence.relationChanged({ id: me.userId, username: me.username }, other, wasMutual);
     return reply.code(204).send();
   });

@@ -20,6 +20,7 @@ import type { AccessTokens } from '../auth/access-tokens.ts';
 import type { Bus, Attachment } from '../bus/types.ts';
 import type { QueueStore } from '../store/types.ts';
 import type { FindUser } from './user-lookup.ts';
+import type { BlockCache } from '../contacts/block-cache.ts';
 import type { QueueService } from '../queue/queue-service.ts';
 import { QueueDelivery } from '../queue/delivery.ts';
 import type { Presence } from '../contacts/presence.ts';
@@ -41,8 +42,8 @@ export interface ConnectionDeps {
   queue: QueueStore;
   queueService: QueueService;
   presence: Presence;
-  /** Whether `ownerId` has blocked `otherId`: a blocked sender's frames are dropped, silently. */
-  blocks(ownerId: string, otherId: string): Promise<boolean>;
+  /** Whether `ownerId` has blocked `otherId` (cached: block-cache.ts); a blocked sender's frames are dropped, silently. */
+  blocks: Pick<BlockCache, 'known' | 'blocks'>;
   log: FastifyBaseLogger;
   limits: SignalingLimits;
   /** Called for each signaling frame handed to its recipient (the frames-relayed metric). */
@@ -131,30 +132,47 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     }
   };
 
-  const relay = async (frame: Extract<ClientFrame, { type: 'signal' }>) => {
-    if (!user) return;
+  // Relayed frames take the short way when everything they need is known in this process: the
+  // recipient's id, whether they block the sender, and their socket. Then the frame is handed on
+  // before this function returns, with no promise in between; otherwise the same checks are
+  // awaited. Both ways answer alike.
+  const relay = (frame: Extract<ClientFrame, { type: 'signal' }>): void | Promise<void> => {
+    const me = user!;
     const target = normalizeUsername(frame.to);
     if (!target.ok) return sendError('peer_unavailable', unavailable(frame.to.slice(0, 32)), frame.callId);
-    if (target.username === user.username) return sendError('bad_request', 'You cannot call yourself.', frame.callId);
-    const recipient = await findUser(target.username);
-    const text = JSON.stringify({ type: 'signal', from: user.username, callId: frame.callId, data: frame.data } satisfies ServerFrame);
-    // Someone who blocked the caller looks exactly like someone offline.
-    const blocked = recipient ? await deps.blocks(recipient.id, user.id) : false;
-    const delivered = recipient && !blocked ? await bus.deliver(recipient.id, text) : false;
-    if (!delivered) return sendError('peer_unavailable', unavailable(target.username), frame.callId);
-    deps.onRelay?.();
+    if (target.username === me.username) return sendError('bad_request', 'You cannot call yourself.', frame.callId);
+    const text = JSON.stringify({ type: 'signal', from: me.username, callId: frame.callId, data: frame.data } satisfies ServerFrame);
+    const known = findUser.known(target.username);
+    if (known && deps.blocks.known(known.id, me.id) === false && bus.deliverHere(known.id, text)) {
+      deps.onRelay?.();
+      return;
+    }
+    return (async () => {
+      const recipient = known ?? (await findUser(target.username));
+      // Someone who blocked the caller looks exactly like someone offline.
+      const blocked = recipient ? await deps.blocks.blocks(recipient.id, me.id) : false;
+      const delivered = recipient && !blocked ? await bus.deliver(recipient.id, text) : false;
+      if (!delivered) return sendError('peer_unavailable', unavailable(target.username), frame.callId);
+      deps.onRelay?.();
+    })();
   };
 
-  const transient = async (frame: Extract<ClientFrame, { type: 'transient' }>) => {
-    if (!user) return;
+  const transient = (frame: Extract<ClientFrame, { type: 'transient' }>): void | Promise<void> => {
+    const me = user!;
     const target = normalizeUsername(frame.to);
-    const recipient = target.ok ? await findUser(target.username) : undefined;
+    if (!target.ok || target.username === me.username) return;
     // Never stored, never answered: delivered if the recipient is there and allows it, else dropped.
-    if (!recipient || recipient.id === user.id || (await deps.blocks(recipient.id, user.id))) return;
-    await bus.deliver(recipient.id, JSON.stringify({ type: 'transient', from: user.username, body: frame.body } satisfies ServerFrame));
+    const text = JSON.stringify({ type: 'transient', from: me.username, body: frame.body } satisfies ServerFrame);
+    const known = findUser.known(target.username);
+    if (known && deps.blocks.known(known.id, me.id) === false && bus.deliverHere(known.id, text)) return;
+    return (async () => {
+      const recipient = known ?? (await findUser(target.username));
+      if (!recipient || (await deps.blocks.blocks(recipient.id, me.id))) return;
+      await bus.deliver(recipient.id, text);
+    })();
   };
 
-  const onFrame = async (frame: ClientFrame) => {
+  const onFrame = (frame: ClientFrame): void | Promise<void> => {
     if (frame.type === 'auth') return authenticate(frame.token);
     if (!user) {
       sendError('unauthorized', 'Authenticate first.');
@@ -174,26 +192,37 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
     }
   };
 
-  // One connection's frames are handled one after another, in the order they came. Handlers
-  // wait on the store and the bus; with a networked store (PostgreSQL, Redis) their answers
-  // come back in any order, and an ICE candidate must not overtake its offer, nor a ping the
-  // ack before it. The token bucket bounds how fast this line grows; the cap bounds how long
+  // One connection's frames are handled one after another, in the order they came. A frame
+  // that arrives while none waits is handled at once; if its handler has to wait (on the store,
+  // on the bus: with PostgreSQL and Redis their answers come back in any order), the frames
+  // after it wait in line behind it, so an ICE candidate never overtakes its offer, nor a ping
+  // the ack before it. The token bucket bounds how fast the line grows; the cap bounds how long
   // it gets while the store is slow.
   let chain: Promise<void> = Promise.resolve();
   let waiting = 0;
+  const failed = (e: unknown) => {
+    log.error({ err: e }, 'signaling frame handler failed');
+    sendError('internal', 'Something went wrong on the server.');
+  };
+  const done = () => {
+    waiting--;
+  };
   const inOrder = (frame: ClientFrame) => {
     if (waiting >= MAX_WAITING_FRAMES) return sendError('rate_limited', 'The server is busy with your earlier messages. Try again shortly.');
+    if (waiting > 0) {
+      waiting++;
+      chain = chain.then(() => onFrame(frame)).catch(failed).finally(done);
+      return;
+    }
+    let pending: void | Promise<void>;
+    try {
+      pending = onFrame(frame);
+    } catch (e) {
+      return failed(e);
+    }
+    if (!pending) return;
     waiting++;
-    chain = chain.then(async () => {
-      try {
-        await onFrame(frame);
-      } catch (e) {
-        log.error({ err: e }, 'signaling frame handler failed');
-        sendError('internal', 'Something went wrong on the server.');
-      } finally {
-        waiting--;
-      }
-    });
+    chain = pending.catch(failed).finally(done);
   };
 
   ws.on('message', (data: RawData, isBinary: boolean) => {

@@ -10,18 +10,25 @@ export interface UserRef {
   username: string;
 }
 
-export type FindUser = (username: string) => Promise<UserRef | undefined>;
+export type FindUser = ((username: string) => Promise<UserRef | undefined>) & {
+  /** The user if already known, without waiting (the relay's synchronous path). */
+  known(username: string): UserRef | undefined;
+};
 
 export function cachedUserLookup(users: Pick<UserStore, 'findByUsername'>, maxEntries = 50_000): FindUser {
   const known = new Map<string, UserRef>();
-  return async (username) => {
+  const peek = (username: string) => {
     const hit = known.get(username);
     if (hit) {
       // Move to the back: Map keeps insertion order, so the front is the least recently used.
       known.delete(username);
       known.set(username, hit);
-      return hit;
     }
+    return hit;
+  };
+  const find = async (username: string) => {
+    const hit = peek(username);
+    if (hit) return hit;
     const found = await users.findByUsername(username);
     if (!found) return undefined;
     const ref = { id: found.id, username: found.username };
@@ -29,4 +36,5 @@ export function cachedUserLookup(users: Pick<UserStore, 'findByUsername'>, maxEn
     if (known.size > maxEntries) known.delete(known.keys().next().value!);
     return ref;
   };
+  return Object.assign(find, { known: peek });
 }
