@@ -6,6 +6,7 @@ export * from './fields.ts';
 export * from './parse.ts';
 export * from './api.ts';
 export * from './signaling.ts';
+export * from './signaling-fast.ts';
 export * from './peer.ts';
 export * from './payload.ts';
 export * from './signatures.ts';

@@ -13,6 +13,14 @@ export type Username = string & { readonly __brand: 'Username' };
 
 export type UsernameCheck = { ok: true; username: Username } | { ok: false; message: string };
 
+/**
+ * True if `raw` is already a username in its normal form, as normalizeUsername would return it:
+ * then it has nothing to fold (plain lower-case ASCII, no spaces), and the relay skips the work.
+ */
+export function isNormalUsername(raw: string): raw is Username {
+  return raw.length >= USERNAME_MIN && raw.length <= USERNAME_MAX && USERNAME_PATTERN.test(raw);
+}
+
 export function normalizeUsername(raw: string): UsernameCheck {
   if (typeof raw !== 'string' || raw.length === 0) return { ok: false, message: 'Choose a username.' };
   if (raw.length > RAW_MAX) return { ok: false, message: `A username has at most ${USERNAME_MAX} characters.` };

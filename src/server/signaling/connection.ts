@@ -9,6 +9,8 @@ import {
   WireError,
   decodeBase64url,
   clientFrame,
+  exactRelayFrame,
+  isNormalUsername,
   normalizeUsername,
   parseJson,
   parseWith,
@@ -138,7 +140,7 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
   // awaited. Both ways answer alike.
   const relay = (frame: Extract<ClientFrame, { type: 'signal' }>): void | Promise<void> => {
     const me = user!;
-    const target = normalizeUsername(frame.to);
+    const target = isNormalUsername(frame.to) ? { ok: true as const, username: frame.to } : normalizeUsername(frame.to);
     if (!target.ok) return sendError('peer_unavailable', unavailable(frame.to.slice(0, 32)), frame.callId);
     if (target.username === me.username) return sendError('bad_request', 'You cannot call yourself.', frame.callId);
     const text = JSON.stringify({ type: 'signal', from: me.username, callId: frame.callId, data: frame.data } satisfies ServerFrame);
@@ -232,7 +234,10 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
       return sendError('rate_limited', 'You are sending too fast. Slow down.');
     }
     if (isBinary) return sendError('bad_request', 'Frames must be JSON text.');
-    const parsed = parseWith(clientFrame, parseJson(data.toString()));
+    const json = parseJson(data.toString());
+    const exact = exactRelayFrame(json);
+    if (exact) return inOrder(exact);
+    const parsed = parseWith(clientFrame, json);
     if (!parsed.ok) return sendError('bad_request', `Malformed frame: ${parsed.message}`);
     inOrder(parsed.value);
   });

@@ -1,0 +1,65 @@
+// The relay checks every frame it hands on; a call trickles dozens of ICE candidates, so the
+// check of a `signal` frame is on the relay's hottest path. Zod's parse copies the frame into
+// new objects and was about a fifth of the relay's own work per frame (bench:signaling, issue
+// #5). This accepts only frames in exactly the shape `clientFrame` describes, with no key it
+// would strip, and returns the parsed value itself; anything else, well-formed or not, is left
+// to `clientFrame`, which stays the one authority on what a frame may be and how an error reads.
+// test/wire/signaling-fast.test.ts holds the two to the same answers.
+import { SDP_MAX_CHARS, type ClientFrame } from './signaling.ts';
+
+const CLIENT_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** True if every own key of `o` is one of `allowed`. */
+function onlyKeys(o: Record<string, unknown>, allowed: readonly string[]): boolean {
+  for (const k in o) if (!allowed.includes(k)) return false;
+  return true;
+}
+
+const optionalString = (v: unknown, max: number) => v === undefined || v === null || (typeof v === 'string' && v.length <= max);
+
+function iceCandidate(c: unknown): boolean {
+  if (c === null) return true;
+  if (!isObject(c) || !onlyKeys(c, ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment'])) return false;
+  const line = c.sdpMLineIndex;
+  return (
+    typeof c.candidate === 'string' &&
+    c.candidate.length <= 1024 &&
+    optionalString(c.sdpMid, 64) &&
+    (line === undefined || line === null || (typeof line === 'number' && Number.isInteger(line) && line >= 0 && line <= 64)) &&
+    optionalString(c.usernameFragment, 256)
+  );
+}
+
+function signalData(d: unknown): boolean {
+  if (!isObject(d)) return false;
+  switch (d.kind) {
+    case 'offer':
+    case 'answer':
+      return onlyKeys(d, ['kind', 'sdp']) && typeof d.sdp === 'string' && d.sdp.length >= 1 && d.sdp.length <= SDP_MAX_CHARS;
+    case 'ice':
+      return onlyKeys(d, ['kind', 'candidate']) && 'candidate' in d && iceCandidate(d.candidate);
+    case 'decline':
+      return onlyKeys(d, ['kind', 'reason']) && (d.reason === 'declined' || d.reason === 'busy');
+    case 'hangup':
+    case 'restart':
+      return onlyKeys(d, ['kind']);
+    default:
+      return false;
+  }
+}
+
+/**
+ * `value` as a ClientFrame if it is a `signal` or `ping` frame in exactly the shape
+ * `clientFrame` accepts and would return unchanged; undefined means "ask `clientFrame`".
+ */
+export function exactRelayFrame(value: unknown): ClientFrame | undefined {
+  if (!isObject(value)) return undefined;
+  if (value.type === 'ping') return onlyKeys(value, ['type']) ? (value as ClientFrame) : undefined;
+  if (value.type !== 'signal' || !onlyKeys(value, ['type', 'to', 'callId', 'data'])) return undefined;
+  const { to, callId } = value;
+  if (typeof to !== 'string' || to.length < 1 || to.length > 128) return undefined;
+  if (typeof callId !== 'string' || !CLIENT_ID.test(callId)) return undefined;
+  return signalData(value.data) ? (value as ClientFrame) : undefined;
+}
