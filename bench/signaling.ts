@@ -132,9 +132,9 @@ async function memory(servers: Child[]) {
 }
 
 /** User + system CPU time of the relay processes, in µs. */
-async function cpu(servers: Child[]): Promise<number> {
+async function cpu(servers: Child[]): Promise<{ user: number; system: number }> {
   const all = await Promise.all(servers.map((c) => c.request<{ user: number; system: number }>('cpu')));
-  return all.reduce((a, u) => a + u.user + u.system, 0);
+  return { user: all.reduce((a, u) => a + u.user, 0), system: all.reduce((a, u) => a + u.system, 0) };
 }
 
 async function latencyPhase(gens: Child[]): Promise<Latency> {
@@ -193,10 +193,14 @@ async function run(s: Setup, scenario: Scenario): Promise<Result> {
       const parts = await Promise.all(gens.map((g) => g.request<{ frames: number; seconds: number; lost: number; received: number }>('saturate', { warmupMs: PHASE.warmupMs, measureMs: PHASE.measureMs })));
       const fps = parts.reduce((a, p) => a + p.frames / p.seconds, 0);
       // CPU time the relay spent per frame: unlike frames/s, hardly moved by other load on the machine.
-      cpuPerFrame.push(((await cpu(servers)) - cpuBefore) / parts.reduce((a, p) => a + p.received, 0));
+      const cpuAfter = await cpu(servers);
+      const received = parts.reduce((a, p) => a + p.received, 0);
+      const userPerFrame = (cpuAfter.user - cpuBefore.user) / received;
+      const systemPerFrame = (cpuAfter.system - cpuBefore.system) / received;
+      cpuPerFrame.push(userPerFrame + systemPerFrame);
       lost += parts.reduce((a, p) => a + p.lost, 0);
       saturation.push(fps);
-      log(`  saturation ${r + 1}: ${fmtInt(fps)} frames/s, relay CPU ${cpuPerFrame.at(-1)!.toFixed(1)} µs/frame`);
+      log(`  saturation ${r + 1}: ${fmtInt(fps)} frames/s, relay CPU ${cpuPerFrame.at(-1)!.toFixed(1)} µs/frame (user ${userPerFrame.toFixed(1)}, system ${systemPerFrame.toFixed(1)})`);
       await sleep(500);
     }
 
