@@ -80,6 +80,31 @@ describe('offline queue', () => {
     b.close();
   });
 
+  it('delivers a backlog larger than the window as acks come, each once and in order, and then what comes later', async () => {
+    const alice = await signup(t);
+    const bob = await signup(t);
+    const a = await connectAs(t, alice.token);
+    const backlog = Array.from({ length: 150 }, (_, i) => `m${i}`);
+    expect((await sendAll(a, bob.username, backlog)).every((r) => r.type === 'sent')).toBe(true);
+    const b = await connectAs(t, bob.token);
+    const first = await receive(b, 64); // the window: no more until some are acknowledged
+    expect(await b.silentFor(200)).toBe(true);
+    b.send({ type: 'ack', qids: first.map((f) => f.qid) });
+    const second = await receive(b, 64);
+    b.send({ type: 'ack', qids: second.slice(0, 30).map((f) => f.qid) });
+    b.send({ type: 'ack', qids: second.slice(30).map((f) => f.qid) });
+    const third = await receive(b, 22);
+    expect(texts([...first, ...second, ...third])).toEqual(backlog);
+    b.send({ type: 'ack', qids: third.map((f) => f.qid) });
+    await barrier(b);
+    expect(await b.silentFor(200)).toBe(true);
+    // All delivered and acknowledged; a new envelope still arrives at once.
+    await sendAll(a, bob.username, ['later']);
+    expect(texts(await receive(b, 1))).toEqual(['later']);
+    a.close();
+    b.close();
+  });
+
   it('stores a retried envelope (same id) once', async () => {
     const alice = await signup(t);
     const bob = await signup(t);

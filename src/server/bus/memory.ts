@@ -1,6 +1,19 @@
 // The default bus: every connection lives in this process, so routing is a Map lookup.
 import type { Attachment, Bus, Endpoint } from './types.ts';
 
+/** An object per connection, not a closure and its scope: a relay holds tens of thousands. */
+class MemoryAttachment implements Attachment {
+  constructor(
+    private readonly endpoints: Map<string, Endpoint>,
+    private readonly userId: string,
+    private readonly endpoint: Endpoint,
+  ) {}
+
+  detach(): void {
+    if (this.endpoints.get(this.userId) === this.endpoint) this.endpoints.delete(this.userId);
+  }
+}
+
 export function createMemoryBus(): Bus {
   const endpoints = new Map<string, Endpoint>();
   const blockListeners: Array<(ownerId: string | undefined) => void> = [];
@@ -9,12 +22,7 @@ export function createMemoryBus(): Bus {
       const previous = endpoints.get(userId);
       endpoints.set(userId, endpoint);
       if (previous && previous !== endpoint) previous.close(replacedCode, 'signed in elsewhere');
-      const attachment: Attachment = {
-        detach() {
-          if (endpoints.get(userId) === endpoint) endpoints.delete(userId);
-        },
-      };
-      return attachment;
+      return new MemoryAttachment(endpoints, userId, endpoint);
     },
     deliverHere(userId, frameText) {
       const endpoint = endpoints.get(userId);

@@ -5,9 +5,15 @@
 import { encodeBase64url, type ServerFrame } from '../../wire/index.ts';
 import type { QueueStore } from '../store/types.ts';
 
+/** Where envelopes go: the recipient's connection. */
+export interface FrameSink {
+  sendFrame(frame: ServerFrame): void;
+}
+
 export class QueueDelivery {
   private lastSent = 0;
-  private readonly inflight = new Set<number>();
+  /** Made on first use: most connections never have anything queued, and there are many. */
+  private inflight: Set<number> | undefined;
   private pumping = false;
   private again = false;
   private closed = false;
@@ -15,7 +21,7 @@ export class QueueDelivery {
   constructor(
     private readonly queue: QueueStore,
     private readonly recipientId: string,
-    private readonly send: (frame: ServerFrame) => void,
+    private readonly to: FrameSink,
     private readonly maxAgeMs: number,
     private readonly window = 64,
   ) {}
@@ -31,14 +37,14 @@ export class QueueDelivery {
     try {
       do {
         this.again = false;
-        const room = this.window - this.inflight.size;
+        const room = this.window - (this.inflight?.size ?? 0);
         if (room <= 0) break;
         const batch = await this.queue.pending(this.recipientId, this.lastSent, room, Date.now() - this.maxAgeMs);
         for (const e of batch) {
           if (this.closed) return;
-          this.inflight.add(e.qid);
+          (this.inflight ??= new Set()).add(e.qid);
           this.lastSent = e.qid;
-          this.send({ type: 'envelope', qid: e.qid, from: e.senderName, body: encodeBase64url(e.body), sentAt: e.createdAt });
+          this.to.sendFrame({ type: 'envelope', qid: e.qid, from: e.senderName, body: encodeBase64url(e.body), sentAt: e.createdAt });
         }
         if (batch.length === room) this.again = true;
       } while (this.again && !this.closed);
@@ -49,8 +55,13 @@ export class QueueDelivery {
 
   async ack(qids: number[]): Promise<void> {
     await this.queue.ack(this.recipientId, qids);
-    for (const q of qids) this.inflight.delete(q);
+    for (const q of qids) this.inflight?.delete(q);
     await this.pump();
+  }
+
+  /** Nothing in flight and nothing being sent: dropping this object loses nothing. */
+  get idle(): boolean {
+    return !this.pumping && !this.again && (this.inflight?.size ?? 0) === 0;
   }
 
   close(): void {

@@ -19,14 +19,14 @@ import {
   type ServerFrame,
 } from '../../wire/index.ts';
 import type { AccessTokens } from '../auth/access-tokens.ts';
-import type { Bus, Attachment } from '../bus/types.ts';
+import type { Bus, Attachment, Endpoint } from '../bus/types.ts';
 import type { QueueStore } from '../store/types.ts';
-import type { FindUser } from './user-lookup.ts';
+import type { FindUser, UserRef } from './user-lookup.ts';
+import type { Deadlines, Expiring } from './deadlines.ts';
 import type { BlockCache } from '../contacts/block-cache.ts';
 import type { QueueService } from '../queue/queue-service.ts';
 import { QueueDelivery } from '../queue/delivery.ts';
 import type { Presence } from '../contacts/presence.ts';
-import { TokenBucket } from './token-bucket.ts';
 
 export interface SignalingLimits {
   authTimeoutMs: number;
@@ -60,139 +60,215 @@ const MAX_WAITING_FRAMES = 64;
 /** Same words for "no such user" and "not connected": the relay must not reveal who exists. */
 const unavailable = (name: string) => `${name} is not available right now. They may be offline, or the name may be mistyped.`;
 
-export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
-  const { tokens, findUser, bus, log, limits } = deps;
-  let user: { id: string; username: string } | undefined;
-  let attachment: Attachment | undefined;
-  let expiryTimer: NodeJS.Timeout | undefined;
-  let violations = 0;
-  let open = true;
-  let delivery: QueueDelivery | undefined;
-  const bucket = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
+// A relay holds tens of thousands of idle sockets, so what each one costs is counted: the state
+// of a connection is one object whose methods live on its prototype, and the socket's listeners
+// are shared functions that find it through `connections`, rather than a dozen closures and two
+// timers per socket (bench:signaling heap snapshots, issue #5).
+// The connection rides on its socket under a symbol: cheaper than a WeakMap entry per socket.
+const CONNECTION = Symbol('parley.connection');
+type Socket = WebSocket & { [CONNECTION]?: Connection };
 
-  const send = (frame: ServerFrame) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
-  };
-  const sendError = (code: ErrorCode, message: string, callId?: string) =>
-    send(callId ? { type: 'error', code, message, callId } : { type: 'error', code, message });
-  const close = (code: number, reason: string) => {
+function onMessage(this: Socket, data: RawData, isBinary: boolean): void {
+  this[CONNECTION]?.onMessage(data, isBinary);
+}
+
+function onClose(this: Socket): void {
+  this[CONNECTION]?.onClose();
+}
+
+function onError(this: Socket, e: Error): void {
+  // ws reports oversized frames (1009) and protocol errors here; without this listener the
+  // error would be thrown and take the whole process down.
+  this[CONNECTION]?.deps.log.debug({ err: e }, 'signaling socket error');
+}
+
+export function handleConnection(ws: WebSocket, deps: ConnectionDeps, deadlines: Deadlines): void {
+  const connection = new Connection(ws, deps, deadlines);
+  (ws as Socket)[CONNECTION] = connection;
+  ws.on('message', onMessage);
+  ws.on('error', onError);
+  ws.on('close', onClose);
+  deadlines.set(connection, Date.now() + deps.limits.authTimeoutMs);
+}
+
+/** One socket's state, and its Endpoint on the bus once authenticated. */
+class Connection implements Endpoint, Expiring {
+  user: UserRef | undefined;
+  private attachment: Attachment | undefined;
+  private delivery: QueueDelivery | undefined;
+  private violations = 0;
+  private open = true;
+  // The frame rate limit: a token bucket in two fields of this object (an object of its own per
+  // socket cost 64 bytes more on each of tens of thousands of sockets).
+  private tokens: number;
+  private lastTake: number;
+  private chain: Promise<void> | undefined;
+  private waiting = 0;
+  deadlineSecond = 0;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly deps: ConnectionDeps,
+    private readonly deadlines: Deadlines,
+  ) {
+    this.tokens = deps.limits.frameBurst;
+    this.lastTake = performance.now();
+  }
+
+  /** Endpoint: an already-serialised frame for this socket. */
+  send(text: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+  }
+
+  sendFrame(frame: ServerFrame): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(frame));
+  }
+
+  private sendError(code: ErrorCode, message: string, callId?: string): void {
+    this.sendFrame(callId ? { type: 'error', code, message, callId } : { type: 'error', code, message });
+  }
+
+  close(code: number, reason: string): void {
+    const ws = this.ws;
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
-  };
+  }
 
-  const authTimer = setTimeout(() => close(CLOSE.authTimeout, 'authentication timed out'), limits.authTimeoutMs);
+  /** Endpoint: new envelopes wait in the offline queue. */
+  onQueue(): void {
+    if (!this.user || !this.open) return;
+    const delivery = (this.delivery ??= new QueueDelivery(this.deps.queue, this.user.id, this, this.deps.queueService.limits.maxAgeMs));
+    delivery.pump().then(
+      () => {
+        // Most sockets have nothing queued most of the time; an idle delivery holds nothing
+        // that a new one would not find again in the store, so it is not kept per socket.
+        if (this.delivery === delivery && delivery.idle) this.delivery = undefined;
+      },
+      (e: unknown) => this.deps.log.error({ err: e }, 'queue delivery failed'),
+    );
+  }
 
-  const armExpiry = (expiresAt: number) => {
-    clearTimeout(expiryTimer);
+  /** Expiring: the authentication timeout before `auth`, the token's expiry after. */
+  expire(): void {
     // Closing at expiry means a revoked or stolen token cannot keep a socket alive forever.
-    expiryTimer = setTimeout(() => close(CLOSE.tokenExpired, 'access token expired'), Math.max(0, expiresAt - Date.now()));
-  };
+    if (this.user) this.close(CLOSE.tokenExpired, 'access token expired');
+    else this.close(CLOSE.authTimeout, 'authentication timed out');
+  }
 
-  const authenticate = async (token: string) => {
-    const result = await tokens.verify(token);
-    if (!open) return;
+  private async authenticate(token: string): Promise<void> {
+    const { deps } = this;
+    const result = await deps.tokens.verify(token);
+    if (!this.open) return;
     if (!result.ok) {
       const expired = result.reason === 'expired';
-      sendError(expired ? 'token_expired' : 'unauthorized', expired ? 'Your session expired. Please log in again.' : 'Not signed in.');
-      close(CLOSE.authFailed, expired ? 'token expired' : 'invalid token');
-      return;
+      this.sendError(expired ? 'token_expired' : 'unauthorized', expired ? 'Your session expired. Please log in again.' : 'Not signed in.');
+      return this.close(CLOSE.authFailed, expired ? 'token expired' : 'invalid token');
     }
     const { userId, username, expiresAt } = result.claims;
-    if (user) {
+    if (this.user) {
       // A fresh token on an open socket extends it; it may not switch accounts.
-      if (user.id !== userId) close(CLOSE.policy, 'token belongs to another user');
-      else armExpiry(expiresAt);
+      if (this.user.id !== userId) this.close(CLOSE.policy, 'token belongs to another user');
+      else this.deadlines.set(this, expiresAt);
       return;
     }
-    clearTimeout(authTimer);
-    user = { id: userId, username };
-    delivery = new QueueDelivery(deps.queue, userId, send, deps.queueService.limits.maxAgeMs);
-    const pump = () => void delivery?.pump().catch((e: unknown) => log.error({ err: e }, 'queue delivery failed'));
-    armExpiry(expiresAt);
+    const me = (this.user = { id: userId, username });
+    this.deadlines.set(this, expiresAt);
     // `ready` only once other processes can route to this socket: a client that hears it may
     // tell a contact to call, and that call must find it.
-    const attached = await bus.attach(userId, { send: (text) => ws.readyState === ws.OPEN && ws.send(text), close, onQueue: pump }, CLOSE.replaced);
-    if (!open) return attached.detach();
-    attachment = attached;
-    send({ type: 'ready', user });
-    pump();
-    const me = user;
+    const attached = await deps.bus.attach(userId, this, CLOSE.replaced);
+    if (!this.open) return attached.detach();
+    this.attachment = attached;
+    this.sendFrame({ type: 'ready', user: me });
+    this.onQueue();
     void (async () => {
-      for (const frame of await deps.presence.snapshot(me.id)) send(frame);
+      for (const frame of await deps.presence.snapshot(me.id)) this.sendFrame(frame);
       await deps.presence.announce(me, true);
-    })().catch((e: unknown) => log.error({ err: e }, 'presence on connect failed'));
-  };
+    })().catch((e: unknown) => deps.log.error({ err: e }, 'presence on connect failed'));
+  }
 
-  const enqueue = async (frame: Extract<ClientFrame, { type: 'send' }>) => {
-    if (!user) return;
+  private async enqueue(frame: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
     try {
-      await deps.queueService.accept(user, frame.to, frame.id, decodeBase64url(frame.body)!);
-      deps.onEnvelope?.();
-      send({ type: 'sent', id: frame.id });
+      await this.deps.queueService.accept(this.user!, frame.to, frame.id, decodeBase64url(frame.body)!);
+      this.deps.onEnvelope?.();
+      this.sendFrame({ type: 'sent', id: frame.id });
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
-      send({ type: 'error', code: e.code, message: e.message, id: frame.id });
+      this.sendFrame({ type: 'error', code: e.code, message: e.message, id: frame.id });
     }
-  };
+  }
 
   // Relayed frames take the short way when everything they need is known in this process: the
   // recipient's id, whether they block the sender, and their socket. Then the frame is handed on
-  // before this function returns, with no promise in between; otherwise the same checks are
+  // before this method returns, with no promise in between; otherwise the same checks are
   // awaited. Both ways answer alike.
-  const relay = (frame: Extract<ClientFrame, { type: 'signal' }>): void | Promise<void> => {
-    const me = user!;
+  private relay(frame: Extract<ClientFrame, { type: 'signal' }>): void | Promise<void> {
+    const { deps } = this;
+    const me = this.user!;
     const target = isNormalUsername(frame.to) ? { ok: true as const, username: frame.to } : normalizeUsername(frame.to);
-    if (!target.ok) return sendError('peer_unavailable', unavailable(frame.to.slice(0, 32)), frame.callId);
-    if (target.username === me.username) return sendError('bad_request', 'You cannot call yourself.', frame.callId);
+    if (!target.ok) return this.sendError('peer_unavailable', unavailable(frame.to.slice(0, 32)), frame.callId);
+    if (target.username === me.username) return this.sendError('bad_request', 'You cannot call yourself.', frame.callId);
     const text = JSON.stringify({ type: 'signal', from: me.username, callId: frame.callId, data: frame.data } satisfies ServerFrame);
-    const known = findUser.known(target.username);
-    if (known && deps.blocks.known(known.id, me.id) === false && bus.deliverHere(known.id, text)) {
+    const known = deps.findUser.known(target.username);
+    if (known && deps.blocks.known(known.id, me.id) === false && deps.bus.deliverHere(known.id, text)) {
       deps.onRelay?.();
       return;
     }
     return (async () => {
-      const recipient = known ?? (await findUser(target.username));
+      const recipient = known ?? (await deps.findUser(target.username));
       // Someone who blocked the caller looks exactly like someone offline.
       const blocked = recipient ? await deps.blocks.blocks(recipient.id, me.id) : false;
-      const delivered = recipient && !blocked ? await bus.deliver(recipient.id, text) : false;
-      if (!delivered) return sendError('peer_unavailable', unavailable(target.username), frame.callId);
+      const delivered = recipient && !blocked ? await deps.bus.deliver(recipient.id, text) : false;
+      if (!delivered) return this.sendError('peer_unavailable', unavailable(target.username), frame.callId);
       deps.onRelay?.();
     })();
-  };
+  }
 
-  const transient = (frame: Extract<ClientFrame, { type: 'transient' }>): void | Promise<void> => {
-    const me = user!;
+  private transient(frame: Extract<ClientFrame, { type: 'transient' }>): void | Promise<void> {
+    const { deps } = this;
+    const me = this.user!;
     const target = normalizeUsername(frame.to);
     if (!target.ok || target.username === me.username) return;
     // Never stored, never answered: delivered if the recipient is there and allows it, else dropped.
     const text = JSON.stringify({ type: 'transient', from: me.username, body: frame.body } satisfies ServerFrame);
-    const known = findUser.known(target.username);
-    if (known && deps.blocks.known(known.id, me.id) === false && bus.deliverHere(known.id, text)) return;
+    const known = deps.findUser.known(target.username);
+    if (known && deps.blocks.known(known.id, me.id) === false && deps.bus.deliverHere(known.id, text)) return;
     return (async () => {
-      const recipient = known ?? (await findUser(target.username));
+      const recipient = known ?? (await deps.findUser(target.username));
       if (!recipient || (await deps.blocks.blocks(recipient.id, me.id))) return;
-      await bus.deliver(recipient.id, text);
+      await deps.bus.deliver(recipient.id, text);
     })();
-  };
+  }
 
-  const onFrame = (frame: ClientFrame): void | Promise<void> => {
-    if (frame.type === 'auth') return authenticate(frame.token);
-    if (!user) {
-      sendError('unauthorized', 'Authenticate first.');
-      return close(CLOSE.policy, 'not authenticated');
+  private onFrame(frame: ClientFrame): void | Promise<void> {
+    if (frame.type === 'auth') return this.authenticate(frame.token);
+    if (!this.user) {
+      this.sendError('unauthorized', 'Authenticate first.');
+      return this.close(CLOSE.policy, 'not authenticated');
     }
     switch (frame.type) {
       case 'ping':
-        return send({ type: 'pong' });
+        return this.sendFrame({ type: 'pong' });
       case 'signal':
-        return relay(frame);
+        return this.relay(frame);
       case 'send':
-        return enqueue(frame);
+        return this.enqueue(frame);
       case 'ack':
-        return delivery?.ack(frame.qids);
+        return this.ack(frame.qids);
       case 'transient':
-        return transient(frame);
+        return this.transient(frame);
     }
-  };
+  }
+
+  private async ack(qids: number[]): Promise<void> {
+    // Acknowledged envelopes are deleted even if this socket's delivery has gone idle since
+    // (an ack may come after a reconnect, for envelopes an earlier socket delivered).
+    if (this.delivery) return this.delivery.ack(qids);
+    await this.deps.queue.ack(this.user!.id, qids);
+  }
+
+  private failed(e: unknown): void {
+    this.deps.log.error({ err: e }, 'signaling frame handler failed');
+    this.sendError('internal', 'Something went wrong on the server.');
+  }
 
   // One connection's frames are handled one after another, in the order they came. A frame
   // that arrives while none waits is handled at once; if its handler has to wait (on the store,
@@ -200,66 +276,75 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps): void {
   // after it wait in line behind it, so an ICE candidate never overtakes its offer, nor a ping
   // the ack before it. The token bucket bounds how fast the line grows; the cap bounds how long
   // it gets while the store is slow.
-  let chain: Promise<void> = Promise.resolve();
-  let waiting = 0;
-  const failed = (e: unknown) => {
-    log.error({ err: e }, 'signaling frame handler failed');
-    sendError('internal', 'Something went wrong on the server.');
-  };
-  const done = () => {
-    waiting--;
-  };
-  const inOrder = (frame: ClientFrame) => {
-    if (waiting >= MAX_WAITING_FRAMES) return sendError('rate_limited', 'The server is busy with your earlier messages. Try again shortly.');
-    if (waiting > 0) {
-      waiting++;
-      chain = chain.then(() => onFrame(frame)).catch(failed).finally(done);
-      return;
-    }
+  private inOrder(frame: ClientFrame): void {
+    if (this.waiting >= MAX_WAITING_FRAMES) return this.sendError('rate_limited', 'The server is busy with your earlier messages. Try again shortly.');
     let pending: void | Promise<void>;
-    try {
-      pending = onFrame(frame);
-    } catch (e) {
-      return failed(e);
+    if (this.waiting > 0) {
+      pending = this.chain!.then(() => this.onFrame(frame));
+    } else {
+      try {
+        pending = this.onFrame(frame);
+      } catch (e) {
+        return this.failed(e);
+      }
+      if (!pending) return;
     }
-    if (!pending) return;
-    waiting++;
-    chain = pending.catch(failed).finally(done);
-  };
+    this.waiting++;
+    this.chain = pending.then(
+      () => this.settled(),
+      (e: unknown) => {
+        this.settled();
+        this.failed(e);
+      },
+    );
+  }
 
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    if (!bucket.take()) {
-      violations++;
-      if (violations > limits.maxViolations) return close(CLOSE.policy, 'too many frames');
-      return sendError('rate_limited', 'You are sending too fast. Slow down.');
+  /**
+   * `framesPerSecond` frames a second on average, bursts up to `frameBurst`: ICE gathering sends
+   * a dozen candidates at once, so the burst is generous; a flood is not.
+   */
+  private takeToken(): boolean {
+    const { framesPerSecond, frameBurst } = this.deps.limits;
+    const now = performance.now();
+    this.tokens = Math.min(frameBurst, this.tokens + ((now - this.lastTake) / 1000) * framesPerSecond);
+    this.lastTake = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private settled(): void {
+    // Nothing waits any more: let the settled promise go rather than keep it per socket.
+    if (--this.waiting === 0) this.chain = undefined;
+  }
+
+  onMessage(data: RawData, isBinary: boolean): void {
+    if (!this.takeToken()) {
+      this.violations++;
+      if (this.violations > this.deps.limits.maxViolations) return this.close(CLOSE.policy, 'too many frames');
+      return this.sendError('rate_limited', 'You are sending too fast. Slow down.');
     }
-    if (isBinary) return sendError('bad_request', 'Frames must be JSON text.');
+    if (isBinary) return this.sendError('bad_request', 'Frames must be JSON text.');
     const json = parseJson(data.toString());
     const exact = exactRelayFrame(json);
-    if (exact) return inOrder(exact);
+    if (exact) return this.inOrder(exact);
     const parsed = parseWith(clientFrame, json);
-    if (!parsed.ok) return sendError('bad_request', `Malformed frame: ${parsed.message}`);
-    inOrder(parsed.value);
-  });
+    if (!parsed.ok) return this.sendError('bad_request', `Malformed frame: ${parsed.message}`);
+    this.inOrder(parsed.value);
+  }
 
-  ws.on('error', (e) => {
-    // ws reports oversized frames (1009) and protocol errors here; without this listener the
-    // error would be thrown and take the whole process down.
-    log.debug({ err: e }, 'signaling socket error');
-  });
-
-  ws.on('close', () => {
-    open = false;
-    clearTimeout(authTimer);
-    clearTimeout(expiryTimer);
-    delivery?.close();
-    attachment?.detach();
-    const me = user;
-    if (me) {
-      // A newer connection of the same user (another tab, a reconnect) keeps them online.
-      void (async () => {
-        if (!(await bus.isOnline(me.id))) await deps.presence.announce(me, false);
-      })().catch((e: unknown) => log.error({ err: e }, 'presence on disconnect failed'));
-    }
-  });
+  onClose(): void {
+    this.open = false;
+    delete (this.ws as Socket)[CONNECTION];
+    this.deadlines.clear(this);
+    this.delivery?.close();
+    this.attachment?.detach();
+    const me = this.user;
+    if (!me) return;
+    const { deps } = this;
+    // A newer connection of the same user (another tab, a reconnect) keeps them online.
+    void (async () => {
+      if (!(await deps.bus.isOnline(me.id))) await deps.presence.announce(me, false);
+    })().catch((e: unknown) => deps.log.error({ err: e }, 'presence on disconnect failed'));
+  }
 }

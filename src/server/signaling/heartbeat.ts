@@ -28,9 +28,13 @@ export interface Heartbeat<S extends Pingable> {
   stop(): void;
 }
 
+// Whether a socket answered its last ping, kept on the socket itself under a symbol: cheaper
+// than a WeakMap entry per socket, and gone with the socket.
+const ANSWERED = Symbol('parley.heartbeat.answered');
+type Marked = { [ANSWERED]?: boolean };
+
 export function startHeartbeat<S extends Pingable>(options: HeartbeatOptions<S>): Heartbeat<S> {
   const steps = options.steps ?? 300;
-  const answered = new WeakMap<S, boolean>();
   let round: S[] = [];
   let cursor = 0;
   let perStep = 0;
@@ -45,11 +49,12 @@ export function startHeartbeat<S extends Pingable>(options: HeartbeatOptions<S>)
     for (; cursor < end; cursor++) {
       const socket = round[cursor]!;
       if (socket.readyState !== socket.OPEN) continue;
-      if (answered.get(socket) === false) {
+      const marked = socket as S & Marked;
+      if (marked[ANSWERED] === false) {
         socket.terminate();
         continue;
       }
-      answered.set(socket, false);
+      marked[ANSWERED] = false;
       socket.ping();
     }
   };
@@ -57,7 +62,9 @@ export function startHeartbeat<S extends Pingable>(options: HeartbeatOptions<S>)
   const timer = setInterval(step, Math.max(1, Math.floor(options.intervalMs / steps)));
   timer.unref();
   return {
-    alive: (socket) => answered.set(socket, true),
+    alive: (socket) => {
+      (socket as S & Marked)[ANSWERED] = true;
+    },
     step,
     stop: () => clearInterval(timer),
   };

@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { SIGNALING_MAX_FRAME_BYTES } from '../../wire/index.ts';
 import { handleConnection, type ConnectionDeps } from './connection.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { Deadlines } from './deadlines.ts';
 
 export const SIGNALING_PATH = '/ws';
 
@@ -37,16 +38,26 @@ function refuse(socket: Duplex, status: number, text: string): void {
 export function attachSignaling(server: Server, options: SignalingOptions): { close(): Promise<void>; readonly clients: number } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: SIGNALING_MAX_FRAME_BYTES, perMessageDeflate: false });
   const heartbeat = startHeartbeat<WebSocket>({ intervalMs: options.heartbeatMs, sockets: () => wss.clients });
+  const deadlines = new Deadlines();
+  // Shared by every socket rather than made for each (a relay holds tens of thousands).
+  function onPong(this: WebSocket) {
+    heartbeat.alive(this);
+  }
+  function destroyOnError(this: Duplex) {
+    this.destroy();
+  }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const path = (req.url ?? '').split('?')[0];
     if (path !== SIGNALING_PATH) return refuse(socket, 404, 'Not Found');
     if (!originAllowed(req, options.allowedOrigins)) return refuse(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
+      // ws now handles the socket's errors itself; one listener fewer per socket.
+      socket.off('error', destroyOnError);
       heartbeat.alive(ws);
-      ws.on('pong', () => heartbeat.alive(ws));
-      handleConnection(ws, options);
+      ws.on('pong', onPong);
+      handleConnection(ws, options, deadlines);
     });
   });
 
@@ -58,6 +69,7 @@ export function attachSignaling(server: Server, options: SignalingOptions): { cl
     close: () =>
       new Promise<void>((resolve) => {
         heartbeat.stop();
+        deadlines.stop();
         for (const ws of wss.clients) ws.terminate();
         wss.close(() => resolve());
       }),
