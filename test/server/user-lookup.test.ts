@@ -35,18 +35,19 @@ describe('relay user lookup', () => {
     expect(await find('carol')).toEqual({ id: 'id-c', username: 'carol' });
   });
 
-  it('keeps at most maxEntries, dropping the least recently used', async () => {
+  it('keeps at most maxEntries, dropping the first found', async () => {
     const users = fakeUsers(['a', 'b', 'c']);
     const find = cachedUserLookup(users, 2);
     await find('a');
     await find('b');
-    await find('a'); // a is now the most recent
-    await find('c'); // evicts b
+    expect(find.known('a')).toEqual({ id: 'id-0', username: 'a' });
+    await find('c'); // evicts a, the first found
     users.calls.length = 0;
-    await find('a');
+    await find('b');
     await find('c');
     expect(users.calls).toEqual([]);
-    await find('b');
-    expect(users.calls).toEqual(['b']);
+    expect(find.known('a')).toBeUndefined();
+    await find('a');
+    expect(users.calls).toEqual(['a']);
   });
 });

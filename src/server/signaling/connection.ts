@@ -203,21 +203,25 @@ class Connection implements Endpoint, Expiring {
   private relay(frame: Extract<ClientFrame, { type: 'signal' }>): void | Promise<void> {
     const { deps } = this;
     const me = this.user!;
-    const target = isNormalUsername(frame.to) ? { ok: true as const, username: frame.to } : normalizeUsername(frame.to);
-    if (!target.ok) return this.sendError('peer_unavailable', unavailable(frame.to.slice(0, 32)), frame.callId);
-    if (target.username === me.username) return this.sendError('bad_request', 'You cannot call yourself.', frame.callId);
+    let name: string = frame.to;
+    if (!isNormalUsername(name)) {
+      const folded = normalizeUsername(name);
+      if (!folded.ok) return this.sendError('peer_unavailable', unavailable(name.slice(0, 32)), frame.callId);
+      name = folded.username;
+    }
+    if (name === me.username) return this.sendError('bad_request', 'You cannot call yourself.', frame.callId);
     const text = JSON.stringify({ type: 'signal', from: me.username, callId: frame.callId, data: frame.data } satisfies ServerFrame);
-    const known = deps.findUser.known(target.username);
+    const known = deps.findUser.known(name);
     if (known && deps.blocks.known(known.id, me.id) === false && deps.bus.deliverHere(known.id, text)) {
       deps.onRelay?.();
       return;
     }
     return (async () => {
-      const recipient = known ?? (await deps.findUser(target.username));
+      const recipient = known ?? (await deps.findUser(name));
       // Someone who blocked the caller looks exactly like someone offline.
       const blocked = recipient ? await deps.blocks.blocks(recipient.id, me.id) : false;
       const delivered = recipient && !blocked ? await deps.bus.deliver(recipient.id, text) : false;
-      if (!delivered) return this.sendError('peer_unavailable', unavailable(target.username), frame.callId);
+      if (!delivered) return this.sendError('peer_unavailable', unavailable(name), frame.callId);
       deps.onRelay?.();
     })();
   }

@@ -1,6 +1,6 @@
 // Who a username belongs to, asked for every frame the relay hands on. Accounts are never
-// renamed or deleted, so an answer found once stays true and is kept (bounded, least recently
-// used first out); with PostgreSQL this saves a round trip per relayed frame. Only found users
+// renamed or deleted, so an answer found once stays true and is kept (bounded, first found first
+// out); with PostgreSQL this saves a round trip per relayed frame. Only found users
 // are kept: a name that is free now may be taken by a sign-up a moment later. Only the id and
 // name are kept, never the password hash or anything else that changes.
 import type { UserStore } from '../store/types.ts';
@@ -17,15 +17,10 @@ export type FindUser = ((username: string) => Promise<UserRef | undefined>) & {
 
 export function cachedUserLookup(users: Pick<UserStore, 'findByUsername'>, maxEntries = 50_000): FindUser {
   const known = new Map<string, UserRef>();
-  const peek = (username: string) => {
-    const hit = known.get(username);
-    if (hit) {
-      // Move to the back: Map keeps insertion order, so the front is the least recently used.
-      known.delete(username);
-      known.set(username, hit);
-    }
-    return hit;
-  };
+  // Not reordered on a hit: moving an entry to the back on every relayed frame made the Map
+  // rebuild its table again and again. The first found is the first dropped; a dropped name
+  // costs one store lookup when it comes back.
+  const peek = (username: string) => known.get(username);
   const find = async (username: string) => {
     const hit = peek(username);
     if (hit) return hit;
