@@ -41,7 +41,7 @@ import { createServerMetrics } from './metrics/server-metrics.ts';
 import { ensureSelfSigned } from './tls/self-signed.ts';
 import { loadCertificate, watchCertificate } from './tls/certificate-source.ts';
 import { readStoredCertificate } from './tls/acme-files.ts';
-import { startAcmeRenewal, type AcmeRenewalOptions, type ChallengeResponses } from './tls/acme.ts';
+import type { AcmeRenewalOptions, ChallengeResponses } from './tls/acme.ts';
 import { TLS_OPTIONS } from './tls/tls-options.ts';
 import { startHttpRedirect } from './http/http-redirect.ts';
 
@@ -209,8 +209,10 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   await app.listen({ host: config.host, port: config.port });
   const challenges: ChallengeResponses = new Map();
   const redirect = config.httpRedirectPort === undefined ? undefined : await startHttpRedirect(config.host, config.httpRedirectPort, app.server.address(), config.acme ? challenges : undefined);
+  // Loaded only when ACME is configured: acme-client and its ASN.1 and X.509 libraries are
+  // about 7.5 MB of heap that every process would otherwise carry and garbage-collect.
   const acme = config.acme
-    ? startAcmeRenewal({
+    ? (await import('./tls/acme.ts')).startAcmeRenewal({
         settings: config.acme,
         dataDir: config.dataDir,
         log: app.log,
