@@ -158,7 +158,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   // Without a client directory this only installs the JSON 404 for everything not mounted.
   await staticClient(app, serveApi ? config.clientDir : undefined);
 
-  const blocks = cachedBlocks((owner, other) => store.contacts.blocks(owner, other), { hearsChanges: () => bus.hearsChanges });
+  const blocks = cachedBlocks((owner) => store.contacts.blockedBy(owner), { hearsChanges: () => bus.hearsChanges });
   bus.onBlocksChanged((ownerId) => blocks.forget(ownerId));
 
   // A process without the relay has no 'upgrade' listener, so Node hands WebSocket upgrades to

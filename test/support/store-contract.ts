@@ -83,7 +83,10 @@ export function storeContract(harness: StoreHarness): void {
       await store.contacts.set('c', 'a', 'blocked', 3);
       expect(await store.contacts.blocks('c', 'a')).toBe(true);
       expect(await store.contacts.blocks('a', 'c')).toBe(false);
+      expect(await store.contacts.blockedBy('c')).toEqual(['a']);
+      expect(await store.contacts.blockedBy('a')).toEqual([]);
       await store.contacts.set('b', 'a', 'blocked', 4);
+      expect(await store.contacts.blockedBy('b')).toEqual(['a']); // an added contact turned blocked
       expect(await store.contacts.mutual('a')).toEqual([]);
       await store.contacts.remove('a', 'b');
       expect(await store.contacts.list('a')).toEqual([]);

@@ -1,20 +1,23 @@
 // Whether a user has blocked another, asked for every frame the relay hands on. The answer
 // lives in the store; asking it per frame was about a tenth of the relay's busy time on SQLite
-// and a round trip on PostgreSQL (bench:signaling, issue #5). Answers are kept per owner and
-// dropped the moment the owner blocks or unblocks anyone, in any process: the contact routes
-// announce each change through the bus, and while the bus cannot hear other processes the
+// and a round trip on PostgreSQL (bench:signaling, issue #5). Each owner's whole block list is
+// kept, and dropped the moment the owner blocks or unblocks anyone, in any process: the contact
+// routes announce each change through the bus, and while the bus cannot hear other processes the
 // cache is bypassed. A block is therefore never late, not even by the length of a cache entry.
+//
+// Most people block nobody; for them the cache keeps only the second the answer was read, a
+// small integer, so tens of thousands of owners cost little memory and little garbage collection.
 //
 // A lookup that started before a change and finishes after it must not store its stale answer:
 // every change bumps `epoch`, and an answer is kept only if no change came in between. The age
 // limit is a second guard for a change whose announcement failed to go out.
 
-export type BlockLookup = (ownerId: string, otherId: string) => Promise<boolean>;
+export type BlockListLookup = (ownerId: string) => Promise<string[]>;
 
 export interface BlockCache {
   /** The answer if it is known for certain right now, else undefined (ask `blocks`). */
   known(ownerId: string, otherId: string): boolean | undefined;
-  blocks: BlockLookup;
+  blocks(ownerId: string, otherId: string): Promise<boolean>;
   /** `ownerId` blocked or unblocked someone; undefined: anything may have changed. */
   forget(ownerId: string | undefined): void;
 }
@@ -27,41 +30,41 @@ export interface BlockCacheOptions {
   now?: () => number;
 }
 
-interface OwnerEntry {
-  at: number;
-  answers: Map<string, boolean>;
+/** An owner who blocks someone: when the list was read, and who is on it. */
+interface BlockList {
+  second: number;
+  blocked: Set<string>;
 }
 
-export function cachedBlocks(lookup: BlockLookup, options: BlockCacheOptions): BlockCache {
+/** A number: the owner blocks nobody, as read at that second. */
+type Entry = number | BlockList;
+
+export function cachedBlocks(lookup: BlockListLookup, options: BlockCacheOptions): BlockCache {
   const maxOwners = options.maxOwners ?? 50_000;
-  const maxAgeMs = options.maxAgeMs ?? 60_000;
+  const maxAgeSeconds = Math.max(1, Math.round((options.maxAgeMs ?? 60_000) / 1000));
   const now = options.now ?? Date.now;
-  const owners = new Map<string, OwnerEntry>();
+  const started = now();
+  // Seconds since the cache was made: a small integer, which V8 stores without an allocation.
+  const second = () => Math.floor((now() - started) / 1000);
+  const owners = new Map<string, Entry>();
   let epoch = 0;
 
   const known = (ownerId: string, otherId: string): boolean | undefined => {
     if (!options.hearsChanges()) return undefined;
     const entry = owners.get(ownerId);
-    if (!entry) return undefined;
-    if (now() - entry.at > maxAgeMs) {
+    if (entry === undefined) return undefined;
+    if (second() - (typeof entry === 'number' ? entry : entry.second) >= maxAgeSeconds) {
       owners.delete(ownerId);
       return undefined;
     }
-    return entry.answers.get(otherId);
+    return typeof entry === 'number' ? false : entry.blocked.has(otherId);
   };
 
-  const remember = (ownerId: string, otherId: string, answer: boolean) => {
-    let entry = owners.get(ownerId);
-    if (entry) {
-      // Map keeps insertion order: moving the owner to the back keeps the front least recently used.
-      owners.delete(ownerId);
-    } else {
-      entry = { at: now(), answers: new Map() };
-    }
-    owners.set(ownerId, entry);
-    // One owner hears from few others; the bound only stops a flood of strangers growing it.
-    if (entry.answers.size >= 1024) entry.answers.clear();
-    entry.answers.set(otherId, answer);
+  const remember = (ownerId: string, blocked: string[]) => {
+    const at = second();
+    owners.delete(ownerId);
+    owners.set(ownerId, blocked.length === 0 ? at : { second: at, blocked: new Set(blocked) });
+    // Map keeps insertion order: the front is the owner read longest ago.
     if (owners.size > maxOwners) owners.delete(owners.keys().next().value!);
   };
 
@@ -71,10 +74,9 @@ export function cachedBlocks(lookup: BlockLookup, options: BlockCacheOptions): B
       const hit = known(ownerId, otherId);
       if (hit !== undefined) return hit;
       const before = epoch;
-      const hearing = options.hearsChanges();
-      const answer = await lookup(ownerId, otherId);
-      if (hearing && epoch === before && options.hearsChanges()) remember(ownerId, otherId, answer);
-      return answer;
+      const blocked = await lookup(ownerId);
+      if (epoch === before && options.hearsChanges()) remember(ownerId, blocked);
+      return blocked.includes(otherId);
     },
     forget(ownerId) {
       epoch++;

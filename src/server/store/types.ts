@@ -134,6 +134,8 @@ export interface ContactStore {
   remove(ownerId: string, contactId: string): Promise<void>;
   /** Whether `ownerId` has blocked `otherId`. */
   blocks(ownerId: string, otherId: string): Promise<boolean>;
+  /** Everyone `ownerId` has blocked (most people: nobody). */
+  blockedBy(ownerId: string): Promise<string[]>;
   /** Users who added `userId` and whom `userId` added (neither blocking). */
   mutual(userId: string): Promise<string[]>;
 }

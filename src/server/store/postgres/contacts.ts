@@ -28,6 +28,10 @@ export function postgresContacts(pool: pg.Pool): ContactStore {
       const { rowCount } = await pool.query("SELECT 1 FROM contacts WHERE owner_id = $1 AND contact_id = $2 AND state = 'blocked'", [ownerId, otherId]);
       return (rowCount ?? 0) > 0;
     },
+    async blockedBy(ownerId) {
+      const { rows } = await pool.query<{ contact_id: string }>("SELECT contact_id FROM contacts WHERE owner_id = $1 AND state = 'blocked'", [ownerId]);
+      return rows.map((r) => r.contact_id);
+    },
     async mutual(userId) {
       const { rows } = await pool.query<{ contact_id: string }>(
         `SELECT a.contact_id FROM contacts a JOIN contacts b ON b.owner_id = a.contact_id AND b.contact_id = a.owner_id

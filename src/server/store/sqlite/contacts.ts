@@ -15,6 +15,7 @@ export function sqliteContacts(db: Database.Database): ContactStore {
     ),
     remove: db.prepare('DELETE FROM contacts WHERE owner_id = ? AND contact_id = ?'),
     blocks: db.prepare<[string, string], { n: number }>("SELECT COUNT(*) AS n FROM contacts WHERE owner_id = ? AND contact_id = ? AND state = 'blocked'"),
+    blockedBy: db.prepare<[string], { contact_id: string }>("SELECT contact_id FROM contacts WHERE owner_id = ? AND state = 'blocked'"),
     mutual: db.prepare<[string], { contact_id: string }>(
       `SELECT a.contact_id FROM contacts a JOIN contacts b ON b.owner_id = a.contact_id AND b.contact_id = a.owner_id
        WHERE a.owner_id = ? AND a.state = 'added' AND b.state = 'added'`,
@@ -32,6 +33,9 @@ export function sqliteContacts(db: Database.Database): ContactStore {
     },
     async blocks(ownerId, otherId) {
       return q.blocks.get(ownerId, otherId)!.n > 0;
+    },
+    async blockedBy(ownerId) {
+      return q.blockedBy.all(ownerId).map((r) => r.contact_id);
     },
     async mutual(userId) {
       return q.mutual.all(userId).map((r) => r.contact_id);
