@@ -91,12 +91,12 @@ describe.skipIf(Boolean(skipReason))('Redis bus (needs REDIS_URL)', () => {
     const first = recorder();
     const second = recorder();
     const u = userId();
-    const old = await a.attach(u, first.endpoint, REPLACED);
+    await a.attach(u, first.endpoint, REPLACED);
     await b.attach(u, second.endpoint, REPLACED);
     await until(() => first.closes.length === 1, 2000, 'replacement');
     expect(first.closes).toEqual([[REPLACED, 'signed in elsewhere']]);
     expect(a.localConnections).toBe(0);
-    old.detach(); // the old socket's close event: must not take the newer connection's presence
+    a.detach(u, first.endpoint); // the old socket's close event: must not take the newer connection's presence
     expect(await a.deliver(u, 'to the newer one')).toBe(true);
     await until(() => second.sent.length === 1, 2000, 'frame to the newer connection');
     expect(second.closes).toEqual([]);
@@ -107,10 +107,10 @@ describe.skipIf(Boolean(skipReason))('Redis bus (needs REDIS_URL)', () => {
     const first = recorder();
     const second = recorder();
     const u = userId();
-    const old = await a.attach(u, first.endpoint, REPLACED);
+    await a.attach(u, first.endpoint, REPLACED);
     await a.attach(u, second.endpoint, REPLACED);
     expect(first.closes).toEqual([[REPLACED, 'signed in elsewhere']]);
-    old.detach();
+    a.detach(u, first.endpoint);
     expect(await a.deliver(u, 'x')).toBe(true);
     expect(second.sent).toEqual(['x']);
     expect(a.localConnections).toBe(1);
@@ -119,8 +119,9 @@ describe.skipIf(Boolean(skipReason))('Redis bus (needs REDIS_URL)', () => {
   it('hands presence back at once on detach and on a graceful close', async () => {
     const [a, b] = [await bus(), await bus()];
     const u = userId();
-    const attachment = await b.attach(u, recorder().endpoint, REPLACED);
-    attachment.detach();
+    const only = recorder().endpoint;
+    await b.attach(u, only, REPLACED);
+    b.detach(u, only);
     await until(async () => (await presence(u)) === null, 1000, 'release on detach');
     expect(await a.deliver(u, 'x')).toBe(false);
     await b.attach(u, recorder().endpoint, REPLACED);

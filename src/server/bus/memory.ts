@@ -1,18 +1,5 @@
 // The default bus: every connection lives in this process, so routing is a Map lookup.
-import type { Attachment, Bus, Endpoint } from './types.ts';
-
-/** An object per connection, not a closure and its scope: a relay holds tens of thousands. */
-class MemoryAttachment implements Attachment {
-  constructor(
-    private readonly endpoints: Map<string, Endpoint>,
-    private readonly userId: string,
-    private readonly endpoint: Endpoint,
-  ) {}
-
-  detach(): void {
-    if (this.endpoints.get(this.userId) === this.endpoint) this.endpoints.delete(this.userId);
-  }
-}
+import type { Bus, Endpoint } from './types.ts';
 
 export function createMemoryBus(): Bus {
   const endpoints = new Map<string, Endpoint>();
@@ -22,7 +9,9 @@ export function createMemoryBus(): Bus {
       const previous = endpoints.get(userId);
       endpoints.set(userId, endpoint);
       if (previous && previous !== endpoint) previous.close(replacedCode, 'signed in elsewhere');
-      return new MemoryAttachment(endpoints, userId, endpoint);
+    },
+    detach(userId, endpoint) {
+      if (endpoints.get(userId) === endpoint) endpoints.delete(userId);
     },
     deliverHere(userId, frameText) {
       const endpoint = endpoints.get(userId);

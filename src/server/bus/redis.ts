@@ -20,7 +20,7 @@
 // read from Redis are input like any other: checked, and ignored when malformed.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Attachment, Bus, BusLog, Endpoint } from './types.ts';
+import type { Bus, BusLog, Endpoint } from './types.ts';
 
 export interface RedisBusOptions {
   url: string;
@@ -245,7 +245,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   let closed = false;
 
   return {
-    async attach(userId, endpoint, replacedCode): Promise<Attachment> {
+    async attach(userId, endpoint, replacedCode) {
       const connId = newId();
       const entry = { endpoint, connId, replacedCode };
       const previous = local.get(userId);
@@ -261,14 +261,13 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
         // The heartbeat claims the key once Redis is back; until then only this process can reach the user.
         log.warn({ reason: (e as Error).message }, 'could not record presence in Redis');
       }
-      return {
-        detach() {
-          if (local.get(userId) !== entry) return;
-          local.delete(userId);
-          if (closed) return;
-          scripts.parleyRelease(presenceKey(userId), valueOf(connId)).catch((e: Error) => onError(e));
-        },
-      };
+    },
+    detach(userId, endpoint) {
+      const entry = local.get(userId);
+      if (!entry || entry.endpoint !== endpoint) return;
+      local.delete(userId);
+      if (closed) return;
+      scripts.parleyRelease(presenceKey(userId), valueOf(entry.connId)).catch((e: Error) => onError(e));
     },
     deliverHere(userId, frameText) {
       const entry = local.get(userId);

@@ -16,17 +16,19 @@ export interface BusLog {
   warn(details: object, message: string): void;
 }
 
-export interface Attachment {
-  detach(): void;
-}
-
 export interface Bus {
   /**
    * Makes `endpoint` the one connection of `userId`. One device per account (DESIGN.md), so an
    * older connection of the same user, in this process or another, is closed with
    * `replacedCode`. Resolves once other processes can route to the new connection.
    */
-  attach(userId: string, endpoint: Endpoint, replacedCode: number): Promise<Attachment>;
+  attach(userId: string, endpoint: Endpoint, replacedCode: number): Promise<void>;
+  /**
+   * `endpoint` of `userId` is gone (its socket closed). Does nothing if a newer connection of the
+   * user has replaced it since, here or in another process. No object per attachment: a relay
+   * holds tens of thousands.
+   */
+  detach(userId: string, endpoint: Endpoint): void;
   /**
    * Hands the frame to a connection of `userId` held by this very process, at once; false if
    * this process holds none (then `deliver` finds it elsewhere, or not at all).

@@ -19,7 +19,7 @@ import {
   type ServerFrame,
 } from '../../wire/index.ts';
 import type { AccessTokens } from '../auth/access-tokens.ts';
-import type { Bus, Attachment, Endpoint } from '../bus/types.ts';
+import type { Bus, Endpoint } from '../bus/types.ts';
 import type { QueueStore } from '../store/types.ts';
 import type { FindUser, UserRef } from './user-lookup.ts';
 import type { Deadlines, Expiring } from './deadlines.ts';
@@ -94,7 +94,7 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps, deadlines:
 /** One socket's state, and its Endpoint on the bus once authenticated. */
 class Connection implements Endpoint, Expiring {
   user: UserRef | undefined;
-  private attachment: Attachment | undefined;
+  private attached = false;
   private delivery: QueueDelivery | undefined;
   private violations = 0;
   private open = true;
@@ -174,9 +174,9 @@ class Connection implements Endpoint, Expiring {
     this.deadlines.set(this, expiresAt);
     // `ready` only once other processes can route to this socket: a client that hears it may
     // tell a contact to call, and that call must find it.
-    const attached = await deps.bus.attach(userId, this, CLOSE.replaced);
-    if (!this.open) return attached.detach();
-    this.attachment = attached;
+    await deps.bus.attach(userId, this, CLOSE.replaced);
+    if (!this.open) return deps.bus.detach(userId, this);
+    this.attached = true;
     this.sendFrame({ type: 'ready', user: me });
     this.onQueue();
     void (async () => {
@@ -342,7 +342,7 @@ class Connection implements Endpoint, Expiring {
     delete (this.ws as Socket)[CONNECTION];
     this.deadlines.clear(this);
     this.delivery?.close();
-    this.attachment?.detach();
+    if (this.attached) this.deps.bus.detach(this.user!.id, this);
     const me = this.user;
     if (!me) return;
     const { deps } = this;
