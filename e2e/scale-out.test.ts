@@ -121,6 +121,20 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     if (failures.length) throw new AggregateError(failures, 'scale-out e2e cleanup failed');
   });
 
+  /** Alice calls Bob, Bob accepts, and both pages show the direct channel. */
+  const aliceCallsBobDirect = async () => {
+    await startCall(alicePage, bob);
+    await bobPage.getByText(`${alice} wants to chat with you.`).waitFor();
+    await accept(bobPage);
+    await waitDirect(alicePage);
+    await waitDirect(bobPage);
+  };
+  /** A line written on one page that arrives on the other. */
+  const say = async (from: Page, to: Page, text: string) => {
+    await send(from, text);
+    await waitForMessage(to, text);
+  };
+
   it('a browser on process A calls a browser on process B and they chat', async () => {
     alicePage = (await recordedPage(await newContext(browser!))).page;
     bobPage = (await recordedPage(await newContext(browser!))).page;
@@ -133,15 +147,9 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     // Each process holds exactly one of the two.
     expect([await metric(a, 'parley_signaling_connections'), await metric(b, 'parley_signaling_connections')]).toEqual([1, 1]);
 
-    await startCall(alicePage, bob);
-    await bobPage.getByText(`${alice} wants to chat with you.`).waitFor();
-    await accept(bobPage);
-    await waitDirect(alicePage);
-    await waitDirect(bobPage);
-    await send(alicePage, 'hello from process A');
-    await waitForMessage(bobPage, 'hello from process A');
-    await send(bobPage, 'and hello from process B');
-    await waitForMessage(alicePage, 'and hello from process B');
+    await aliceCallsBobDirect();
+    await say(alicePage, bobPage, 'hello from process A');
+    await say(bobPage, alicePage, 'and hello from process B');
 
     // The offer went from A to B, the answer from B to A: each process relayed its own user's frames.
     expect(await metric(a, 'parley_signaling_frames_relayed_total')).toBeGreaterThanOrEqual(1);
@@ -178,11 +186,7 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
 
   it('after kill -9 of process A, its users reconnect through the same origin to B and go on', async () => {
     // A call set up across the two processes is open when A dies.
-    await startCall(alicePage, bob);
-    await bobPage.getByText(`${alice} wants to chat with you.`).waitFor();
-    await accept(bobPage);
-    await waitDirect(alicePage);
-    await waitDirect(bobPage);
+    await aliceCallsBobDirect();
     await openConversation(alicePage, carol);
     const badge = await watchBadge(alicePage);
     const relayedOnB = await metric(b, 'parley_signaling_frames_relayed_total');
@@ -192,8 +196,7 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     await send(alicePage, 'written as A died');
     // The call does not need the server: it goes on meanwhile.
     await openConversation(alicePage, bob);
-    await send(alicePage, 'direct while A is gone');
-    await waitForMessage(bobPage, 'direct while A is gone');
+    await say(alicePage, bobPage, 'direct while A is gone');
 
     // Alice's page loses the server, retries with backoff, and is taken to B by the same origin.
     await expect.poll(badge, { timeout: 30_000 }).toEqual(expect.arrayContaining(['Server: Reconnecting…']));
@@ -202,23 +205,16 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     expect(seen.indexOf('Server: Reconnecting…')).toBeLessThan(seen.lastIndexOf('Server: Connected'));
     expect(viaA.handedTo(Number(new URL(b.url).port))).toBeGreaterThan(handedToB);
     expect(await metric(b, 'parley_signaling_connections')).toBe(2); // Alice and Bob, both on B now
-    await send(bobPage, 'the call survived');
-    await waitForMessage(alicePage, 'the call survived');
+    await say(bobPage, alicePage, 'the call survived');
     await endCall(bobPage, alicePage);
     // Her refresh cookie was issued by A; reloading the page, she is signed in again by B.
     await alicePage.reload();
     await waitConnected(alicePage);
 
     // A new call needs the server: it goes through B alone.
-    await startCall(alicePage, bob);
-    await bobPage.getByText(`${alice} wants to chat with you.`).waitFor();
-    await accept(bobPage);
-    await waitDirect(alicePage);
-    await waitDirect(bobPage);
-    await send(alicePage, 'still here after A died');
-    await waitForMessage(bobPage, 'still here after A died');
-    await send(bobPage, 'so I see');
-    await waitForMessage(alicePage, 'so I see');
+    await aliceCallsBobDirect();
+    await say(alicePage, bobPage, 'still here after A died');
+    await say(bobPage, alicePage, 'so I see');
     expect(await metric(b, 'parley_signaling_frames_relayed_total')).toBeGreaterThan(relayedOnB);
 
     // Messages to Carol, offline, written as A died and after, reach her when she is back.

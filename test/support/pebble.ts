@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { generateSelfSigned } from '../../src/server/tls/self-signed.ts';
+import { stopChild } from './stop-child.ts';
 
 export const PEBBLE = '/usr/bin/pebble';
 export const CHALLTESTSRV = '/usr/bin/pebble-challtestsrv';
@@ -86,20 +87,7 @@ export async function startPebble(options: { certificateValiditySeconds?: number
   process.once('exit', killAll);
   const stop = async () => {
     process.off('exit', killAll);
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-            child.once('exit', () => {
-              clearTimeout(force);
-              resolve();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(children.map((child) => stopChild(child)));
     rmSync(dir, { recursive: true, force: true });
   };
 

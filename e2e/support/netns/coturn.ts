@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ADDR, type Topology } from './topology.ts';
+import { stopChild } from '../../../test/support/stop-child.ts';
 
 export interface Coturn {
   secret: string;
@@ -66,19 +67,9 @@ export async function startCoturn(t: Topology, options: CoturnOptions = {}): Pro
     secret,
     spki,
     output: () => out,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const done = () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        const force = setTimeout(() => child.kill('SIGKILL'), 3_000);
-        child.once('exit', () => {
-          clearTimeout(force);
-          done();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -17,6 +17,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { has, inNs, run, runSyncQuietly } from './exec.ts';
+import { stopChild } from '../../../test/support/stop-child.ts';
 
 export const ADDR = {
   internet: '198.18.0.0/24',
@@ -208,20 +209,7 @@ export async function createTopology(options: TopologyOptions = {}): Promise<Top
     async destroy() {
       if (destroyed) return;
       destroyed = true;
-      await Promise.all(
-        [...children].map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) return resolve();
-              const force = setTimeout(() => c.kill('SIGKILL'), 3_000);
-              c.once('exit', () => {
-                clearTimeout(force);
-                resolve();
-              });
-              c.kill('SIGTERM');
-            }),
-        ),
-      );
+      await Promise.all([...children].map((c) => stopChild(c)));
       for (const n of created) removeNamespaceSync(n);
       forget();
     },
