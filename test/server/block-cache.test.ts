@@ -106,4 +106,21 @@ describe('block cache', () => {
     expect(cache.known('b', 'x')).toBe(false);
     expect(cache.known('c', 'x')).toBe(false);
   });
+
+  it('warms an owner\'s list once, ahead of the first frame, and not with an answer a change overtook', async () => {
+    const store = fakeStore();
+    const cache = cachedBlocks(store.lookup, { hearsChanges: () => true });
+    await cache.warm('alice');
+    await cache.warm('alice');
+    expect(store.calls).toEqual(['alice']);
+    expect(cache.known('alice', 'bob')).toBe(false);
+    let open!: () => void;
+    store.hold(new Promise<void>((r) => (open = r)));
+    const warming = cache.warm('carol');
+    store.blocked.add('carol>bob');
+    cache.forget('carol');
+    open();
+    await warming;
+    expect(cache.known('carol', 'bob')).toBeUndefined();
+  });
 });

@@ -50,4 +50,13 @@ describe('relay user lookup', () => {
     await find('a');
     expect(users.calls).toEqual(['a']);
   });
+
+  it('keeps a user from a verified token without asking the store, and only the id and name', async () => {
+    const users = fakeUsers(['alice']);
+    const find = cachedUserLookup(users);
+    find.remember({ id: 'id-0', username: 'alice', passwordHash: 'x' } as unknown as { id: string; username: string });
+    expect(find.known('alice')).toEqual({ id: 'id-0', username: 'alice' });
+    expect(await find('alice')).toEqual({ id: 'id-0', username: 'alice' });
+    expect(users.calls).toEqual([]);
+  });
 });

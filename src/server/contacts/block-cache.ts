@@ -18,6 +18,8 @@ export interface BlockCache {
   /** The answer if it is known for certain right now, else undefined (ask `blocks`). */
   known(ownerId: string, otherId: string): boolean | undefined;
   blocks(ownerId: string, otherId: string): Promise<boolean>;
+  /** Reads `ownerId`'s block list now if it is not known, so that the first frame for them need not wait. */
+  warm(ownerId: string): Promise<void>;
   /** `ownerId` blocked or unblocked someone; undefined: anything may have changed. */
   forget(ownerId: string | undefined): void;
 }
@@ -68,15 +70,23 @@ export function cachedBlocks(lookup: BlockListLookup, options: BlockCacheOptions
     if (owners.size > maxOwners) owners.delete(owners.keys().next().value!);
   };
 
+  const read = async (ownerId: string): Promise<string[]> => {
+    const before = epoch;
+    const blocked = await lookup(ownerId);
+    if (epoch === before && options.hearsChanges()) remember(ownerId, blocked);
+    return blocked;
+  };
+
   return {
     known,
     async blocks(ownerId, otherId) {
       const hit = known(ownerId, otherId);
       if (hit !== undefined) return hit;
-      const before = epoch;
-      const blocked = await lookup(ownerId);
-      if (epoch === before && options.hearsChanges()) remember(ownerId, blocked);
-      return blocked.includes(otherId);
+      return (await read(ownerId)).includes(otherId);
+    },
+    async warm(ownerId) {
+      // Any name will do for the question "is this owner's list known?".
+      if (known(ownerId, '') === undefined) await read(ownerId);
     },
     forget(ownerId) {
       epoch++;

@@ -13,6 +13,8 @@ export interface UserRef {
 export type FindUser = ((username: string) => Promise<UserRef | undefined>) & {
   /** The user if already known, without waiting (the relay's synchronous path). */
   known(username: string): UserRef | undefined;
+  /** Keeps a user whose id and name are certain (from a verified token) without asking the store. */
+  remember(user: UserRef): void;
 };
 
 export function cachedUserLookup(users: Pick<UserStore, 'findByUsername'>, maxEntries = 50_000): FindUser {
@@ -27,9 +29,13 @@ export function cachedUserLookup(users: Pick<UserStore, 'findByUsername'>, maxEn
     const found = await users.findByUsername(username);
     if (!found) return undefined;
     const ref = { id: found.id, username: found.username };
-    known.set(username, ref);
-    if (known.size > maxEntries) known.delete(known.keys().next().value!);
+    keep(ref);
     return ref;
   };
-  return Object.assign(find, { known: peek });
+  const keep = (ref: UserRef) => {
+    if (known.has(ref.username)) return;
+    known.set(ref.username, ref);
+    if (known.size > maxEntries) known.delete(known.keys().next().value!);
+  };
+  return Object.assign(find, { known: peek, remember: (user: UserRef) => keep({ id: user.id, username: user.username }) });
 }
