@@ -4,6 +4,12 @@ import type { Bus, Endpoint } from './types.ts';
 export function createMemoryBus(): Bus {
   const endpoints = new Map<string, Endpoint>();
   const blockListeners: Array<(ownerId: string | undefined) => void> = [];
+  const deliverHere = (userId: string, frameText: string): boolean => {
+    const endpoint = endpoints.get(userId);
+    if (!endpoint) return false;
+    endpoint.send(frameText);
+    return true;
+  };
   return {
     async attach(userId, endpoint, replacedCode) {
       const previous = endpoints.get(userId);
@@ -13,17 +19,10 @@ export function createMemoryBus(): Bus {
     detach(userId, endpoint) {
       if (endpoints.get(userId) === endpoint) endpoints.delete(userId);
     },
-    deliverHere(userId, frameText) {
-      const endpoint = endpoints.get(userId);
-      if (!endpoint) return false;
-      endpoint.send(frameText);
-      return true;
-    },
+    deliverHere,
+    // Every connection is here: delivering is delivering here.
     async deliver(userId, frameText) {
-      const endpoint = endpoints.get(userId);
-      if (!endpoint) return false;
-      endpoint.send(frameText);
-      return true;
+      return deliverHere(userId, frameText);
     },
     async notifyQueue(userId) {
       endpoints.get(userId)?.onQueue();

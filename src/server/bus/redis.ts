@@ -243,6 +243,12 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   heartbeat.unref();
 
   let closed = false;
+  const deliverHere = (userId: string, frameText: string): boolean => {
+    const entry = local.get(userId);
+    if (!entry) return false;
+    entry.endpoint.send(frameText);
+    return true;
+  };
 
   return {
     async attach(userId, endpoint, replacedCode) {
@@ -269,18 +275,9 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
       if (closed) return;
       scripts.parleyRelease(presenceKey(userId), valueOf(entry.connId)).catch((e: Error) => onError(e));
     },
-    deliverHere(userId, frameText) {
-      const entry = local.get(userId);
-      if (!entry) return false;
-      entry.endpoint.send(frameText);
-      return true;
-    },
+    deliverHere,
     async deliver(userId, frameText) {
-      const entry = local.get(userId);
-      if (entry) {
-        entry.endpoint.send(frameText);
-        return true;
-      }
+      if (deliverHere(userId, frameText)) return true;
       try {
         return (await route(userId, { k: 'frame', u: userId, t: frameText })) > 0;
       } catch (e) {
