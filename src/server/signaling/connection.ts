@@ -62,9 +62,9 @@ const unavailable = (name: string) => `${name} is not available right now. They 
 
 // A relay holds tens of thousands of idle sockets, so what each one costs is counted: the state
 // of a connection is one object whose methods live on its prototype, and the socket's listeners
-// are shared functions that find it through `connections`, rather than a dozen closures and two
-// timers per socket (bench:signaling heap snapshots, issue #5).
-// The connection rides on its socket under a symbol: cheaper than a WeakMap entry per socket.
+// are shared functions that find it on the socket, rather than a dozen closures and two timers per
+// socket (bench:signaling heap snapshots, issue #5). The connection rides on its socket under a
+// symbol: cheaper than a WeakMap entry per socket.
 const CONNECTION = Symbol('parley.connection');
 type Socket = WebSocket & { [CONNECTION]?: Connection };
 
@@ -80,6 +80,14 @@ function onError(this: Socket, e: Error): void {
   // ws reports oversized frames (1009) and protocol errors here; without this listener the
   // error would be thrown and take the whole process down.
   this[CONNECTION]?.deps.log.debug({ err: e }, 'signaling socket error');
+}
+
+/** The normal form of a username as typed, or undefined if it cannot be one. */
+function targetName(raw: string): string | undefined {
+  // Most names arrive already in normal form; they need no fold and no result object.
+  if (isNormalUsername(raw)) return raw;
+  const folded = normalizeUsername(raw);
+  return folded.ok ? folded.username : undefined;
 }
 
 export function handleConnection(ws: WebSocket, deps: ConnectionDeps, deadlines: Deadlines): void {
@@ -205,47 +213,41 @@ class Connection implements Endpoint, Expiring {
   // Relayed frames take the short way when everything they need is known in this process: the
   // recipient's id, whether they block the sender, and their socket. Then the frame is handed on
   // before this method returns, with no promise in between; otherwise the same checks are
-  // awaited. Both ways answer alike.
-  private relay(frame: Extract<ClientFrame, { type: 'signal' }>): void | Promise<void> {
+  // awaited. Both ways answer alike: true if the recipient's connection was handed the frame.
+  // Someone who blocked the sender looks exactly like someone offline.
+  private handOn(name: string, text: string): true | Promise<boolean> {
     const { deps } = this;
     const me = this.user!;
-    let name: string = frame.to;
-    if (!isNormalUsername(name)) {
-      const folded = normalizeUsername(name);
-      if (!folded.ok) return this.sendError('peer_unavailable', unavailable(name.slice(0, 32)), frame.callId);
-      name = folded.username;
-    }
-    if (name === me.username) return this.sendError('bad_request', 'You cannot call yourself.', frame.callId);
-    const text = JSON.stringify({ type: 'signal', from: me.username, callId: frame.callId, data: frame.data } satisfies ServerFrame);
     const known = deps.findUser.known(name);
-    if (known && deps.blocks.known(known.id, me.id) === false && deps.bus.deliverHere(known.id, text)) {
-      deps.onRelay?.();
-      return;
-    }
+    if (known && deps.blocks.known(known.id, me.id) === false && deps.bus.deliverHere(known.id, text)) return true;
     return (async () => {
       const recipient = known ?? (await deps.findUser(name));
-      // Someone who blocked the caller looks exactly like someone offline.
-      const blocked = recipient ? await deps.blocks.blocks(recipient.id, me.id) : false;
-      const delivered = recipient && !blocked ? await deps.bus.deliver(recipient.id, text) : false;
-      if (!delivered) return this.sendError('peer_unavailable', unavailable(name), frame.callId);
-      deps.onRelay?.();
+      if (!recipient || (await deps.blocks.blocks(recipient.id, me.id))) return false;
+      return deps.bus.deliver(recipient.id, text);
     })();
   }
 
-  private transient(frame: Extract<ClientFrame, { type: 'transient' }>): void | Promise<void> {
-    const { deps } = this;
+  private relay(frame: Extract<ClientFrame, { type: 'signal' }>): void | Promise<void> {
     const me = this.user!;
-    const target = normalizeUsername(frame.to);
-    if (!target.ok || target.username === me.username) return;
+    const name = targetName(frame.to);
+    if (name === undefined) return this.sendError('peer_unavailable', unavailable(frame.to.slice(0, 32)), frame.callId);
+    if (name === me.username) return this.sendError('bad_request', 'You cannot call yourself.', frame.callId);
+    const text = JSON.stringify({ type: 'signal', from: me.username, callId: frame.callId, data: frame.data } satisfies ServerFrame);
+    const handed = this.handOn(name, text);
+    if (handed === true) return this.deps.onRelay?.();
+    return handed.then((delivered) => {
+      if (delivered) this.deps.onRelay?.();
+      else this.sendError('peer_unavailable', unavailable(name), frame.callId);
+    });
+  }
+
+  private transient(frame: Extract<ClientFrame, { type: 'transient' }>): void | Promise<void> {
+    const me = this.user!;
+    const name = targetName(frame.to);
+    if (name === undefined || name === me.username) return;
     // Never stored, never answered: delivered if the recipient is there and allows it, else dropped.
-    const text = JSON.stringify({ type: 'transient', from: me.username, body: frame.body } satisfies ServerFrame);
-    const known = deps.findUser.known(target.username);
-    if (known && deps.blocks.known(known.id, me.id) === false && deps.bus.deliverHere(known.id, text)) return;
-    return (async () => {
-      const recipient = known ?? (await deps.findUser(target.username));
-      if (!recipient || (await deps.blocks.blocks(recipient.id, me.id))) return;
-      await deps.bus.deliver(recipient.id, text);
-    })();
+    const handed = this.handOn(name, JSON.stringify({ type: 'transient', from: me.username, body: frame.body } satisfies ServerFrame));
+    if (handed !== true) return handed.then(() => undefined);
   }
 
   private onFrame(frame: ClientFrame): void | Promise<void> {
