@@ -51,7 +51,8 @@ export function cachedBlocks(lookup: BlockListLookup, options: BlockCacheOptions
   const owners = new Map<string, Entry>();
   let epoch = 0;
 
-  const known = (ownerId: string, otherId: string): boolean | undefined => {
+  /** The owner's entry if it can be trusted right now. */
+  const fresh = (ownerId: string): Entry | undefined => {
     if (!options.hearsChanges()) return undefined;
     const entry = owners.get(ownerId);
     if (entry === undefined) return undefined;
@@ -59,6 +60,12 @@ export function cachedBlocks(lookup: BlockListLookup, options: BlockCacheOptions
       owners.delete(ownerId);
       return undefined;
     }
+    return entry;
+  };
+
+  const known = (ownerId: string, otherId: string): boolean | undefined => {
+    const entry = fresh(ownerId);
+    if (entry === undefined) return undefined;
     return typeof entry === 'number' ? false : entry.blocked.has(otherId);
   };
 
@@ -85,8 +92,7 @@ export function cachedBlocks(lookup: BlockListLookup, options: BlockCacheOptions
       return (await read(ownerId)).includes(otherId);
     },
     async warm(ownerId) {
-      // Any name will do for the question "is this owner's list known?".
-      if (known(ownerId, '') === undefined) await read(ownerId);
+      if (fresh(ownerId) === undefined) await read(ownerId);
     },
     forget(ownerId) {
       epoch++;
