@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisBus } from '../../src/server/bus/redis.ts';
 import type { Bus, Endpoint } from '../../src/server/bus/types.ts';
-import { hostAndPort, startTcpProxy, viaProxy } from '../support/tcp-proxy.ts';
+import { hostAndPort, startTcpProxy, viaProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? '';
 const skipReason = REDIS_URL ? undefined : 'REDIS_URL is not set (CI sets it to redis://127.0.0.1:6379)';
@@ -41,6 +41,16 @@ describe.skipIf(Boolean(skipReason))('Redis bus (needs REDIS_URL)', () => {
     return b;
   };
   const presence = (userId: string) => raw.get(`${prefix}presence:${userId}`);
+  /** Bus `a` reaches Redis through a proxy the test can cut and restore; bus `b` directly. */
+  const withCuttableRedis = async (test: (s: { a: Bus; b: Bus; proxy: TcpProxy }) => Promise<void>) => {
+    const target = hostAndPort(REDIS_URL, 6379);
+    const proxy = await startTcpProxy(target.host, target.port);
+    try {
+      await test({ a: await bus({ url: viaProxy(REDIS_URL, proxy) }), b: await bus(), proxy });
+    } finally {
+      await proxy.close();
+    }
+  };
   let users = 0;
   const userId = () => `user-${++users}`;
 
@@ -218,11 +228,7 @@ describe.skipIf(Boolean(skipReason))('Redis bus (needs REDIS_URL)', () => {
   });
 
   it('says it cannot hear changes while its subscription is down, and says "forget everything" when it is back', async () => {
-    const target = hostAndPort(REDIS_URL, 6379);
-    const proxy = await startTcpProxy(target.host, target.port);
-    try {
-      const a = await bus({ url: viaProxy(REDIS_URL, proxy) });
-      const b = await bus();
+    await withCuttableRedis(async ({ a, b, proxy }) => {
       const heard: Array<string | undefined> = [];
       a.onBlocksChanged((owner) => heard.push(owner));
       await proxy.cut();
@@ -236,17 +242,11 @@ describe.skipIf(Boolean(skipReason))('Redis bus (needs REDIS_URL)', () => {
       await b.blocksChanged('owner-2');
       await until(() => heard.includes('owner-2'), 2000, 'change heard after the reconnect');
       expect(heard).not.toContain('owner-missed');
-    } finally {
-      await proxy.close();
-    }
+    });
   }, 30_000);
 
   it('fails its readiness ping, and routes nothing, while Redis is unreachable; recovers after', async () => {
-    const target = hostAndPort(REDIS_URL, 6379);
-    const proxy = await startTcpProxy(target.host, target.port);
-    try {
-      const a = await bus({ url: viaProxy(REDIS_URL, proxy) });
-      const b = await bus();
+    await withCuttableRedis(async ({ a, b, proxy }) => {
       const u = userId();
       await b.attach(u, recorder().endpoint, REPLACED);
       await a.ping();
@@ -257,8 +257,6 @@ describe.skipIf(Boolean(skipReason))('Redis bus (needs REDIS_URL)', () => {
       await proxy.restore();
       await until(() => a.ping().then(() => true, () => false), 10_000, 'reconnect');
       expect(await a.deliver(u, 'x')).toBe(true);
-    } finally {
-      await proxy.close();
-    }
+    });
   }, 30_000);
 });
