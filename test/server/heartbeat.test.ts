@@ -20,8 +20,10 @@ class FakeSocket {
 let beat: Heartbeat<FakeSocket> | undefined;
 afterEach(() => beat?.stop());
 
-// The timer is set far beyond the test; steps are taken by hand.
-const start = (sockets: Set<FakeSocket>, steps: number) => (beat = startHeartbeat({ intervalMs: 1e9, steps, sockets: () => sockets }));
+// Steps are taken by hand on a clock of the test's own; the timer never fires during a test.
+let clock = 0;
+const INTERVAL = 1e9;
+const start = (sockets: Set<FakeSocket>, steps: number) => (beat = startHeartbeat({ intervalMs: INTERVAL, steps, sockets: () => sockets, now: () => clock }));
 
 describe('signaling heartbeat', () => {
   it('spreads one round of pings over its steps: each step pings at most its share, each socket once', () => {
@@ -48,6 +50,7 @@ describe('signaling heartbeat', () => {
     hb.step(); // round 1: both pinged
     expect([quiet.pings, lively.pings]).toEqual([1, 1]);
     hb.alive(lively); // only one pong comes back
+    clock += INTERVAL;
     hb.step(); // round 2
     expect(quiet.terminated).toBe(true);
     expect(lively.terminated).toBe(false);
@@ -64,8 +67,28 @@ describe('signaling heartbeat', () => {
     const late = new FakeSocket();
     sockets.add(late);
     hb.alive(late);
+    clock += INTERVAL;
     hb.step();
     expect(late.pings).toBe(1);
     expect(late.terminated).toBe(false);
+  });
+
+  it('starts a round no sooner than an interval after the last, however few the sockets', () => {
+    // Two sockets over 300 steps: the round is over after two steps, but the next waits.
+    const sockets = new Set([new FakeSocket(), new FakeSocket()]);
+    const hb = start(sockets, 300);
+    for (const s of sockets) hb.alive(s);
+    const began = clock;
+    for (let i = 0; i < 300; i++) {
+      hb.step();
+      clock += INTERVAL / 300 - 1;
+    }
+    // A late pong (after 299 of the 300 steps) still counts.
+    for (const s of sockets) hb.alive(s);
+    expect([...sockets].map((s) => s.pings)).toEqual([1, 1]);
+    clock = began + INTERVAL;
+    hb.step();
+    hb.step();
+    expect([...sockets].map((s) => [s.pings, s.terminated])).toEqual([[2, false], [2, false]]);
   });
 });

@@ -18,6 +18,8 @@ export interface HeartbeatOptions<S extends Pingable> {
   sockets(): Iterable<S>;
   /** Steps per interval; each step pings about 1/steps of the sockets. */
   steps?: number;
+  /** Milliseconds on a monotonic clock (tests pass their own). */
+  now?: () => number;
 }
 
 export interface Heartbeat<S extends Pingable> {
@@ -38,9 +40,17 @@ export function startHeartbeat<S extends Pingable>(options: HeartbeatOptions<S>)
   let round: S[] = [];
   let cursor = 0;
   let perStep = 0;
+  let roundStarted = -Infinity;
+  const now = options.now ?? (() => performance.now());
 
   const step = () => {
     if (cursor >= round.length) {
+      // With fewer sockets than steps a round ends early; the next still waits for the
+      // interval, or a handful of sockets would be pinged every few steps and one on a slow
+      // link terminated for a pong that was merely late.
+      const t = now();
+      if (t - roundStarted < options.intervalMs) return;
+      roundStarted = t;
       round = [...options.sockets()];
       cursor = 0;
       perStep = Math.ceil(round.length / steps);
