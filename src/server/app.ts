@@ -69,6 +69,8 @@ export interface ServerOverrides {
   logStream?: { write(line: string): void };
   /** Replaces parts of the ACME renewal loop (tests: a failing CA, shorter retry delays). */
   acme?: Pick<AcmeRenewalOptions, 'issue' | 'retryMinMs' | 'retryMaxMs' | 'now'>;
+  /** How often each WebSocket is pinged (default 30 s; tests use a short one). */
+  heartbeatMs?: number;
 }
 
 export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<ParleyServer> {
@@ -174,7 +176,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
         blocks,
         log: app.log,
         allowedOrigins: config.allowedOrigins,
-        heartbeatMs: 30_000,
+        heartbeatMs: overrides.heartbeatMs ?? 30_000,
         limits: { authTimeoutMs: config.signalingAuthTimeoutMs, framesPerSecond: config.rateLimits.framesPerSecond, frameBurst: config.rateLimits.frameBurst, maxViolations: 50 },
         onRelay: () => metrics.framesRelayed.inc(),
         onEnvelope: () => metrics.envelopesAccepted.inc(),

@@ -205,4 +205,32 @@ describe('signaling relay', () => {
       await quick.close();
     }
   });
+
+  it('keeps sockets that answer pings and terminates one that stops answering (heartbeat)', async () => {
+    const fast = await startTestServer({ SIGNUP_LIMIT_PER_IP: '100' }, { heartbeatMs: 200 });
+    try {
+      const [alice, carol, mute] = [await signup(fast), await signup(fast), await signup(fast)];
+      const a = await connectAs(fast, alice.token);
+      const c = await connectAs(fast, carol.token);
+      // A peer that vanished without a FIN looks like this: the socket is open, nothing answers.
+      const silent = new WebSocket(fast.wsUrl, { ca: fast.ca, autoPong: false });
+      silent.on('error', () => {});
+      const silentClosed = new Promise<number>((resolve) => silent.on('close', (code) => resolve(code)));
+      await new Promise((resolve) => silent.once('open', resolve));
+      silent.send(JSON.stringify({ type: 'auth', token: mute.token }));
+      let pings = 0;
+      a.ws.on('ping', () => pings++);
+      // Ten intervals: every round pinged Alice and heard her pong.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect(await silentClosed).toBe(1006);
+      expect(pings).toBeGreaterThanOrEqual(3);
+      expect(pings).toBeLessThanOrEqual(11);
+      a.send(offer(carol.username));
+      expect(await c.next()).toMatchObject({ type: 'signal', from: alice.username });
+      a.close();
+      c.close();
+    } finally {
+      await fast.close();
+    }
+  });
 });

@@ -2,7 +2,7 @@
 // valid access token; until then nothing is relayed. The sender of every relayed frame is the
 // token's user, never a field of the frame. Every failure answers with an error frame or a
 // close code and reason; none can throw out of here.
-import type { WebSocket, RawData } from 'ws';
+import type { RawData } from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   CLOSE,
@@ -27,6 +27,7 @@ import type { BlockCache } from '../contacts/block-cache.ts';
 import type { QueueService } from '../queue/queue-service.ts';
 import { QueueDelivery } from '../queue/delivery.ts';
 import type { Presence } from '../contacts/presence.ts';
+import type { RelaySocket, SocketHandler } from './relay-socket.ts';
 
 export interface SignalingLimits {
   authTimeoutMs: number;
@@ -61,26 +62,9 @@ const MAX_WAITING_FRAMES = 64;
 const unavailable = (name: string) => `${name} is not available right now. They may be offline, or the name may be mistyped.`;
 
 // A relay holds tens of thousands of idle sockets, so what each one costs is counted: the state
-// of a connection is one object whose methods live on its prototype, and the socket's listeners
-// are shared functions that find it on the socket, rather than a dozen closures and two timers per
-// socket (bench:signaling heap snapshots, issue #5). The connection rides on its socket under a
-// symbol: cheaper than a WeakMap entry per socket.
-const CONNECTION = Symbol('parley.connection');
-type Socket = WebSocket & { [CONNECTION]?: Connection };
-
-function onMessage(this: Socket, data: RawData, isBinary: boolean): void {
-  this[CONNECTION]?.onMessage(data, isBinary);
-}
-
-function onClose(this: Socket): void {
-  this[CONNECTION]?.onClose();
-}
-
-function onError(this: Socket, e: Error): void {
-  // ws reports oversized frames (1009) and protocol errors here; without this listener the
-  // error would be thrown and take the whole process down.
-  this[CONNECTION]?.deps.log.debug({ err: e }, 'signaling socket error');
-}
+// of a connection is one object whose methods live on its prototype, and its socket hands events
+// to it directly (relay-socket.ts) rather than through closures and timers per socket
+// (bench:signaling heap snapshots, issue #5).
 
 /** The normal form of a username as typed, or undefined if it cannot be one. */
 function targetName(raw: string): string | undefined {
@@ -90,17 +74,14 @@ function targetName(raw: string): string | undefined {
   return folded.ok ? folded.username : undefined;
 }
 
-export function handleConnection(ws: WebSocket, deps: ConnectionDeps, deadlines: Deadlines): void {
+export function handleConnection(ws: RelaySocket, deps: ConnectionDeps, deadlines: Deadlines): void {
   const connection = new Connection(ws, deps, deadlines);
-  (ws as Socket)[CONNECTION] = connection;
-  ws.on('message', onMessage);
-  ws.on('error', onError);
-  ws.on('close', onClose);
+  ws.handler = connection;
   deadlines.set(connection, Date.now() + deps.limits.authTimeoutMs);
 }
 
 /** One socket's state, and its Endpoint on the bus once authenticated. */
-class Connection implements Endpoint, Expiring {
+class Connection implements Endpoint, Expiring, SocketHandler {
   user: UserRef | undefined;
   private attached = false;
   private delivery: QueueDelivery | undefined;
@@ -115,7 +96,7 @@ class Connection implements Endpoint, Expiring {
   deadlineSecond = 0;
 
   constructor(
-    readonly ws: WebSocket,
+    readonly ws: RelaySocket,
     readonly deps: ConnectionDeps,
     private readonly deadlines: Deadlines,
   ) {
@@ -345,9 +326,13 @@ class Connection implements Endpoint, Expiring {
     this.inOrder(parsed.value);
   }
 
+  onError(e: Error): void {
+    this.deps.log.debug({ err: e }, 'signaling socket error');
+  }
+
   onClose(): void {
     this.open = false;
-    delete (this.ws as Socket)[CONNECTION];
+    this.ws.handler = undefined;
     this.deadlines.clear(this);
     this.delivery?.close();
     if (this.attached) this.deps.bus.detach(this.user!.id, this);
