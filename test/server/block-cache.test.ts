@@ -85,18 +85,44 @@ describe('block cache', () => {
     expect(store.calls).toEqual(['alice', 'alice', 'dave']);
   });
 
-  it('asks again after maxAgeMs, in case an announcement of a change was lost', async () => {
+  it('asks again after maxAgeMs when unused, in case an announcement of a change was lost', async () => {
     const store = fakeStore();
     let now = 1000;
     const cache = cachedBlocks(store.lookup, { hearsChanges: () => true, maxAgeMs: 5000, now: () => now });
     await cache.blocks('alice', 'bob');
-    now += 3900;
-    expect(cache.known('alice', 'bob')).toBe(false);
-    now += 1200;
+    store.blocked.add('alice>bob'); // and the announcement never came
+    now += 5100;
     expect(cache.known('alice', 'bob')).toBeUndefined();
+    expect(await cache.blocks('alice', 'bob')).toBe(true);
+    expect(store.calls).toEqual(['alice', 'alice']);
   });
 
-  it('keeps at most maxOwners, dropping the owner read longest ago', async () => {
+  it('reads an entry in use again in the background once half its age is gone, so it never lapses', async () => {
+    const store = fakeStore();
+    let now = 1000;
+    const cache = cachedBlocks(store.lookup, { hearsChanges: () => true, maxAgeMs: 10_000, now: () => now });
+    await cache.blocks('alice', 'bob');
+    now += 4000;
+    expect(cache.known('alice', 'bob')).toBe(false);
+    expect(store.calls).toEqual(['alice']); // still young
+    now += 1000;
+    store.blocked.add('alice>bob'); // a lost announcement, found by the refresh
+    expect(cache.known('alice', 'bob')).toBe(false); // answered at once from the entry…
+    expect(cache.known('alice', 'bob')).toBe(false); // …and read again only once meanwhile
+    await Promise.resolve();
+    expect(store.calls).toEqual(['alice', 'alice']);
+    expect(cache.known('alice', 'bob')).toBe(true);
+    // In use every two seconds for a minute: never unknown, one read per half age.
+    for (let i = 0; i < 30; i++) {
+      now += 2000;
+      expect(cache.known('alice', 'bob')).toBe(true);
+      await Promise.resolve();
+    }
+    expect(store.calls.length).toBeGreaterThanOrEqual(7);
+    expect(store.calls.length).toBeLessThanOrEqual(14);
+  });
+
+  it('keeps at most maxOwners, dropping the owner first read', async () => {
     const store = fakeStore();
     const cache = cachedBlocks(store.lookup, { hearsChanges: () => true, maxOwners: 2 });
     await cache.blocks('a', 'x');
