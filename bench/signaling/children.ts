@@ -34,8 +34,15 @@ export interface Child {
  */
 export function startChild(script: string, env: NodeJS.ProcessEnv, label: string, compiledRoot?: string): Child {
   const file = compiledRoot ? path.join(compiledRoot, 'bench', 'signaling', script.replace(/\.ts$/, '.js')) : path.join(here, script);
+  const server = script.startsWith('server');
+  // While investigating: BENCH_CPU_PROF=dir profiles each relay; BENCH_RELAY_FLAGS adds V8 flags
+  // to each relay (say --trace-gc, to see pauses).
+  const investigate = [
+    ...(process.env.BENCH_CPU_PROF && server ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    ...(process.env.BENCH_RELAY_FLAGS && server ? process.env.BENCH_RELAY_FLAGS.split(' ').filter(Boolean) : []),
+  ];
   const child = fork(file, [], {
-    execArgv: [...(compiledRoot ? [] : ['--import', 'tsx']), '--expose-gc', '--max-old-space-size=4096', ...(process.env.BENCH_CPU_PROF && script.startsWith('server') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    execArgv: [...(compiledRoot ? [] : ['--import', 'tsx']), '--expose-gc', '--max-old-space-size=4096', ...investigate],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
