@@ -5,6 +5,13 @@
 // to nice 19 (on Linux, setpriority on "process" 0 changes only the calling thread) and hashes
 // with the synchronous APIs: the event loop wins the CPU whenever it wants it, and hashing gets
 // every cycle it leaves. Knows nothing of prehashing or which hash is stored: only the calls.
+//
+// Where Linux and util-linux's chrt allow (Debian always has it), each worker also moves itself
+// to the SCHED_IDLE policy: a nice-19 thread keeps the core until the scheduler's wake-up
+// granularity says otherwise, so a relayed frame could still wait a few milliseconds for it,
+// while an idle-policy thread gives way the moment anything else wakes (bench:signaling: the
+// relay's p99 during a login storm about a quarter lower). Node has no call for it, hence chrt,
+// run once per worker on the worker's own thread id; without chrt, nice 19 alone applies.
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -17,9 +24,15 @@ export type HashJob =
 
 export interface HashPool {
   run(job: HashJob): Promise<string | boolean>;
-  /** The nice value each worker thread runs at (read back from the thread itself). */
-  priorities(): Promise<number[]>;
+  /** How each worker thread is scheduled, read back from the thread itself (for tests). */
+  priorities(): Promise<WorkerPriority[]>;
   close(): Promise<void>;
+}
+
+export interface WorkerPriority {
+  nice: number;
+  /** The thread runs under SCHED_IDLE; undefined where that cannot be read (not Linux). */
+  idle: boolean | undefined;
 }
 
 export const HASH_THREAD_NICE = 19;
@@ -29,7 +42,15 @@ export const HASH_THREAD_NICE = 19;
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const os = require('node:os');
+const fs = require('node:fs');
 try { os.setPriority(0, workerData.nice); } catch {}
+let tid;
+try { tid = fs.readlinkSync('/proc/thread-self').split('/').pop(); } catch {}
+if (tid) try { require('node:child_process').execFileSync('chrt', ['--idle', '-p', '0', tid], { stdio: 'ignore', timeout: 5000 }); } catch {}
+// Field 41 of /proc/<tid>/stat, counted after the command name (which may hold spaces): 5 is SCHED_IDLE.
+const idle = () => {
+  try { return fs.readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[38] === '5'; } catch { return undefined; }
+};
 const bcrypt = require(workerData.bcrypt);
 const argon2 = require(workerData.argon2);
 parentPort.on('message', (m) => {
@@ -39,7 +60,7 @@ parentPort.on('message', (m) => {
     else if (m.op === 'bcrypt-compare') value = bcrypt.compareSync(m.input, m.stored);
     else if (m.op === 'argon2-hash') value = argon2.hashSync(m.input, m.options);
     else if (m.op === 'argon2-verify') value = argon2.verifySync(m.stored, m.input);
-    else if (m.op === 'priority') value = os.getPriority(0);
+    else if (m.op === 'priority') value = { nice: os.getPriority(0), idle: idle() };
     else throw new Error('unknown operation');
     parentPort.postMessage({ id: m.id, value });
   } catch (e) {
@@ -49,7 +70,7 @@ parentPort.on('message', (m) => {
 `;
 
 interface Pending {
-  resolve(value: string | boolean | number): void;
+  resolve(value: string | boolean | WorkerPriority): void;
   reject(e: Error): void;
 }
 
@@ -76,7 +97,7 @@ export function createHashPool(size = Math.max(1, os.availableParallelism())): H
     // Idle workers must not keep the process alive after the server closes.
     worker.unref();
     const slot = { worker, inflight: 0, pending: new Map<number, Pending>() };
-    worker.on('message', (m: { id: number; value?: string | boolean | number; error?: string }) => {
+    worker.on('message', (m: { id: number; value?: string | boolean | WorkerPriority; error?: string }) => {
       const p = slot.pending.get(m.id);
       slot.pending.delete(m.id);
       slot.inflight--;
@@ -105,7 +126,7 @@ export function createHashPool(size = Math.max(1, os.availableParallelism())): H
     run: (job) => submit<string | boolean>(job),
     async priorities() {
       if (workers.length === 0) for (let i = 0; i < size; i++) spawn();
-      return Promise.all(workers.map((slot) => new Promise<number>((resolve, reject) => {
+      return Promise.all(workers.map((slot) => new Promise<WorkerPriority>((resolve, reject) => {
         const id = nextId++;
         // Asked of each worker directly, even while busy: its answer comes after its current job.
         slot.pending.set(id, { resolve: resolve as Pending['resolve'], reject });
