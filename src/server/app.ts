@@ -160,7 +160,12 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   // Without a client directory this only installs the JSON 404 for everything not mounted.
   await staticClient(app, serveApi ? config.clientDir : undefined);
 
-  const blocks = cachedBlocks((owner) => store.contacts.blockedBy(owner), { hearsChanges: () => bus.hearsChanges });
+  // The age limit guards against announcements that went missing; in one process none can, and
+  // re-reading every busy user's block list twice a minute would be work for nothing.
+  const blocks = cachedBlocks((owner) => store.contacts.blockedBy(owner), {
+    hearsChanges: () => bus.hearsChanges,
+    maxAgeMs: bus.mayMissChanges ? 60_000 : Infinity,
+  });
   bus.onBlocksChanged((ownerId) => blocks.forget(ownerId));
 
   // A process without the relay has no 'upgrade' listener, so Node hands WebSocket upgrades to

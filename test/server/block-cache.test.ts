@@ -122,6 +122,22 @@ describe('block cache', () => {
     expect(store.calls.length).toBeLessThanOrEqual(14);
   });
 
+  it('with no age limit (one process, where no announcement can go missing), never reads an entry again', async () => {
+    const store = fakeStore();
+    let now = 1000;
+    const cache = cachedBlocks(store.lookup, { hearsChanges: () => true, maxAgeMs: Infinity, now: () => now });
+    await cache.blocks('alice', 'bob');
+    for (let day = 0; day < 30; day++) {
+      now += 86_400_000;
+      expect(cache.known('alice', 'bob')).toBe(false);
+      await Promise.resolve();
+    }
+    expect(store.calls).toEqual(['alice']);
+    cache.forget('alice'); // an announced change still applies at once
+    store.blocked.add('alice>bob');
+    expect(await cache.blocks('alice', 'bob')).toBe(true);
+  });
+
   it('keeps at most maxOwners, dropping the owner first read', async () => {
     const store = fakeStore();
     const cache = cachedBlocks(store.lookup, { hearsChanges: () => true, maxOwners: 2 });

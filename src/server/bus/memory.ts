@@ -34,6 +34,7 @@ export function createMemoryBus(): Bus {
       blockListeners.push(listener);
     },
     hearsChanges: true,
+    mayMissChanges: false,
     async disconnect(userId, code, reason) {
       endpoints.get(userId)?.close(code, reason);
     },

@@ -300,6 +300,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
     onBlocksChanged(listener) {
       blockListeners.push(listener);
     },
+    mayMissChanges: true,
     get hearsChanges() {
       return hearing;
     },

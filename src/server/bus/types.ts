@@ -50,6 +50,11 @@ export interface Bus {
   onBlocksChanged(listener: (ownerId: string | undefined) => void): void;
   /** Whether a change made by another process reaches this one right now (always, in one process). */
   readonly hearsChanges: boolean;
+  /**
+   * Whether an announced change can be missed even while `hearsChanges` holds: over Redis, a
+   * publish that failed to go out. Never in one process, where announcing is a function call.
+   */
+  readonly mayMissChanges: boolean;
   /** Closes every connection of `userId` (log-out, password change). */
   disconnect(userId: string, code: number, reason: string): Promise<void>;
   isOnline(userId: string): Promise<boolean>;

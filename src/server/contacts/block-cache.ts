@@ -10,7 +10,8 @@
 //
 // A lookup that started before a change and finishes after it must not store its stale answer:
 // every change bumps `epoch`, and an answer is kept only if no change came in between. The age
-// limit is a second guard for a change whose announcement failed to go out. An entry in use is
+// limit is a second guard for a change whose announcement failed to go out (across processes;
+// in one process announcing cannot fail, and the server sets no limit). An entry in use is
 // read again in the background once half its age is gone, so a busy owner's frames never wait
 // for the store: at 19,000 clients every entry warmed at connection expired during the
 // benchmark's measurements, and each first frame after that waited on the store (issue #5).
@@ -31,6 +32,7 @@ export interface BlockCacheOptions {
   /** Whether changes made elsewhere reach this process now (Bus.hearsChanges). */
   hearsChanges: () => boolean;
   maxOwners?: number;
+  /** How long an answer is trusted without being read again (default 60 s); Infinity: for good. */
   maxAgeMs?: number;
   now?: () => number;
 }
