@@ -33,6 +33,24 @@ describe('signaling relay', () => {
     b.close();
   });
 
+  it('hands frames to different recipients in turn each to its own, by name as typed', async () => {
+    const [alice, bob, carol] = [await signup(t), await signup(t), await signup(t)];
+    const a = await connectAs(t, alice.token);
+    const b = await connectAs(t, bob.token);
+    const c = await connectAs(t, carol.token);
+    const order = [bob, bob, carol, bob, carol, carol, bob];
+    for (const [i, to] of order.entries()) a.send(offer(i % 2 ? to.username.toUpperCase() : to.username, { data: { kind: 'offer', sdp: `v=0 ${i}` } }));
+    const gotBob = [];
+    const gotCarol = [];
+    for (let i = 0; i < 4; i++) gotBob.push(((await b.next()) as { data: { sdp: string } }).data.sdp);
+    for (let i = 0; i < 3; i++) gotCarol.push(((await c.next()) as { data: { sdp: string } }).data.sdp);
+    expect(gotBob).toEqual(['v=0 0', 'v=0 1', 'v=0 3', 'v=0 6']);
+    expect(gotCarol).toEqual(['v=0 2', 'v=0 4', 'v=0 5']);
+    a.close();
+    b.close();
+    c.close();
+  });
+
   it('gives the same answer for an unknown user and an offline one', async () => {
     const alice = await signup(t);
     const offline = await signup(t);

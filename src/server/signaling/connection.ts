@@ -74,10 +74,13 @@ function targetName(raw: string): string | undefined {
   return folded.ok ? folded.username : undefined;
 }
 
-export function handleConnection(ws: RelaySocket, deps: ConnectionDeps, deadlines: Deadlines): void {
-  const connection = new Connection(ws, deps, deadlines);
+/** What every connection of one server shares: its dependencies and the server's deadlines. */
+export type ConnectionContext = ConnectionDeps & { deadlines: Deadlines };
+
+export function handleConnection(ws: RelaySocket, deps: ConnectionContext): void {
+  const connection = new Connection(ws, deps);
   ws.handler = connection;
-  deadlines.set(connection, Date.now() + deps.limits.authTimeoutMs);
+  deps.deadlines.set(connection, Date.now() + deps.limits.authTimeoutMs);
 }
 
 /** One socket's state, and its Endpoint on the bus once authenticated. */
@@ -93,12 +96,15 @@ class Connection implements Endpoint, Expiring, SocketHandler {
   private lastTake: number;
   private chain: Promise<void> | undefined;
   private waiting = 0;
+  // The last recipient this socket named: a call sends dozens of frames to one peer, and a
+  // name's owner never changes (accounts are never renamed or deleted), so the next frame to the
+  // same name skips the lookup in the process-wide map (1.6 % of the relay's time at saturation).
+  private lastRecipient: UserRef | undefined = undefined;
   deadlineSecond = 0;
 
   constructor(
     readonly ws: RelaySocket,
-    readonly deps: ConnectionDeps,
-    private readonly deadlines: Deadlines,
+    readonly deps: ConnectionContext,
   ) {
     this.tokens = deps.limits.frameBurst;
     this.lastTake = performance.now();
@@ -156,11 +162,11 @@ class Connection implements Endpoint, Expiring, SocketHandler {
     if (this.user) {
       // A fresh token on an open socket extends it; it may not switch accounts.
       if (this.user.id !== userId) this.close(CLOSE.policy, 'token belongs to another user');
-      else this.deadlines.set(this, expiresAt);
+      else this.deps.deadlines.set(this, expiresAt);
       return;
     }
     const me = (this.user = { id: userId, username });
-    this.deadlines.set(this, expiresAt);
+    this.deps.deadlines.set(this, expiresAt);
     // `ready` only once other processes can route to this socket: a client that hears it may
     // tell a contact to call, and that call must find it.
     await deps.bus.attach(userId, this, CLOSE.replaced);
@@ -199,8 +205,12 @@ class Connection implements Endpoint, Expiring, SocketHandler {
   private handOn(name: string, text: string): true | Promise<boolean> {
     const { deps } = this;
     const me = this.user!;
-    const known = deps.findUser.known(name);
-    if (known && deps.blocks.known(known.id, me.id) === false && deps.bus.deliverHere(known.id, text)) return true;
+    const last = this.lastRecipient;
+    const known = last !== undefined && last.username === name ? last : deps.findUser.known(name);
+    if (known) {
+      this.lastRecipient = known;
+      if (deps.blocks.known(known.id, me.id) === false && deps.bus.deliverHere(known.id, text)) return true;
+    }
     return (async () => {
       const recipient = known ?? (await deps.findUser(name));
       if (!recipient || (await deps.blocks.blocks(recipient.id, me.id))) return false;
@@ -333,7 +343,7 @@ class Connection implements Endpoint, Expiring, SocketHandler {
   onClose(): void {
     this.open = false;
     this.ws.handler = undefined;
-    this.deadlines.clear(this);
+    this.deps.deadlines.clear(this);
     this.delivery?.close();
     if (this.attached) this.deps.bus.detach(this.user!.id, this);
     const me = this.user;

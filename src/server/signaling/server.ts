@@ -52,6 +52,7 @@ export function attachSignaling(server: Server, options: SignalingOptions): { cl
     WebSocket: relaySocketClass((socket) => heartbeat.alive(socket)),
   });
   const deadlines = new Deadlines();
+  const context = { ...options, deadlines };
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Only refusals add an error listener: ws's handleUpgrade adds its own at once, and one more
     // added and removed here grew the socket's listener array for good (0.14 KB a connection,
@@ -61,7 +62,7 @@ export function attachSignaling(server: Server, options: SignalingOptions): { cl
     if (!originAllowed(req, options.allowedOrigins)) return refuse(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
       heartbeat.alive(ws);
-      handleConnection(ws as RelaySocket, options, deadlines);
+      handleConnection(ws as RelaySocket, context);
     });
   });
 
