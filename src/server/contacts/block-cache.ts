@@ -62,7 +62,8 @@ export function cachedBlocks(lookup: BlockListLookup, options: BlockCacheOptions
   const fresh = (ownerId: string): Entry | undefined => {
     if (!options.hearsChanges()) return undefined;
     const entry = owners.get(ownerId);
-    if (entry === undefined) return undefined;
+    // Without an age limit there is no clock to read.
+    if (entry === undefined || maxAgeSeconds === Infinity) return entry;
     const age = second() - (typeof entry === 'number' ? entry : entry.second);
     // Not deleted when too old: the next read replaces it in place, and deleting and adding
     // entries of a Map this size made it rebuild its table over and over.

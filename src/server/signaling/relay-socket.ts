@@ -22,10 +22,12 @@ export function relaySocketClass(onPong: (socket: RelaySocket) => void): typeof 
   class ServerSocket extends WebSocket {
     handler: SocketHandler | undefined = undefined;
 
-    override emit(event: string | symbol, ...args: unknown[]): boolean {
+    // Named parameters rather than a rest array: this runs for every frame, and ws passes at
+    // most two arguments with the events handled here. Others go on to EventEmitter whole.
+    override emit(event: string | symbol, first?: unknown, second?: unknown): boolean {
       switch (event) {
         case 'message':
-          this.handler?.onMessage(args[0] as RawData, args[1] as boolean);
+          this.handler?.onMessage(first as RawData, second as boolean);
           return true;
         case 'pong':
           onPong(this);
@@ -33,13 +35,14 @@ export function relaySocketClass(onPong: (socket: RelaySocket) => void): typeof 
         case 'error':
           // Oversized frames (1009) and protocol errors arrive here; ws closes the socket
           // itself. Handled here, so an error can never be thrown for want of a listener.
-          this.handler?.onError(args[0] as Error);
+          this.handler?.onError(first as Error);
           return true;
         case 'close':
           this.handler?.onClose();
           break;
       }
-      return super.emit(event, ...args);
+      // eslint-disable-next-line prefer-rest-params
+      return super.emit.apply(this, arguments as unknown as [string | symbol, ...unknown[]]);
     }
   }
   return ServerSocket;
