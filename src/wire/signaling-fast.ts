@@ -17,11 +17,21 @@ function onlyKeys(o: Record<string, unknown>, allowed: readonly string[]): boole
   return true;
 }
 
+// The allowed keys of each shape, made once: an array literal in the call would be a new array
+// for every frame checked.
+const SIGNAL_KEYS = ['type', 'to', 'callId', 'data'] as const;
+const PING_KEYS = ['type'] as const;
+const CANDIDATE_KEYS = ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment'] as const;
+const SDP_KEYS = ['kind', 'sdp'] as const;
+const ICE_KEYS = ['kind', 'candidate'] as const;
+const DECLINE_KEYS = ['kind', 'reason'] as const;
+const KIND_KEYS = ['kind'] as const;
+
 const optionalString = (v: unknown, max: number) => v === undefined || v === null || (typeof v === 'string' && v.length <= max);
 
 function iceCandidate(c: unknown): boolean {
   if (c === null) return true;
-  if (!isObject(c) || !onlyKeys(c, ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment'])) return false;
+  if (!isObject(c) || !onlyKeys(c, CANDIDATE_KEYS)) return false;
   const line = c.sdpMLineIndex;
   return (
     typeof c.candidate === 'string' &&
@@ -37,14 +47,14 @@ function signalData(d: unknown): boolean {
   switch (d.kind) {
     case 'offer':
     case 'answer':
-      return onlyKeys(d, ['kind', 'sdp']) && typeof d.sdp === 'string' && d.sdp.length >= 1 && d.sdp.length <= SDP_MAX_CHARS;
+      return onlyKeys(d, SDP_KEYS) && typeof d.sdp === 'string' && d.sdp.length >= 1 && d.sdp.length <= SDP_MAX_CHARS;
     case 'ice':
-      return onlyKeys(d, ['kind', 'candidate']) && 'candidate' in d && iceCandidate(d.candidate);
+      return onlyKeys(d, ICE_KEYS) && 'candidate' in d && iceCandidate(d.candidate);
     case 'decline':
-      return onlyKeys(d, ['kind', 'reason']) && (d.reason === 'declined' || d.reason === 'busy');
+      return onlyKeys(d, DECLINE_KEYS) && (d.reason === 'declined' || d.reason === 'busy');
     case 'hangup':
     case 'restart':
-      return onlyKeys(d, ['kind']);
+      return onlyKeys(d, KIND_KEYS);
     default:
       return false;
   }
@@ -56,8 +66,8 @@ function signalData(d: unknown): boolean {
  */
 export function exactRelayFrame(value: unknown): ClientFrame | undefined {
   if (!isObject(value)) return undefined;
-  if (value.type === 'ping') return onlyKeys(value, ['type']) ? (value as ClientFrame) : undefined;
-  if (value.type !== 'signal' || !onlyKeys(value, ['type', 'to', 'callId', 'data'])) return undefined;
+  if (value.type === 'ping') return onlyKeys(value, PING_KEYS) ? (value as ClientFrame) : undefined;
+  if (value.type !== 'signal' || !onlyKeys(value, SIGNAL_KEYS)) return undefined;
   const { to, callId } = value;
   if (typeof to !== 'string' || to.length < 1 || to.length > 128) return undefined;
   if (typeof callId !== 'string' || !CLIENT_ID.test(callId)) return undefined;
