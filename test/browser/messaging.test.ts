@@ -22,6 +22,8 @@ interface Device {
   sessions: SessionManager;
   /** What the server holds for this device. */
   queue: Array<{ from: string; id: string; body: Uint8Array }>;
+  /** The conversation on screen, if any. */
+  reading?: string;
   online: boolean;
   channelTo: Map<string, Uint8Array[] | null>;
   blocked: string[];
@@ -74,7 +76,7 @@ async function world() {
       },
       { changed: () => undefined, blocked: (_p, reason) => device.blocked.push(reason) },
     );
-    device.inbox = new Inbox(history, sessions, device.outbox, { message: () => undefined, fileOffer: () => undefined, receipts: () => undefined, control: () => undefined, keyChanged: () => undefined, undecryptable: () => undefined }, () => false, () => true);
+    device.inbox = new Inbox(history, sessions, device.outbox, { message: () => undefined, fileOffer: () => undefined, receipts: () => undefined, control: () => undefined, keyChanged: () => undefined, undecryptable: () => undefined }, (peer) => device.reading === peer, () => true);
     devices.set(name, device);
     return device;
   };
@@ -158,6 +160,26 @@ describe('outbox and inbox', () => {
     await settle(alice, bob);
     await drainQueue(alice);
     expect(await states(alice, 'bob')).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
+  });
+
+  it('marks read, and confirms as read, a message that arrives while its conversation is being opened', async () => {
+    const w = await world();
+    const alice = await w.make('alice');
+    const bob = await w.make('bob');
+    await alice.outbox.sendText('bob', 'arriving as Bob opens the chat');
+    await alice.outbox.idle('bob');
+    const [envelope] = bob.queue.splice(0);
+    // Decryption starts while the chat is closed; Bob opens it before the message is stored, and
+    // the opening marks read what was unread then.
+    const receiving = bob.inbox.receive('alice', envelope!.body);
+    bob.reading = 'alice';
+    await bob.inbox.markRead('alice');
+    await receiving;
+    await settle(alice, bob);
+    await drainQueue(alice);
+    expect((await bob.history.messages('alice')).map((m) => m.read)).toEqual([true]);
+    expect((await bob.history.conversation('alice'))?.unread).toBe(0);
+    expect(await states(alice, 'bob')).toEqual(['read']);
   });
 
   it('raises delivery states one way only: a late "delivered" never lowers "read"', async () => {

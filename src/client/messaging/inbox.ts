@@ -49,6 +49,11 @@ export class Inbox {
     }
     if (received.keyChanged) this.events.keyChanged(peer);
     this.apply(peer, received.effect, received.payload, reading);
+    // The conversation was opened while this was being decrypted and stored, and the opening
+    // marked read only what had been stored by then: without this the message would stay unread
+    // and its sender never learn it was read (seen as a flaky "Delivered" in e2e/scale-out).
+    const kind = received.effect.kind;
+    if (!reading && (kind === 'text' || kind === 'file-offer') && received.effect.isNew && this.isReading(peer)) await this.markRead(peer);
   }
 
   private apply(peer: string, effect: IncomingEffect, payload: Payload, reading: boolean): void {
