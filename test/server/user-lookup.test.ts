@@ -54,8 +54,11 @@ describe('relay user lookup', () => {
   it('keeps a user from a verified token without asking the store, and only the id and name', async () => {
     const users = fakeUsers(['alice']);
     const find = cachedUserLookup(users);
-    find.remember({ id: 'id-0', username: 'alice', passwordHash: 'x' } as unknown as { id: string; username: string });
-    expect(find.known('alice')).toEqual({ id: 'id-0', username: 'alice' });
+    const kept = find.remember({ id: 'id-0', username: 'alice', passwordHash: 'x' } as unknown as { id: string; username: string });
+    expect(kept).toEqual({ id: 'id-0', username: 'alice' });
+    expect(find.known('alice')).toBe(kept);
+    // A second socket of the same user shares the one object.
+    expect(find.remember({ id: 'id-0', username: 'alice' })).toBe(kept);
     expect(await find('alice')).toEqual({ id: 'id-0', username: 'alice' });
     expect(users.calls).toEqual([]);
   });

@@ -165,7 +165,10 @@ class Connection implements Endpoint, Expiring, SocketHandler {
       else this.deps.deadlines.set(this, expiresAt);
       return;
     }
-    const me = (this.user = { id: userId, username });
+    // The name and id are the verified token's: the process's name cache keeps them, so whoever
+    // calls this user next finds them without a store lookup, and this socket holds the cache's
+    // object rather than a copy of its own.
+    const me = (this.user = deps.findUser.remember({ id: userId, username }));
     this.deps.deadlines.set(this, expiresAt);
     // `ready` only once other processes can route to this socket: a client that hears it may
     // tell a contact to call, and that call must find it.
@@ -174,11 +177,10 @@ class Connection implements Endpoint, Expiring, SocketHandler {
     this.attached = true;
     this.sendFrame({ type: 'ready', user: me });
     this.onQueue();
-    // Whoever calls this user next finds them without a store lookup: the name and id are the
-    // verified token's, and their block list is read now, while sockets arrive at the pace of
-    // TLS handshakes, rather than on the first frame. With PostgreSQL, 10,000 first frames at
-    // once otherwise queued 20,000 lookups on the pool, past its 5 s wait (bench:signaling).
-    deps.findUser.remember(me);
+    // Their block list is read now, while sockets arrive at the pace of TLS handshakes, rather
+    // than on the first frame sent to them. With PostgreSQL, 10,000 first frames at once
+    // otherwise queued 20,000 name and block lookups on the pool, past its 5 s wait
+    // (bench:signaling).
     deps.blocks.warm(userId).catch((e: unknown) => deps.log.error({ err: e }, 'reading the block list failed'));
     void (async () => {
       for (const frame of await deps.presence.snapshot(me.id)) this.sendFrame(frame);

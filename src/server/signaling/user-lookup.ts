@@ -13,8 +13,11 @@ export interface UserRef {
 export type FindUser = ((username: string) => Promise<UserRef | undefined>) & {
   /** The user if already known, without waiting (the relay's synchronous path). */
   known(username: string): UserRef | undefined;
-  /** Keeps a user whose id and name are certain (from a verified token) without asking the store. */
-  remember(user: UserRef): void;
+  /**
+   * Keeps a user whose id and name are certain (from a verified token) without asking the store;
+   * returns the kept object (an earlier one if the name was known), for callers to share.
+   */
+  remember(user: UserRef): UserRef;
 };
 
 export function cachedUserLookup(users: Pick<UserStore, 'findByUsername'>, maxEntries = 50_000): FindUser {
@@ -28,14 +31,14 @@ export function cachedUserLookup(users: Pick<UserStore, 'findByUsername'>, maxEn
     if (hit) return hit;
     const found = await users.findByUsername(username);
     if (!found) return undefined;
-    const ref = { id: found.id, username: found.username };
-    keep(ref);
-    return ref;
+    return keep({ id: found.id, username: found.username });
   };
-  const keep = (ref: UserRef) => {
-    if (known.has(ref.username)) return;
+  const keep = (ref: UserRef): UserRef => {
+    const kept = known.get(ref.username);
+    if (kept) return kept;
     known.set(ref.username, ref);
     if (known.size > maxEntries) known.delete(known.keys().next().value!);
+    return ref;
   };
   return Object.assign(find, { known: peek, remember: (user: UserRef) => keep({ id: user.id, username: user.username }) });
 }
