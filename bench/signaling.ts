@@ -8,7 +8,9 @@
 // too, or the comparison would measure TLS rather than the relay.
 // For each: memory per idle connection (RSS and heap over the baseline after a full GC, / N),
 // frames per second at saturation (median of five), one-way relay latency p50/p99 at 2,000
-// frames/s offered (medians of three windows); for Parley also during a login storm (bcrypt cost 12, many concurrent logins).
+// frames/s offered (medians of three windows); for Parley also during a login storm (bcrypt cost 12,
+// many concurrent logins), and for Parley and the bare relay beside a lowest-priority busy loop on
+// every core with no logins at all (what saturated cores alone cost a relay here: the storm's baseline).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +23,7 @@ import { startChild, type Child } from './signaling/children.ts';
 import { seedUsers } from './signaling/seed.ts';
 import { compileRelays } from './signaling/compile.ts';
 import { startLoginStorm } from './signaling/login-storm.ts';
+import { startBusyCores } from './signaling/busy-cores.ts';
 import { benchUserName, type TargetKind } from './signaling/protocols.ts';
 import { fmtInt, fmtKb, fmtMs, fmtRatio, median, percentile } from './signaling/stats.ts';
 
@@ -45,6 +48,8 @@ interface Scenario {
   /** Parley processes sharing Redis and PostgreSQL; 1 = SQLite and the in-process bus. */
   processes: number;
   storm: boolean;
+  /** Also measured beside a lowest-priority busy loop on every core (the storm's baseline). */
+  busy: boolean;
 }
 
 interface Latency {
@@ -66,6 +71,7 @@ interface Result {
   lost: number;
   calm: Latency;
   storm?: Latency & { loginsPerSecond: number; statuses: Record<string, number> };
+  busy?: Latency;
   unexpected: Record<string, number>;
 }
 
@@ -145,23 +151,25 @@ async function latencyWindow(gens: Child[]): Promise<Latency> {
 }
 
 /**
- * p50 and p99 as the medians of `PHASE.repeats` windows, as for saturation: a single window's
- * p99 moved by a factor of two between runs of the same code (a garbage collection or a
- * scheduling hiccup landing in one window), more than the differences being measured.
+ * p50 and p99 as the medians of windows, as for saturation: a single window's p99 moved by a
+ * factor of two between runs of the same code (a garbage collection or a scheduling hiccup
+ * landing in one window), more than the differences being measured.
  */
-async function latencyPhase(gens: Child[], label: string): Promise<Latency> {
-  const windows: Latency[] = [];
-  for (let r = 0; r < PHASE.repeats; r++) {
-    const w = await latencyWindow(gens);
-    windows.push(w);
-    log(`  ${label} ${r + 1}: p50 ${fmtMs(w.p50)}, p99 ${fmtMs(w.p99)} (${w.received}/${w.sent})`);
-  }
+function medianLatency(windows: Latency[]): Latency {
   return {
     p50: median(windows.map((w) => w.p50)),
     p99: median(windows.map((w) => w.p99)),
     sent: windows.reduce((a, w) => a + w.sent, 0),
     received: windows.reduce((a, w) => a + w.received, 0),
   };
+}
+
+async function loggedWindow(gens: Child[], relay: Child, label: string): Promise<Latency> {
+  await relay.request('loopDelay', { reset: true });
+  const w = await latencyWindow(gens);
+  const loop = await relay.request<{ p99: number; max: number }>('loopDelay', { reset: true });
+  log(`  ${label}: p50 ${fmtMs(w.p50)}, p99 ${fmtMs(w.p99)} (${w.received}/${w.sent}); relay event loop delay max ${fmtMs(loop.max)}`);
+  return w;
 }
 
 async function run(s: Setup, scenario: Scenario): Promise<Result> {
@@ -225,30 +233,48 @@ async function run(s: Setup, scenario: Scenario): Promise<Result> {
       await sleep(500);
     }
 
-    await servers[0]!.request('loopDelay', { reset: true });
-    const calm = await latencyPhase(gens, `${RATE} frames/s`);
-    const calmLoop = await servers[0]!.request<{ p99: number; max: number }>('loopDelay', { reset: true });
-    log(`  ${RATE} frames/s, median of ${PHASE.repeats}: p50 ${fmtMs(calm.p50)}, p99 ${fmtMs(calm.p99)}; relay event loop delay p99 ${fmtMs(calmLoop.p99)}, max ${fmtMs(calmLoop.max)}`);
-
+    // Calm, storm and busy-core windows take turns (calm, storm, busy, calm, …) rather than all
+    // calm windows first: this shared machine's own tail moves within a minute (one run's calm
+    // p99 ranged from 0.6 to 6 ms window to window), and the ratios are to compare like with like.
+    // Each storm starts afresh, runs a lead-in before its window, and is drained after it.
+    const calmWindows: Latency[] = [];
+    const stormWindows: Latency[] = [];
+    const busyWindows: Latency[] = [];
+    const stormTotals = { logins: 0, seconds: 0, statuses: {} as Record<string, number> };
+    for (let r = 0; r < PHASE.repeats; r++) {
+      calmWindows.push(await loggedWindow(gens, servers[0]!, `${RATE} frames/s ${r + 1}`));
+      if (scenario.busy) {
+        const busy = startBusyCores();
+        await sleep(1000);
+        busyWindows.push(await loggedWindow(gens, servers[0]!, `busy cores ${r + 1}`));
+        await busy.stop();
+        await sleep(500);
+      }
+      if (!scenario.storm) continue;
+      const users = Array.from({ length: Math.min(1000, scenario.n) }, (_, i) => benchUserName(i));
+      const st = startLoginStorm(origins[0]!.replace('wss:', 'https:'), s.ca, users, PASSWORD, STORM_CONCURRENCY);
+      await sleep(PHASE.stormLeadMs);
+      stormWindows.push(await loggedWindow(gens, servers[0]!, `during the storm ${r + 1}`));
+      const done = await st.stop();
+      stormTotals.logins += done.logins;
+      stormTotals.seconds += done.seconds;
+      for (const [k, v] of Object.entries(done.statuses)) stormTotals.statuses[k] = (stormTotals.statuses[k] ?? 0) + v;
+    }
+    const calm = medianLatency(calmWindows);
+    log(`  ${RATE} frames/s, median of ${PHASE.repeats}: p50 ${fmtMs(calm.p50)}, p99 ${fmtMs(calm.p99)}`);
+    const busy = scenario.busy ? medianLatency(busyWindows) : undefined;
+    if (busy) log(`  beside a lowest-priority busy loop on every core, median of ${PHASE.repeats}: p50 ${fmtMs(busy.p50)}, p99 ${fmtMs(busy.p99)}`);
     let storm: Result['storm'];
     if (scenario.storm) {
-      const users = Array.from({ length: Math.min(1000, scenario.n) }, (_, i) => benchUserName(i));
-      const origin = origins[0]!.replace('wss:', 'https:');
-      const st = startLoginStorm(origin, s.ca, users, PASSWORD, STORM_CONCURRENCY);
-      await sleep(PHASE.stormLeadMs);
-      await servers[0]!.request('loopDelay', { reset: true });
-      const during = await latencyPhase(gens, 'during the storm');
-      const stormLoop = await servers[0]!.request<{ p99: number; max: number }>('loopDelay', { reset: true });
-      const done = await st.stop();
-      log(`  relay event loop delay during the storm: p99 ${fmtMs(stormLoop.p99)}, max ${fmtMs(stormLoop.max)}`);
-      storm = { ...during, loginsPerSecond: done.logins / done.seconds, statuses: done.statuses };
-      log(`  during login storm (${(done.logins / done.seconds).toFixed(1)} logins/s, ${JSON.stringify(done.statuses)}), median of ${PHASE.repeats}: p50 ${fmtMs(during.p50)}, p99 ${fmtMs(during.p99)}`);
+      const during = medianLatency(stormWindows);
+      storm = { ...during, loginsPerSecond: stormTotals.logins / stormTotals.seconds, statuses: stormTotals.statuses };
+      log(`  during login storm (${storm.loginsPerSecond.toFixed(1)} logins/s, ${JSON.stringify(storm.statuses)}), median of ${PHASE.repeats}: p50 ${fmtMs(during.p50)}, p99 ${fmtMs(during.p99)}`);
     }
 
     const unexpected: Record<string, number> = {};
     for (const g of gens) for (const [k, v] of Object.entries(await g.request<Record<string, number>>('unexpected'))) unexpected[k] = (unexpected[k] ?? 0) + v;
     if (Object.keys(unexpected).length) log(`  other frames: ${JSON.stringify(unexpected)}`);
-    return { scenario, connected: up, failed, connectSeconds, rssPerConn, heapPerConn, saturation, cpuPerFrame, lost, calm, storm, unexpected };
+    return { scenario, connected: up, failed, connectSeconds, rssPerConn, heapPerConn, saturation, cpuPerFrame, lost, calm, storm, busy, unexpected };
   } finally {
     await Promise.all(children.map((c) => c.stop()));
     if (scenario.processes > 1) {
@@ -299,6 +325,12 @@ function table(results: Result[]): string {
     lines.push(
       `| relay latency p99 at ${fmtInt(RATE)} frames/s (median of ${PHASE.repeats}) | ${fmtMs(bare.calm.p99)} | ${fmtMs(peer.calm.p99)} | ${fmtMs(parley.calm.p99)} | ${fmtRatio(p99Ratio)} | ${fmtRatio(parley.calm.p99 / peer.calm.p99)} | ≤ bare ws: ${verdict(p99Ratio <= 1, judgedRatio(p99Ratio, 1))} |`,
     );
+    const ownCalm = (r: Result) => (r.busy ? `${fmtMs(r.busy.p99)} (${fmtRatio(r.busy.p99 / r.calm.p99)} its calm)` : '');
+    if (bare.busy && parley.busy) {
+      lines.push(
+        `| relay latency p99 beside a lowest-priority busy loop on every core, no logins (median of ${PHASE.repeats}) | ${ownCalm(bare)} | | ${ownCalm(parley)} | ${fmtRatio(parley.busy.p99 / bare.busy.p99)} | | the storm's baseline |`,
+      );
+    }
     if (parley.storm) {
       const stormRatio = parley.storm.p99 / parley.calm.p99;
       lines.push(
@@ -334,11 +366,11 @@ async function main() {
   try {
     const scenarios: Scenario[] = [];
     for (const n of SIZES) {
-      scenarios.push({ label: 'bare ws', kind: 'bare', n, processes: 1, storm: false });
-      scenarios.push({ label: 'PeerJS', kind: 'peerjs', n, processes: 1, storm: false });
-      scenarios.push({ label: 'Parley', kind: 'parley', n, processes: 1, storm: true });
+      scenarios.push({ label: 'bare ws', kind: 'bare', n, processes: 1, storm: false, busy: true });
+      scenarios.push({ label: 'PeerJS', kind: 'peerjs', n, processes: 1, storm: false, busy: false });
+      scenarios.push({ label: 'Parley', kind: 'parley', n, processes: 1, storm: true, busy: true });
     }
-    scenarios.push({ label: 'Parley ×2 over Redis', kind: 'parley', n: REDIS_N, processes: 2, storm: false });
+    scenarios.push({ label: 'Parley ×2 over Redis', kind: 'parley', n: REDIS_N, processes: 2, storm: false, busy: false });
     for (const scenario of scenarios) {
       // --only=bare,peerjs,parley,redis runs a subset (while developing; the table needs all).
       if (only && !only.includes(scenario.processes > 1 ? 'redis' : scenario.kind)) continue;
