@@ -50,7 +50,12 @@ export const payload = z.discriminatedUnion('type', [
   z.object({ type: z.literal('file-end'), id: z.string().max(64), root: z.string().regex(/^[0-9a-f]{64}$/) }),
   /** The receiver checked the file: complete and intact (ok), or not. */
   z.object({ type: z.literal('file-done'), id: z.string().max(64), ok: z.boolean() }),
-  z.object({ type: z.literal('file-cancel'), id: z.string().max(64) }),
+  /**
+   * Either side stops the transfer. `no-space`: the receiver's browser has no room for the rest
+   * (refused before the first chunk, or a write that failed for lack of space), so the sender can
+   * say why rather than "Cancelled".
+   */
+  z.object({ type: z.literal('file-cancel'), id: z.string().max(64), reason: z.literal('no-space').optional() }),
   /** The sender is writing (true) or stopped (false). Sent only to someone online; never stored. */
   z.object({ type: z.literal('typing'), active: z.boolean() }),
 ]);

@@ -27,6 +27,12 @@ describe('wire parsers', () => {
     expect(unknown.ok).toBe(false);
   });
 
+  it('a file-cancel says "no room" only in the one word it may use', () => {
+    expect(parseWith(payload, { type: 'file-cancel', id: 'f1' })).toEqual({ ok: true, value: { type: 'file-cancel', id: 'f1' } });
+    expect(parseWith(payload, { type: 'file-cancel', id: 'f1', reason: 'no-space' })).toEqual({ ok: true, value: { type: 'file-cancel', id: 'f1', reason: 'no-space' } });
+    expect(parseWith(payload, { type: 'file-cancel', id: 'f1', reason: 'disk on fire' }).ok).toBe(false);
+  });
+
   it('refuse oversized SDP', () => {
     const parsed = parseWith(clientFrame, { type: 'signal', to: 'bob', callId: 'AAAAAAAAAAAAAAAAAAAAAA', data: { kind: 'offer', sdp: 'x'.repeat(16 * 1024 + 1) } });
     expect(parsed.ok).toBe(false);

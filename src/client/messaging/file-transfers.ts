@@ -153,7 +153,7 @@ export class FileTransfers {
       await this.history.saveTransfer(refused, this.received(record));
       this.events.changed(peer, record.id, this.received(record), 'no-space');
       await removeFile(record.id);
-      await this.sendPayload(peer, { type: 'file-cancel', id: record.id }, channel);
+      await this.sendPayload(peer, { type: 'file-cancel', id: record.id, reason: 'no-space' }, channel);
       return;
     }
     const hashes: Uint8Array[] = [];
@@ -164,8 +164,8 @@ export class FileTransfers {
     await this.sendPayload(peer, { type: 'file-resume', id: record.id, next: record.next }, channel);
   }
 
-  /** A chunk frame from `peer`'s channel. */
-  onChunk(peer: string, frame: Uint8Array): void {
+  /** A chunk frame from `peer`'s channel (`channel`, to answer on if writing it fails). */
+  onChunk(peer: string, frame: Uint8Array, channel?: FileChannel): void {
     const head = peekChunk(frame);
     if (!head) return;
     const id = encodeBase64url(head.fileId);
@@ -184,10 +184,26 @@ export class FileTransfers {
         inc.lastEvent = t;
         this.events.changed(peer, id, this.received(inc.record), 'receiving');
       }
-    }).catch(() => {
-      inc.record = { ...inc.record, status: 'failed' };
-      this.events.changed(peer, id, this.received(inc.record), 'failed');
-    });
+    }).catch((e: unknown) => this.writeFailed(peer, inc, e, channel));
+  }
+
+  // A chunk that cannot be written ends the transfer at once on both sides, rather than letting
+  // the sender stream the rest into a receiver that can no longer keep it and learn of it only
+  // from the failed check at the end. The refusal before the first chunk catches most full disks;
+  // this is for space that runs out during the transfer (another download, another tab).
+  private async writeFailed(peer: string, inc: Incoming, e: unknown, channel: FileChannel | undefined): Promise<void> {
+    const id = inc.record.id;
+    if (this.incoming.get(id) !== inc) return;
+    this.incoming.delete(id);
+    const noSpace = e instanceof DOMException && e.name === 'QuotaExceededError';
+    const status: FileStatus = noSpace ? 'no-space' : 'not-saved';
+    inc.record = { ...inc.record, status };
+    await inc.writer?.close().catch(() => undefined);
+    inc.writer = undefined;
+    await removeFile(id).catch(() => undefined);
+    await this.history.saveTransfer(inc.record, 0).catch(() => undefined);
+    this.events.changed(peer, id, 0, status);
+    if (channel) await this.sendPayload(peer, { type: 'file-cancel', id, ...(noSpace ? { reason: 'no-space' as const } : {}) }, channel).catch(() => false);
   }
 
   /** Control payloads about files, from `peer`. */
@@ -224,7 +240,7 @@ export class FileTransfers {
         return;
       }
       case 'file-cancel':
-        await this.markCancelled(peer, p.id);
+        await this.markCancelled(peer, p.id, p.reason === 'no-space' ? 'no-space' : 'cancelled');
         return;
       default:
         return;
@@ -256,10 +272,13 @@ export class FileTransfers {
     return Math.min(r.size, r.next * FILE_CHUNK_BYTES);
   }
 
-  private async markCancelled(peer: string, id: string): Promise<void> {
+  /** Stops a transfer; `no-space` only when the receiver said it has no room (sender's side). */
+  private async markCancelled(peer: string, id: string, status: 'cancelled' | 'no-space' = 'cancelled'): Promise<void> {
     const o = this.outgoing.get(id);
+    let shown: FileStatus = 'cancelled';
     if (o && o.record.peer === peer) {
-      o.record = { ...o.record, status: 'cancelled' };
+      shown = status;
+      o.record = { ...o.record, status };
       await this.history.saveTransfer(o.record, 0);
       this.outgoing.delete(id);
     }
@@ -275,9 +294,12 @@ export class FileTransfers {
       await removeFile(id);
     } else {
       const stored = await this.history.transfer(id);
-      if (stored && stored.peer === peer && stored.status !== 'done') await this.history.saveTransfer({ ...stored, status: 'cancelled' }, 0);
+      if (stored && stored.peer === peer && stored.status !== 'done') {
+        if (stored.direction === 'out') shown = status;
+        await this.history.saveTransfer({ ...stored, status: shown }, 0);
+      }
     }
-    this.events.changed(peer, id, 0, 'cancelled');
+    this.events.changed(peer, id, 0, shown);
   }
 
   /** Streams chunks from `next` on, then the root hash; stops when the channel goes away. */

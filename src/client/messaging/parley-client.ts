@@ -646,7 +646,7 @@ export class ParleyClient {
       seal: (payload) => a.sessions.seal(peer, payload),
       blocked: () => Boolean(this.current.active?.peer === peer && this.current.active.security?.keyChanged),
       envelope: (bytes) => void a.inbox.receive(peer, bytes),
-      chunk: (bytes) => a.files.onChunk(peer, bytes),
+      chunk: (bytes) => a.files.onChunk(peer, bytes, call.channel),
       onChange: (view) => this.onCallChange(call, view),
       channel: (open) => {
         if (open) {

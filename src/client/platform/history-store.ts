@@ -7,10 +7,11 @@ import { decodeBase64url } from '../../wire/index.ts';
 
 export type MessageState = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
 
-export type FileStatus = 'offered' | 'sending' | 'receiving' | 'paused' | 'done' | 'failed' | 'cancelled' | 'no-space';
+/** `no-space`: the receiver's browser had no room for it; `not-saved`: another write failure. */
+export type FileStatus = 'offered' | 'sending' | 'receiving' | 'paused' | 'done' | 'failed' | 'cancelled' | 'no-space' | 'not-saved';
 
 /** A transfer that will not move again. */
-export const isFinished = (status: FileStatus): boolean => status === 'done' || status === 'failed' || status === 'cancelled' || status === 'no-space';
+export const isFinished = (status: FileStatus): boolean => status === 'done' || status === 'failed' || status === 'cancelled' || status === 'no-space' || status === 'not-saved';
 
 /** A file in the conversation; its bytes live in the origin-private file system, not here. */
 export interface FileInfo {

@@ -18,6 +18,13 @@ const STATUS: Record<FileView['status'], string> = {
   failed: 'Failed the integrity check',
   cancelled: 'Cancelled',
   'no-space': 'Not enough storage space in this browser to receive it',
+  'not-saved': 'Could not be saved in this browser',
+};
+
+/** What the sender reads where the receiver's wording would be wrong. */
+const MINE: Partial<Record<FileView['status'], string>> = {
+  done: 'Sent · checked',
+  'no-space': 'Not enough storage space in their browser to receive it',
 };
 
 export function FileBubble({ client, id, file, mine }: { client: ParleyClient; id: string; file: FileView; mine: boolean }) {
@@ -36,7 +43,7 @@ export function FileBubble({ client, id, file, mine }: { client: ParleyClient; i
       {file.thumbnail && <img className="file-thumb" src={file.thumbnail} alt={`Preview of ${file.name}`} />}
       <span className="file-name">{file.name}</span>
       <span className="file-meta">
-        {formatBytes(file.size)} · {file.status === 'done' && mine ? 'Sent · checked' : STATUS[file.status]}
+        {formatBytes(file.size)} · {(mine && MINE[file.status]) || STATUS[file.status]}
       </span>
       {moving && (
         <span className="row">
