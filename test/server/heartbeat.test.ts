@@ -1,7 +1,7 @@
 // The WebSocket heartbeat (src/server/signaling/heartbeat.ts): every socket pinged once a round,
 // a silent one terminated at the next, and the work spread over the round in small steps.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHeartbeat, type Heartbeat } from '../../src/server/signaling/heartbeat.ts';
+import { markHeard, markSpoke, startHeartbeat, type Heartbeat } from '../../src/server/signaling/heartbeat.ts';
 
 class FakeSocket {
   readonly OPEN = 1;
@@ -55,6 +55,49 @@ describe('signaling heartbeat', () => {
     expect(quiet.terminated).toBe(true);
     expect(lively.terminated).toBe(false);
     expect([quiet.pings, lively.pings]).toEqual([1, 2]);
+  });
+
+  it('does not ping a socket that sent and was sent a frame since its last turn, and pings it once it goes quiet', () => {
+    const talking = new FakeSocket();
+    const hb = start(new Set([talking]), 1);
+    hb.alive(talking);
+    for (let round = 0; round < 3; round++) {
+      markHeard(talking);
+      markSpoke(talking);
+      hb.step();
+      clock += INTERVAL;
+    }
+    expect(talking.pings).toBe(0);
+    expect(talking.terminated).toBe(false);
+    hb.step(); // quiet since its last turn: pinged
+    expect(talking.pings).toBe(1);
+    clock += INTERVAL;
+    hb.step(); // and, not having answered, terminated
+    expect(talking.terminated).toBe(true);
+  });
+
+  it('takes a frame from the peer as an answer, but still pings unless frames also went to it', () => {
+    const sending = new FakeSocket();
+    const hb = start(new Set([sending]), 1);
+    hb.alive(sending);
+    hb.step(); // round 1: pinged; no pong ever comes
+    expect(sending.pings).toBe(1);
+    markHeard(sending);
+    clock += INTERVAL;
+    hb.step(); // round 2: it spoke, so it lives, but nothing went its way: pinged again
+    expect(sending.terminated).toBe(false);
+    expect(sending.pings).toBe(2);
+  });
+
+  it('never counts frames sent to a peer as a sign of life', () => {
+    const deaf = new FakeSocket();
+    const hb = start(new Set([deaf]), 1);
+    hb.alive(deaf);
+    hb.step(); // pinged; no pong
+    markSpoke(deaf); // frames relayed to it meanwhile
+    clock += INTERVAL;
+    hb.step();
+    expect(deaf.terminated).toBe(true);
   });
 
   it('skips sockets that closed meanwhile and picks up new ones at the next round', () => {

@@ -251,4 +251,29 @@ describe('signaling relay', () => {
       await fast.close();
     }
   });
+
+  it('does not ping a socket whose frames go both ways, and closes it once it falls silent (heartbeat)', async () => {
+    const fast = await startTestServer({ SIGNUP_LIMIT_PER_IP: '100' }, { heartbeatMs: 200 });
+    try {
+      const user = await signup(fast);
+      // Never answers a ping: only its own frames can keep it.
+      const chatty = new WebSocket(fast.wsUrl, { ca: fast.ca, autoPong: false });
+      chatty.on('error', () => {});
+      const closed = new Promise<number>((resolve) => chatty.on('close', (code) => resolve(code)));
+      await new Promise((resolve) => chatty.once('open', resolve));
+      let pings = 0;
+      chatty.on('ping', () => pings++);
+      chatty.send(JSON.stringify({ type: 'auth', token: user.token }));
+      // A ping frame every 50 ms, each answered with a pong frame: traffic both ways.
+      const talk = setInterval(() => chatty.send(JSON.stringify({ type: 'ping' })), 50);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      clearInterval(talk);
+      expect(pings).toBe(0);
+      expect(chatty.readyState).toBe(WebSocket.OPEN);
+      expect(await closed).toBe(1006);
+      expect(pings).toBeGreaterThanOrEqual(1);
+    } finally {
+      await fast.close();
+    }
+  });
 });

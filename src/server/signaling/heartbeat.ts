@@ -7,6 +7,11 @@
 // seconds every interval, stalling every relayed frame behind it (bench:signaling, issue #5).
 // A step every 10 ms: with one every 100 ms, a step at 19,000 sockets sent 64 pings, each costing
 // about what relaying a frame does (40 µs), so frames waited up to 2.5 ms ten times a second.
+//
+// A socket that both sent a frame and was sent one since its last turn is not pinged: the frame
+// it sent shows its peer is there, and traffic went both ways, which is all a ping would add
+// (keeping NAT mappings and proxies' read timeouts alive). During calls, when the relay is
+// busiest, that is most sockets: at saturation the relay sent no pings at all.
 export interface Pingable {
   readonly readyState: number;
   readonly OPEN: number;
@@ -25,17 +30,36 @@ export interface HeartbeatOptions<S extends Pingable> {
 }
 
 export interface Heartbeat<S extends Pingable> {
-  /** Call when a socket is accepted and when it answers a ping. */
+  /** Call when a socket is accepted and when it answers a ping (frames: markHeard, markSpoke). */
   alive(socket: S): void;
   /** One step (what the timer calls; exposed for tests). */
   step(): void;
   stop(): void;
 }
 
-// Whether a socket answered its last ping, kept on the socket itself under a symbol: cheaper
-// than a WeakMap entry per socket, and gone with the socket.
-const ANSWERED = Symbol('parley.heartbeat.answered');
-type Marked = { [ANSWERED]?: boolean };
+// What a socket did since its last turn, as bits of one small integer kept on the socket itself
+// under a symbol: cheaper than a WeakMap entry per socket, and gone with the socket. Marked on
+// every frame each way, so a bare bit set.
+const STATE = Symbol('parley.heartbeat.state');
+/** Answered its last ping (or is new). */
+const ANSWERED = 1;
+/** Sent us a frame. */
+const HEARD = 2;
+/** Was sent a frame. */
+const SPOKE = 4;
+type Marked = { [STATE]?: number };
+
+/** The socket's peer sent a frame. */
+export function markHeard(socket: object): void {
+  const m = socket as Marked;
+  m[STATE] = (m[STATE] ?? 0) | HEARD;
+}
+
+/** A frame was sent to the socket's peer. */
+export function markSpoke(socket: object): void {
+  const m = socket as Marked;
+  m[STATE] = (m[STATE] ?? 0) | SPOKE;
+}
 
 export function startHeartbeat<S extends Pingable>(options: HeartbeatOptions<S>): Heartbeat<S> {
   const steps = options.steps ?? Math.max(1, Math.round(options.intervalMs / 10));
@@ -62,11 +86,16 @@ export function startHeartbeat<S extends Pingable>(options: HeartbeatOptions<S>)
       const socket = round[cursor]!;
       if (socket.readyState !== socket.OPEN) continue;
       const marked = socket as S & Marked;
-      if (marked[ANSWERED] === false) {
+      const state = marked[STATE] ?? 0;
+      if ((state & (HEARD | SPOKE)) === (HEARD | SPOKE)) {
+        marked[STATE] = ANSWERED;
+        continue;
+      }
+      if ((state & (ANSWERED | HEARD)) === 0) {
         socket.terminate();
         continue;
       }
-      marked[ANSWERED] = false;
+      marked[STATE] = 0;
       socket.ping();
     }
   };
@@ -75,7 +104,8 @@ export function startHeartbeat<S extends Pingable>(options: HeartbeatOptions<S>)
   timer.unref();
   return {
     alive: (socket) => {
-      (socket as S & Marked)[ANSWERED] = true;
+      const m = socket as S & Marked;
+      m[STATE] = (m[STATE] ?? 0) | ANSWERED;
     },
     step,
     stop: () => clearInterval(timer),

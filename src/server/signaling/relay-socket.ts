@@ -5,6 +5,7 @@
 // (bench:signaling heap snapshots, issue #5). ws's own listener (the server forgetting a closed
 // client) still hears `close`.
 import { WebSocket, type RawData } from 'ws';
+import { markHeard, markSpoke } from './heartbeat.ts';
 
 export interface SocketHandler {
   onMessage(data: RawData, isBinary: boolean): void;
@@ -27,6 +28,7 @@ export function relaySocketClass(onPong: (socket: RelaySocket) => void): typeof 
     override emit(event: string | symbol, first?: unknown, second?: unknown): boolean {
       switch (event) {
         case 'message':
+          markHeard(this);
           this.handler?.onMessage(first as RawData, second as boolean);
           return true;
         case 'pong':
@@ -43,6 +45,12 @@ export function relaySocketClass(onPong: (socket: RelaySocket) => void): typeof 
       }
       // eslint-disable-next-line prefer-rest-params
       return super.emit.apply(this, arguments as unknown as [string | symbol, ...unknown[]]);
+    }
+
+    // Every frame sent to the peer tells the heartbeat the path is in use (heartbeat.ts).
+    override send(data: unknown, options?: unknown, cb?: unknown): void {
+      markSpoke(this);
+      super.send(data as never, options as never, cb as never);
     }
   }
   return ServerSocket;
