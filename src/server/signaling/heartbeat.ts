@@ -1,6 +1,6 @@
 // Finds sockets whose peer vanished without a FIN (a phone that lost its network, a laptop that
-// went to sleep), so they stop counting as "online". Each socket is pinged once per interval and
-// terminated if it did not answer the previous ping.
+// went to sleep), so they stop counting as "online". Each socket gets a turn once per interval: it
+// is pinged, or terminated if since its previous ping neither a pong nor any frame came from it.
 //
 // The pings are spread over the interval in small steps rather than sent in one loop: a ping on a
 // TLS socket is an encryption and a write, and at 19,000 sockets one loop held the event loop for
