@@ -127,7 +127,16 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const refreshTokens = new RefreshTokens(store.refreshTokens, config.refreshTokenTtlSeconds * 1000);
   const hasher = overrides.hasher ?? createPasswordHasher({ algorithm: config.passwordHash, bcryptCost: config.bcryptCost });
   const accounts = new AccountService(store, hasher, tokens, refreshTokens);
-  const queueService = new QueueService(store, bus, config.queue);
+  // The age limit guards against announcements that went missing; in one process none can, and
+  // re-reading every busy user's block list twice a minute would be work for nothing.
+  const blocks = cachedBlocks((owner) => store.contacts.blockedBy(owner), {
+    hearsChanges: () => bus.hearsChanges,
+    maxAgeMs: bus.mayMissChanges ? 60_000 : Infinity,
+  });
+  bus.onBlocksChanged((ownerId) => blocks.forget(ownerId));
+
+  const findUser = cachedUserLookup(store.users);
+  const queueService = new QueueService(store, bus, config.queue, { findUser, blocks });
   let sockets = () => 0;
   const metrics = createServerMetrics({
     role: config.role,
@@ -160,20 +169,12 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   // Without a client directory this only installs the JSON 404 for everything not mounted.
   await staticClient(app, serveApi ? config.clientDir : undefined);
 
-  // The age limit guards against announcements that went missing; in one process none can, and
-  // re-reading every busy user's block list twice a minute would be work for nothing.
-  const blocks = cachedBlocks((owner) => store.contacts.blockedBy(owner), {
-    hearsChanges: () => bus.hearsChanges,
-    maxAgeMs: bus.mayMissChanges ? 60_000 : Infinity,
-  });
-  bus.onBlocksChanged((ownerId) => blocks.forget(ownerId));
-
   // A process without the relay has no 'upgrade' listener, so Node hands WebSocket upgrades to
   // the router as plain requests, and /ws gets the same JSON 404 as any unknown path.
   const signaling = serveSignaling
     ? attachSignaling(app.server as unknown as Server, {
         tokens,
-        findUser: cachedUserLookup(store.users),
+        findUser,
         bus,
         queue: store.queue,
         queueService,

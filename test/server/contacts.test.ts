@@ -96,6 +96,31 @@ describe('contacts and presence', () => {
     m.close();
   });
 
+  it('applies a block to the very next queued message after messages have flowed, and an unblock too (the queue shares the relay\'s caches)', async () => {
+    const alice = await signup(t);
+    const mallory = await signup(t);
+    const a = await connectAs(t, alice.token);
+    const m = await connectAs(t, mallory.token);
+    const send = async (id: string) => {
+      m.send({ type: 'send', to: alice.username, id, body: 'AAAA' });
+      expect(await m.next()).toEqual({ type: 'sent', id });
+    };
+    await send('DDDDDDDDDDDDDDD1');
+    const first = await a.next();
+    expect(first).toMatchObject({ type: 'envelope', from: mallory.username });
+    a.send({ type: 'ack', qids: [(first as Extract<ServerFrame, { type: 'envelope' }>).qid] });
+
+    expect((await add(alice.token, mallory.username, 'blocked')).status).toBe(204);
+    await send('DDDDDDDDDDDDDDD2'); // not told
+    expect(await a.silentFor(300)).toBe(true);
+
+    expect((await http(t, 'DELETE', `/api/contacts/${mallory.username}`, { token: alice.token })).status).toBe(204);
+    await send('DDDDDDDDDDDDDDD3');
+    expect(await a.next()).toMatchObject({ type: 'envelope', from: mallory.username });
+    a.close();
+    m.close();
+  });
+
   it('relays transient frames only to someone online, naming the sender from the token', async () => {
     const alice = await signup(t);
     const bob = await signup(t);
