@@ -5,7 +5,9 @@
 // When the CA refuses (its http-01 check finds nothing), the failure and Pebble's reason are
 // logged and the certificate in service stays.
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acmePaths } from '../../src/server/tls/acme-files.ts';
@@ -80,18 +82,23 @@ describe.skipIf(skipReason)('certificates by ACME against Pebble (issue #5)', ()
     pebble = await startPebble({ certificateValiditySeconds: VALIDITY_SECONDS });
     root = await pebble.root();
   }, 30_000);
+  let ownDataDir: string | undefined;
   afterAll(async () => {
     try {
       await running?.close();
     } finally {
       await pebble?.stop();
+      if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
     }
   }, 20_000);
 
   let first: X509Certificate;
 
   it('obtains a certificate on first start, serves it, and keeps its keys private in DATA_DIR/acme', async () => {
-    running = await start();
+    // The test's own folder, not the test server's: a restart below starts again from it, after
+    // the server that made its own folder would have removed it on close.
+    ownDataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-acme-'));
+    running = await start(ownDataDir);
     // Until the order completes the self-signed certificate serves.
     await expect
       .poll(async () => (await served(running!.server.port, root)).authorized, { timeout: 20_000, interval: 200 })

@@ -1,7 +1,7 @@
 // A real Parley server in this process for integration tests: real SQLite file in a temp
 // folder, real TLS on a free port, real WebSocket. Only bcrypt's cost is lowered (to 4) so a
 // suite can create dozens of accounts; the cost-12 default has its own test.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,12 +22,18 @@ export interface TestServer {
 }
 
 export async function startTestServer(env: Record<string, string> = {}, overrides: ServerOverrides = {}, argv: string[] = []): Promise<TestServer> {
+  // A folder made here is removed on close; one passed in as DATA_DIR belongs to the caller.
+  const ownDir = env.DATA_DIR === undefined;
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'parley-test-'));
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, BCRYPT_COST: '4', CLIENT_DIR: '', LOG_LEVEL: 'silent', ...env }, process.cwd(), argv);
   const server = await startServer(config, { logger: false, ...overrides });
   const base = `https://127.0.0.1:${server.port}`;
   const ca = config.tls ? readFileSync(config.tls.certFile) : readFileSync(selfSignedPaths(dataDir).certFile);
-  return { server, base, wsUrl: `wss://127.0.0.1:${server.port}/ws`, ca, dataDir, close: () => server.close() };
+  const close = async () => {
+    await server.close();
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { server, base, wsUrl: `wss://127.0.0.1:${server.port}/ws`, ca, dataDir, close };
 }
 
 export interface HttpResult {
