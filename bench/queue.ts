@@ -7,7 +7,7 @@
 //  3. backlog: one recipient with 1,000 waiting envelopes reconnects; time until all arrived.
 // Accounts are seeded straight into the store and tokens minted with the server's key: the
 // API's bcrypt is not what is measured here.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -152,6 +152,7 @@ async function flow(label: string, useMemoryQueue: boolean) {
 
   for (const c of [...senderClients, backlogClient]) c.ws.close();
   await server.close();
+  rmSync(dataDir, { recursive: true, force: true });
   return { label, storedPerSecond: total / (storeMs / 1000), deliveredPerSecond: total / (deliverMs / 1000), backlogMs };
 }
 

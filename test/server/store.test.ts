@@ -3,7 +3,7 @@
 // DATABASE_URL; without it, it is skipped and says why. Each PostgreSQL test works in a schema of
 // its own, dropped afterwards, so runs never see each other's rows.
 import Database from 'better-sqlite3';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -22,7 +22,15 @@ import { dropSchema, freshSchemaName, postgresHarness, postgresSkipReason, sqlit
 const DATABASE_URL = process.env.DATABASE_URL ?? '';
 if (postgresSkipReason) console.log(`[store] PostgreSQL store tests SKIPPED: ${postgresSkipReason}`);
 
-const tmpFile = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'parley-store-')), 'p.sqlite');
+const tmpDirs: string[] = [];
+const tmpFile = () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-store-'));
+  tmpDirs.push(dir);
+  return path.join(dir, 'p.sqlite');
+};
+afterAll(() => {
+  for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 storeContract(sqliteHarness);
 

@@ -2,7 +2,7 @@
 // both. Each open() is a fresh, empty database: a new SQLite file, or a new PostgreSQL schema
 // (dropped again by dispose). another() is a second handle on the same database, as a second
 // server process would hold, for the guarantees that must hold across processes.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -25,7 +25,8 @@ export interface StoreHarness {
 export const sqliteHarness: StoreHarness = {
   name: 'SQLite',
   async open() {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'parley-store-')), 'p.sqlite');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-store-'));
+    const file = path.join(dir, 'p.sqlite');
     const handles = [openSqliteStore(file)];
     return {
       store: handles[0]!,
@@ -36,6 +37,7 @@ export const sqliteHarness: StoreHarness = {
       },
       async dispose() {
         for (const h of handles) await h.close().catch(() => {});
+        rmSync(dir, { recursive: true, force: true });
       },
     };
   },
