@@ -6,6 +6,7 @@ import { markHeard, markSpoke, startHeartbeat, type Heartbeat } from '../../src/
 class FakeSocket {
   readonly OPEN = 1;
   readyState = 1;
+  bufferedAmount = 0;
   pings = 0;
   terminated = false;
   ping() {
@@ -87,6 +88,20 @@ describe('signaling heartbeat', () => {
     hb.step(); // round 2: it spoke, so it lives, but nothing went its way: pinged again
     expect(sending.terminated).toBe(false);
     expect(sending.pings).toBe(2);
+  });
+
+  it('pings a socket that talks but leaves what it is sent unread, and ends it if the pong never comes', () => {
+    const unread = new FakeSocket();
+    const hb = start(new Set([unread]), 1);
+    hb.alive(unread);
+    unread.bufferedAmount = 64 * 1024;
+    markHeard(unread);
+    markSpoke(unread);
+    hb.step();
+    expect(unread.pings).toBe(1);
+    clock += INTERVAL;
+    hb.step(); // no frame from it, no pong
+    expect(unread.terminated).toBe(true);
   });
 
   it('never counts frames sent to a peer as a sign of life', () => {

@@ -253,7 +253,7 @@ describe('signaling relay', () => {
   });
 
   it('does not ping a socket whose frames go both ways, and closes it once it falls silent (heartbeat)', async () => {
-    const fast = await startTestServer({ SIGNUP_LIMIT_PER_IP: '100' }, { heartbeatMs: 200 });
+    const fast = await startTestServer({ SIGNUP_LIMIT_PER_IP: '100' }, { heartbeatMs: 500 });
     try {
       const user = await signup(fast);
       // Never answers a ping: only its own frames can keep it.
@@ -264,9 +264,11 @@ describe('signaling relay', () => {
       let pings = 0;
       chatty.on('ping', () => pings++);
       chatty.send(JSON.stringify({ type: 'auth', token: user.token }));
-      // A ping frame every 50 ms, each answered with a pong frame: traffic both ways.
-      const talk = setInterval(() => chatty.send(JSON.stringify({ type: 'ping' })), 50);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // A ping frame every 20 ms, each answered with a pong frame: traffic both ways. Five
+      // intervals; the server shares this process, so only a stall of a whole interval (no frame
+      // read in it) could earn the socket a ping.
+      const talk = setInterval(() => chatty.send(JSON.stringify({ type: 'ping' })), 20);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
       clearInterval(talk);
       expect(pings).toBe(0);
       expect(chatty.readyState).toBe(WebSocket.OPEN);

@@ -8,13 +8,18 @@
 // A step every 10 ms: with one every 100 ms, a step at 19,000 sockets sent 64 pings, each costing
 // about what relaying a frame does (40 µs), so frames waited up to 2.5 ms ten times a second.
 //
-// A socket that both sent a frame and was sent one since its last turn is not pinged: the frame
-// it sent shows its peer is there, and traffic went both ways, which is all a ping would add
-// (keeping NAT mappings and proxies' read timeouts alive). During calls, when the relay is
-// busiest, that is most sockets: at saturation the relay sent no pings at all.
+// A socket that both sent a frame and was sent one since its last turn, all of it gone out, is
+// not pinged: the frame it sent shows its peer is there, and traffic went both ways, which is all
+// a ping would add (keeping NAT mappings and proxies' read timeouts alive). During calls, when the
+// relay is busiest, that is most sockets: at saturation the relay sent no pings at all. A peer
+// that sends but does not read is still pinged (its unread frames pile up in our buffer), so it
+// ends as a silent one does. Between two frames the server sends a socket, at most about two
+// intervals pass.
 export interface Pingable {
   readonly readyState: number;
   readonly OPEN: number;
+  /** Bytes sent but not yet taken by the network. */
+  readonly bufferedAmount: number;
   ping(): void;
   terminate(): void;
 }
@@ -87,7 +92,7 @@ export function startHeartbeat<S extends Pingable>(options: HeartbeatOptions<S>)
       if (socket.readyState !== socket.OPEN) continue;
       const marked = socket as S & Marked;
       const state = marked[STATE] ?? 0;
-      if ((state & (HEARD | SPOKE)) === (HEARD | SPOKE)) {
+      if ((state & (HEARD | SPOKE)) === (HEARD | SPOKE) && socket.bufferedAmount === 0) {
         marked[STATE] = ANSWERED;
         continue;
       }
