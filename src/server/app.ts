@@ -129,8 +129,10 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const accounts = new AccountService(store, hasher, tokens, refreshTokens);
   // The age limit guards against announcements that went missing; in one process none can, and
   // re-reading every busy user's block list twice a minute would be work for nothing.
+  // A relay without Redis beside a separate API process hears no block made there: no cache.
+  const deafToOthers = config.role !== 'all' && !config.redis;
   const blocks = cachedBlocks((owner) => store.contacts.blockedBy(owner), {
-    hearsChanges: () => bus.hearsChanges,
+    hearsChanges: () => !deafToOthers && bus.hearsChanges,
     maxAgeMs: bus.mayMissChanges ? 60_000 : Infinity,
   });
   bus.onBlocksChanged((ownerId) => blocks.forget(ownerId));

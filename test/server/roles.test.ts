@@ -49,6 +49,27 @@ describe('--role=signaling', () => {
     b.close();
   });
 
+  it('applies a block made through the API process to the very next frame and queued message, with no Redis to announce it', async () => {
+    const alice = await signup(api);
+    const mallory = await signup(api);
+    const a = await connectAs(relay, alice.token);
+    const m = await connectAs(relay, mallory.token);
+    const offer = { type: 'signal', to: alice.username, callId: 'CCCCCCCCCCCCCCCCCCCCCC', data: { kind: 'offer', sdp: 'v=0\r\n' } };
+    m.send(offer);
+    expect(await a.next()).toMatchObject({ type: 'signal', from: mallory.username });
+    m.send({ type: 'send', to: alice.username, id: 'DDDDDDDDDDDDDDDDDDDDD1', body: 'AAAA' });
+    expect(await m.next()).toEqual({ type: 'sent', id: 'DDDDDDDDDDDDDDDDDDDDD1' });
+    expect(await a.next()).toMatchObject({ type: 'envelope', from: mallory.username });
+    expect((await http(api, 'PUT', `/api/contacts/${mallory.username}`, { token: alice.token, json: { state: 'blocked' } })).status).toBe(204);
+    m.send(offer);
+    expect(await m.next()).toMatchObject({ type: 'error', code: 'peer_unavailable' });
+    m.send({ type: 'send', to: alice.username, id: 'DDDDDDDDDDDDDDDDDDDDD2', body: 'AAAA' });
+    expect(await m.next()).toEqual({ type: 'sent', id: 'DDDDDDDDDDDDDDDDDDDDD2' }); // not told
+    expect(await a.silentFor(300)).toBe(true);
+    a.close();
+    m.close();
+  });
+
   it('answers 404 for the API and the client, and serves health and metrics', async () => {
     for (const [method, p] of [['GET', '/api/ice'], ['POST', '/api/auth/signup'], ['GET', '/api/keys'], ['GET', '/']] as const) {
       const res = await http(relay, method, p, method === 'POST' ? { json: {} } : {});
