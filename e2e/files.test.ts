@@ -161,30 +161,44 @@ describe('files (issue #8)', () => {
     await bob.context().close();
   });
 
-  it('stops at once on both sides when the receiver runs out of space during a transfer, and keeps no partial file', async () => {
+  // Bob's browser refuses writes past `roomBytes` once, as a filling disk does (another download,
+  // another tab), then finds room again.
+  async function pairWithRoom(roomBytes: number): Promise<[Page, Page]> {
     const [a, b] = [name('alice'), name('bob')];
     const alice = (await recordedPage(await newContext(browser))).page;
     const bobContext = await newContext(browser);
-    // Room for the first few megabytes only: the browser's own answer when a disk fills during a
-    // transfer (another download, another tab). Once, so the next file finds room again.
-    await bobContext.addInitScript(() => {
+    await bobContext.addInitScript((room: number) => {
       const write = FileSystemWritableFileStream.prototype.write;
       let written = 0;
       let failed = false;
       FileSystemWritableFileStream.prototype.write = function (this: FileSystemWritableFileStream, chunk: FileSystemWriteChunkType) {
         const data = typeof chunk === 'object' && chunk !== null && 'data' in chunk ? chunk.data : chunk;
         written += data && typeof data === 'object' && 'byteLength' in data ? data.byteLength : 0;
-        if (!failed && written > 6 * 1024 * 1024) {
+        if (!failed && written > room) {
           failed = true;
           return Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
         }
         return write.call(this, chunk);
       };
-    });
+    }, roomBytes);
     const bob = (await recordedPage(bobContext)).page;
     await signUp(alice, server.url, a);
     await signUp(bob, server.url, b);
     await call(alice, bob, b);
+    return [alice, bob];
+  }
+
+  async function storedFiles(page: Page): Promise<string[]> {
+    return page.evaluate(async () => {
+      const root = await navigator.storage.getDirectory();
+      const names: string[] = [];
+      for await (const key of (await root.getDirectoryHandle('parley-files', { create: true }) as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(key);
+      return names;
+    });
+  }
+
+  it('stops at once on both sides when the receiver runs out of space during a transfer, and keeps no partial file', async () => {
+    const [alice, bob] = await pairWithRoom(6 * 1024 * 1024);
     const { file } = bigFile(40);
     const fileName = path.basename(file);
     await alice.getByLabel('Attach file').setInputFiles(file);
@@ -192,19 +206,25 @@ describe('files (issue #8)', () => {
     await alice.getByText('Not enough storage space in their browser to receive it').waitFor({ timeout: 15_000 });
     expect(await alice.getByRole('progressbar', { name: `Transfer of ${fileName}` }).count()).toBe(0);
     expect(await bob.getByRole('button', { name: `Save ${fileName}` }).count()).toBe(0);
-    // The part that was written is gone from the browser's storage.
-    const stored = await bob.evaluate(async () => {
-      const root = await navigator.storage.getDirectory();
-      const names: string[] = [];
-      for await (const key of (await root.getDirectoryHandle('parley-files', { create: true }) as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(key);
-      return names;
-    });
-    expect(stored).toEqual([]);
+    expect(await storedFiles(bob)).toEqual([]);
     // Space freed, the next file arrives.
     const small = path.join(dir, 'after.txt');
     writeFileSync(small, 'room again');
     await alice.getByLabel('Attach file').setInputFiles(small);
     await bob.getByRole('button', { name: 'Save after.txt' }).waitFor({ timeout: 30_000 });
+    await alice.context().close();
+    await bob.context().close();
+  });
+
+  it('says so on both sides when a small file finds no room at its one write, made as it completes', async () => {
+    const [alice, bob] = await pairWithRoom(0);
+    const { file } = bigFile(1);
+    const fileName = path.basename(file);
+    await alice.getByLabel('Attach file').setInputFiles(file);
+    await bob.getByText('Not enough storage space in this browser to receive it').waitFor({ timeout: 30_000 });
+    await alice.getByText('Not enough storage space in their browser to receive it').waitFor({ timeout: 15_000 });
+    expect(await bob.getByRole('button', { name: `Save ${fileName}` }).count()).toBe(0);
+    expect(await storedFiles(bob)).toEqual([]);
     await alice.context().close();
     await bob.context().close();
   });

@@ -32,6 +32,9 @@ export type SendPayload = (peer: string, payload: Payload, channel: FileChannel)
 const CHECKPOINT_EVERY = 256; // chunks: 16 MiB between commits to disk
 const PROGRESS_EVERY_MS = 200;
 
+/** How a failed write reads: the browser out of room for this origin, or anything else. */
+const storageFailure = (e: unknown): 'no-space' | 'not-saved' => (e instanceof DOMException && e.name === 'QuotaExceededError' ? 'no-space' : 'not-saved');
+
 interface Outgoing {
   record: TransferRecord;
   file: Blob;
@@ -127,13 +130,16 @@ export class FileTransfers {
     for (const [id, inc] of this.incoming) {
       if (inc.record.peer !== peer) continue;
       await this.enqueueWrite(async () => {
-        await this.checkpoint(inc);
-        if (inc.record.status === 'receiving') {
-          inc.record = { ...inc.record, status: 'paused' };
-          await this.history.saveTransfer(inc.record, this.received(inc.record));
-          this.events.changed(peer, id, this.received(inc.record), 'paused');
+        if (inc.record.status !== 'receiving') return; // stopped meanwhile
+        try {
+          await this.checkpoint(inc);
+        } catch (e) {
+          return this.stop(peer, inc, storageFailure(e), undefined);
         }
-      });
+        inc.record = { ...inc.record, status: 'paused' };
+        await this.history.saveTransfer(inc.record, this.received(inc.record));
+        this.events.changed(peer, id, this.received(inc.record), 'paused');
+      }).catch(() => undefined);
       this.incoming.delete(id);
     }
   }
@@ -142,7 +148,11 @@ export class FileTransfers {
   async offered(peer: string, record: TransferRecord, channel: FileChannel): Promise<void> {
     if (this.incoming.has(record.id)) return; // already receiving it
     if (isFinished(record.status)) {
-      await this.sendPayload(peer, record.status === 'done' ? { type: 'file-done', id: record.id, ok: true } : { type: 'file-cancel', id: record.id }, channel);
+      await this.sendPayload(
+        peer,
+        record.status === 'done' ? { type: 'file-done', id: record.id, ok: true } : { type: 'file-cancel', id: record.id, ...(record.status === 'no-space' ? { reason: 'no-space' as const } : {}) },
+        channel,
+      );
       return;
     }
     // Refused at once when the rest cannot fit, rather than failing a write halfway through a
@@ -173,7 +183,14 @@ export class FileTransfers {
     if (!inc || inc.record.peer !== peer) return;
     void this.enqueueWrite(async () => {
       if (inc.record.status !== 'receiving') return;
-      const { index, plaintext } = await openChunk(inc.key, head.fileId, inc.record.chunks, frame);
+      let opened;
+      try {
+        opened = await openChunk(inc.key, head.fileId, inc.record.chunks, frame);
+      } catch {
+        // Altered or not of this file: the file cannot be what was sent.
+        return this.stop(peer, inc, 'failed', channel);
+      }
+      const { index, plaintext } = opened;
       if (index !== inc.record.next) return; // a repeat from before a resume
       await inc.writer!.write(index * FILE_CHUNK_BYTES, plaintext);
       inc.hashes.push(await chunkHash(plaintext));
@@ -184,26 +201,30 @@ export class FileTransfers {
         inc.lastEvent = t;
         this.events.changed(peer, id, this.received(inc.record), 'receiving');
       }
-    }).catch((e: unknown) => this.writeFailed(peer, inc, e, channel));
+    }).catch((e: unknown) => this.stop(peer, inc, storageFailure(e), channel));
   }
 
-  // A chunk that cannot be written ends the transfer at once on both sides, rather than letting
-  // the sender stream the rest into a receiver that can no longer keep it and learn of it only
-  // from the failed check at the end. The refusal before the first chunk catches most full disks;
-  // this is for space that runs out during the transfer (another download, another tab).
-  private async writeFailed(peer: string, inc: Incoming, e: unknown, channel: FileChannel | undefined): Promise<void> {
+  // A chunk that cannot be opened or written ends the transfer at once on both sides, rather
+  // than letting the sender stream the rest into a receiver that can no longer keep it and learn
+  // of it only from the failed check at the end. The refusal before the first chunk catches most
+  // full disks; this is for space that runs out during the transfer (another download, another
+  // tab), including in the last write, made when the file is closed. The transfer is marked
+  // stopped before anything is awaited, so no job queued behind it touches it again.
+  private async stop(peer: string, inc: Incoming, status: 'failed' | 'no-space' | 'not-saved', channel: FileChannel | undefined): Promise<void> {
     const id = inc.record.id;
-    if (this.incoming.get(id) !== inc) return;
+    if (this.incoming.get(id) !== inc || inc.record.status !== 'receiving') return;
     this.incoming.delete(id);
-    const noSpace = e instanceof DOMException && e.name === 'QuotaExceededError';
-    const status: FileStatus = noSpace ? 'no-space' : 'not-saved';
     inc.record = { ...inc.record, status };
-    await inc.writer?.close().catch(() => undefined);
+    const writer = inc.writer;
     inc.writer = undefined;
-    await removeFile(id).catch(() => undefined);
     await this.history.saveTransfer(inc.record, 0).catch(() => undefined);
     this.events.changed(peer, id, 0, status);
-    if (channel) await this.sendPayload(peer, { type: 'file-cancel', id, ...(noSpace ? { reason: 'no-space' as const } : {}) }, channel).catch(() => false);
+    // Aborted, not closed: what was written is dropped rather than committed.
+    await writer?.abort().catch(() => undefined);
+    await removeFile(id).catch(() => undefined);
+    if (!channel) return;
+    const tell: Payload = status === 'failed' ? { type: 'file-done', id, ok: false } : { type: 'file-cancel', id, ...(status === 'no-space' ? { reason: 'no-space' as const } : {}) };
+    await this.sendPayload(peer, tell, channel).catch(() => false);
   }
 
   /** Control payloads about files, from `peer`. */
@@ -218,7 +239,12 @@ export class FileTransfers {
         const inc = this.incoming.get(p.id);
         if (!inc || inc.record.peer !== peer) return;
         await this.enqueueWrite(async () => {
-          await this.checkpoint(inc);
+          if (inc.record.status !== 'receiving') return; // stopped meanwhile
+          try {
+            await this.checkpoint(inc);
+          } catch (e) {
+            return this.stop(peer, inc, storageFailure(e), channel);
+          }
           const root = toHex(await rootHash(concatBytes(...inc.hashes)));
           const ok = inc.record.next === inc.record.chunks && root === p.root;
           inc.record = { ...inc.record, status: ok ? 'done' : 'failed' };
@@ -276,7 +302,9 @@ export class FileTransfers {
   private async markCancelled(peer: string, id: string, status: 'cancelled' | 'no-space' = 'cancelled'): Promise<void> {
     const o = this.outgoing.get(id);
     let shown: FileStatus = 'cancelled';
+    let active = false;
     if (o && o.record.peer === peer) {
+      active = true;
       shown = status;
       o.record = { ...o.record, status };
       await this.history.saveTransfer(o.record, 0);
@@ -284,6 +312,7 @@ export class FileTransfers {
     }
     const inc = this.incoming.get(id);
     if (inc && inc.record.peer === peer) {
+      active = true;
       await this.enqueueWrite(async () => {
         inc.record = { ...inc.record, status: 'cancelled' };
         await inc.writer?.close().catch(() => undefined);
@@ -294,9 +323,12 @@ export class FileTransfers {
       await removeFile(id);
     } else {
       const stored = await this.history.transfer(id);
-      if (stored && stored.peer === peer && stored.status !== 'done') {
+      // A transfer that already ended keeps how it ended (done, failed, no room…).
+      if (stored && stored.peer === peer && !isFinished(stored.status)) {
         if (stored.direction === 'out') shown = status;
         await this.history.saveTransfer({ ...stored, status: shown }, 0);
+      } else if (!active) {
+        return;
       }
     }
     this.events.changed(peer, id, 0, shown);

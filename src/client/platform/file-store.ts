@@ -14,6 +14,8 @@ export interface ChunkWriter {
   write(position: number, data: Uint8Array): Promise<void>;
   /** Commits what was written so far. */
   close(): Promise<void>;
+  /** Drops what was written since the last close (after a failed write). */
+  abort(): Promise<void>;
 }
 
 /** Consecutive chunks are gathered up to this size before one write: each write is a round trip. */
@@ -46,6 +48,10 @@ export async function openWriter(id: string): Promise<ChunkWriter> {
     async close() {
       await flush();
       await writable.close();
+    },
+    async abort() {
+      batchLength = 0;
+      await writable.abort();
     },
   };
 }
