@@ -14,7 +14,7 @@ export interface Sender {
 
 /**
  * The process's caches of who a name belongs to and who blocks whom (the relay's), so a queued
- * message costs the store one write rather than two reads and a write. Without them, the store.
+ * message costs the store one write rather than two reads and a write.
  */
 export interface QueueLookups {
   findUser: FindUser;
@@ -22,26 +22,20 @@ export interface QueueLookups {
 }
 
 export class QueueService {
-  private readonly findUser: (username: string) => Promise<{ id: string; username: string } | undefined>;
-  private readonly blocks: (ownerId: string, otherId: string) => Promise<boolean>;
-
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
     readonly limits: QueueLimits,
-    lookups?: QueueLookups,
-  ) {
-    this.findUser = lookups ? lookups.findUser : (name) => store.users.findByUsername(name);
-    this.blocks = lookups ? (owner, other) => lookups.blocks.blocks(owner, other) : (owner, other) => store.contacts.blocks(owner, other);
-  }
+    private readonly lookups: QueueLookups,
+  ) {}
 
   async accept(sender: Sender, to: string, clientId: string, body: Uint8Array, now = Date.now()): Promise<void> {
     const name = normalizeUsername(to);
-    const recipient = name.ok ? await this.findUser(name.username) : undefined;
+    const recipient = name.ok ? await this.lookups.findUser(name.username) : undefined;
     if (!recipient) throw new WireError('peer_unavailable', `${name.ok ? name.username : 'That user'} cannot receive messages: no such account.`);
     if (recipient.id === sender.id) throw new WireError('bad_request', 'You cannot send messages to yourself.');
     // A recipient who blocked the sender never gets it; the sender is not told (as in Signal).
-    if (await this.blocks(recipient.id, sender.id)) return;
+    if (await this.lookups.blocks.blocks(recipient.id, sender.id)) return;
     const result = await this.store.queue.enqueue(
       { recipientId: recipient.id, senderId: sender.id, senderName: sender.username, clientId, body, createdAt: now },
       this.limits,
