@@ -10,6 +10,7 @@
 // cost any program would pay here. Needs Linux with taskset and chrt (util-linux) and two cores.
 import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { startBusyCores } from './signaling/busy-cores.ts';
 
 const SECONDS = 5;
 const PROBE = `
@@ -44,12 +45,12 @@ function probe(): Promise<Gaps> {
 
 async function beside(core: number | undefined): Promise<Gaps> {
   if (core === undefined) return probe();
-  const busy = spawn('taskset', ['-c', String(core), 'chrt', '--idle', '0', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' });
+  const busy = startBusyCores(1, core);
   await new Promise((r) => setTimeout(r, 300));
   try {
     return await probe();
   } finally {
-    busy.kill('SIGKILL');
+    await busy.stop();
     await new Promise((r) => setTimeout(r, 300));
   }
 }

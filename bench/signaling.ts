@@ -233,7 +233,7 @@ async function run(s: Setup, scenario: Scenario): Promise<Result> {
       await sleep(500);
     }
 
-    // Calm, storm and busy-core windows take turns (calm, storm, busy, calm, …) rather than all
+    // Calm, busy-core and storm windows take turns (calm, busy, storm, calm, …) rather than all
     // calm windows first: this shared machine's own tail moves within a minute (one run's calm
     // p99 ranged from 0.6 to 6 ms window to window), and the ratios are to compare like with like.
     // Each storm starts afresh, runs a lead-in before its window, and is drained after it.
@@ -241,6 +241,7 @@ async function run(s: Setup, scenario: Scenario): Promise<Result> {
     const stormWindows: Latency[] = [];
     const busyWindows: Latency[] = [];
     const stormTotals = { logins: 0, seconds: 0, statuses: {} as Record<string, number> };
+    const stormUsers = Array.from({ length: Math.min(1000, scenario.n) }, (_, i) => benchUserName(i));
     for (let r = 0; r < PHASE.repeats; r++) {
       calmWindows.push(await loggedWindow(gens, servers[0]!, `${RATE} frames/s ${r + 1}`));
       if (scenario.busy) {
@@ -251,8 +252,7 @@ async function run(s: Setup, scenario: Scenario): Promise<Result> {
         await sleep(500);
       }
       if (!scenario.storm) continue;
-      const users = Array.from({ length: Math.min(1000, scenario.n) }, (_, i) => benchUserName(i));
-      const st = startLoginStorm(origins[0]!.replace('wss:', 'https:'), s.ca, users, PASSWORD, STORM_CONCURRENCY);
+      const st = startLoginStorm(origins[0]!.replace('wss:', 'https:'), s.ca, stormUsers, PASSWORD, STORM_CONCURRENCY);
       await sleep(PHASE.stormLeadMs);
       stormWindows.push(await loggedWindow(gens, servers[0]!, `during the storm ${r + 1}`));
       const done = await st.stop();

@@ -11,9 +11,12 @@ export interface BusyCores {
   stop(): Promise<void>;
 }
 
-export function startBusyCores(count = os.availableParallelism()): BusyCores {
+const LOWEST = `if command -v chrt >/dev/null; then exec chrt --idle 0 sh -c '${LOOP}'; else exec nice -n 19 sh -c '${LOOP}'; fi`;
+
+/** `count` loops, wherever the scheduler puts them; or one loop held to core `pinTo` (taskset). */
+export function startBusyCores(count = os.availableParallelism(), pinTo?: number): BusyCores {
   const loops: ChildProcess[] = Array.from({ length: count }, () =>
-    spawn('sh', ['-c', `if command -v chrt >/dev/null; then exec chrt --idle 0 sh -c '${LOOP}'; else exec nice -n 19 sh -c '${LOOP}'; fi`], { stdio: 'ignore' }),
+    pinTo === undefined ? spawn('sh', ['-c', LOWEST], { stdio: 'ignore' }) : spawn('taskset', ['-c', String(pinTo), 'sh', '-c', LOWEST], { stdio: 'ignore' }),
   );
   return {
     async stop() {
