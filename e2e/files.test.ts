@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { cutDataChannels, launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { accept, signUp, startCall, waitDirect } from './support/app.ts';
@@ -25,10 +25,13 @@ afterAll(async () => {
   await server?.kill();
 });
 
-async function pair(): Promise<[Page, Page, string, string]> {
+/** Alice and Bob signed up and in a direct call; `prepareBob` sets up Bob's browser before his page opens. */
+async function pair(prepareBob?: (context: BrowserContext) => Promise<unknown>): Promise<[Page, Page, string, string]> {
   const [a, b] = [name('alice'), name('bob')];
   const alice = (await recordedPage(await newContext(browser))).page;
-  const bob = (await recordedPage(await newContext(browser))).page;
+  const bobContext = await newContext(browser);
+  await prepareBob?.(bobContext);
+  const bob = (await recordedPage(bobContext)).page;
   await signUp(alice, server.url, a);
   await signUp(bob, server.url, b);
   await call(alice, bob, b);
@@ -134,17 +137,12 @@ describe('files (issue #8)', () => {
   });
 
   it('refuses a file that this browser has no room for, at once, on both sides', async () => {
-    const [a, b] = [name('alice'), name('bob')];
-    const alice = (await recordedPage(await newContext(browser))).page;
-    const bobContext = await newContext(browser);
     // A browser that can store 1 MB more (a private window, a full disk), as the page sees it.
-    await bobContext.addInitScript(() => {
-      navigator.storage.estimate = async () => ({ quota: 1_000_000, usage: 0 });
-    });
-    const bob = (await recordedPage(bobContext)).page;
-    await signUp(alice, server.url, a);
-    await signUp(bob, server.url, b);
-    await call(alice, bob, b);
+    const [alice, bob] = await pair((context) =>
+      context.addInitScript(() => {
+        navigator.storage.estimate = async () => ({ quota: 1_000_000, usage: 0 });
+      }),
+    );
     const { file } = bigFile(2);
     const fileName = path.basename(file);
     await alice.getByLabel('Attach file').setInputFiles(file);
@@ -163,29 +161,23 @@ describe('files (issue #8)', () => {
 
   // Bob's browser refuses writes past `roomBytes` once, as a filling disk does (another download,
   // another tab), then finds room again.
-  async function pairWithRoom(roomBytes: number): Promise<[Page, Page]> {
-    const [a, b] = [name('alice'), name('bob')];
-    const alice = (await recordedPage(await newContext(browser))).page;
-    const bobContext = await newContext(browser);
-    await bobContext.addInitScript((room: number) => {
-      const write = FileSystemWritableFileStream.prototype.write;
-      let written = 0;
-      let failed = false;
-      FileSystemWritableFileStream.prototype.write = function (this: FileSystemWritableFileStream, chunk: FileSystemWriteChunkType) {
-        const data = typeof chunk === 'object' && chunk !== null && 'data' in chunk ? chunk.data : chunk;
-        written += data && typeof data === 'object' && 'byteLength' in data ? data.byteLength : 0;
-        if (!failed && written > room) {
-          failed = true;
-          return Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
-        }
-        return write.call(this, chunk);
-      };
-    }, roomBytes);
-    const bob = (await recordedPage(bobContext)).page;
-    await signUp(alice, server.url, a);
-    await signUp(bob, server.url, b);
-    await call(alice, bob, b);
-    return [alice, bob];
+  function pairWithRoom(roomBytes: number): Promise<[Page, Page, string, string]> {
+    return pair((context) =>
+      context.addInitScript((room: number) => {
+        const write = FileSystemWritableFileStream.prototype.write;
+        let written = 0;
+        let failed = false;
+        FileSystemWritableFileStream.prototype.write = function (this: FileSystemWritableFileStream, chunk: FileSystemWriteChunkType) {
+          const data = typeof chunk === 'object' && chunk !== null && 'data' in chunk ? chunk.data : chunk;
+          written += data && typeof data === 'object' && 'byteLength' in data ? data.byteLength : 0;
+          if (!failed && written > room) {
+            failed = true;
+            return Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+          }
+          return write.call(this, chunk);
+        };
+      }, roomBytes),
+    );
   }
 
   async function storedFiles(page: Page): Promise<string[]> {
