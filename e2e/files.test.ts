@@ -160,10 +160,10 @@ describe('files (issue #8)', () => {
   });
 
   // Bob's browser refuses writes past `roomBytes` once, as a filling disk does (another download,
-  // another tab), then finds room again.
-  function pairWithRoom(roomBytes: number): Promise<[Page, Page, string, string]> {
+  // another tab), then finds room again; `error` is the name of the DOMException it throws.
+  function pairWithRoom(roomBytes: number, error = 'QuotaExceededError'): Promise<[Page, Page, string, string]> {
     return pair((context) =>
-      context.addInitScript((room: number) => {
+      context.addInitScript(([room, name]: [number, string]) => {
         const write = FileSystemWritableFileStream.prototype.write;
         let written = 0;
         let failed = false;
@@ -172,11 +172,11 @@ describe('files (issue #8)', () => {
           written += data && typeof data === 'object' && 'byteLength' in data ? data.byteLength : 0;
           if (!failed && written > room) {
             failed = true;
-            return Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+            return Promise.reject(new DOMException('The write failed.', name));
           }
           return write.call(this, chunk);
         };
-      }, roomBytes),
+      }, [roomBytes, error] as [number, string]),
     );
   }
 
@@ -215,6 +215,20 @@ describe('files (issue #8)', () => {
     await alice.getByLabel('Attach file').setInputFiles(file);
     await bob.getByText('Not enough storage space in this browser to receive it').waitFor({ timeout: 30_000 });
     await alice.getByText('Not enough storage space in their browser to receive it').waitFor({ timeout: 15_000 });
+    expect(await bob.getByRole('button', { name: `Save ${fileName}` }).count()).toBe(0);
+    expect(await storedFiles(bob)).toEqual([]);
+    await alice.context().close();
+    await bob.context().close();
+  });
+
+  it('names a write failure other than a full disk on both sides, and keeps no partial file', async () => {
+    const [alice, bob] = await pairWithRoom(6 * 1024 * 1024, 'InvalidStateError');
+    const { file } = bigFile(20);
+    const fileName = path.basename(file);
+    await alice.getByLabel('Attach file').setInputFiles(file);
+    await bob.getByText('Could not be saved in this browser').waitFor({ timeout: 60_000 });
+    await alice.getByText('Could not be saved in their browser').waitFor({ timeout: 15_000 });
+    expect(await alice.getByRole('progressbar', { name: `Transfer of ${fileName}` }).count()).toBe(0);
     expect(await bob.getByRole('button', { name: `Save ${fileName}` }).count()).toBe(0);
     expect(await storedFiles(bob)).toEqual([]);
     await alice.context().close();

@@ -6,6 +6,9 @@ import { z } from 'zod';
 /** Characters in one text message; its UTF-8 (≤ 16 KiB) pads to one 16 KiB bucket. */
 export const MAX_TEXT_CHARS = 4000;
 export const MAX_RECEIPT_IDS = 100;
+/** Why a receiver stopped a file, when it can say. */
+export const CANCEL_REASONS = ['no-space', 'not-saved'] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
 
 /** "sha-256 AB:CD:…" as in an SDP a=fingerprint line (RFC 8122 §5). */
 const dtlsFingerprint = z.string().min(1).max(256);
@@ -52,10 +55,12 @@ export const payload = z.discriminatedUnion('type', [
   z.object({ type: z.literal('file-done'), id: z.string().max(64), ok: z.boolean() }),
   /**
    * Either side stops the transfer. `no-space`: the receiver's browser has no room for the rest
-   * (refused before the first chunk, or a write that failed for lack of space), so the sender can
-   * say why rather than "Cancelled".
+   * (refused before the first chunk, or a write that failed for lack of space); `not-saved`: a
+   * write failed for another reason. Either lets the sender say why rather than "Cancelled". A
+   * reason this version does not know (a newer peer's) is dropped rather than the whole cancel:
+   * the transfer must stop on both sides whatever the wording.
    */
-  z.object({ type: z.literal('file-cancel'), id: z.string().max(64), reason: z.literal('no-space').optional() }),
+  z.object({ type: z.literal('file-cancel'), id: z.string().max(64), reason: z.enum(CANCEL_REASONS).optional().catch(undefined) }),
   /** The sender is writing (true) or stopped (false). Sent only to someone online; never stored. */
   z.object({ type: z.literal('typing'), active: z.boolean() }),
 ]);

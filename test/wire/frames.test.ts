@@ -27,10 +27,16 @@ describe('wire parsers', () => {
     expect(unknown.ok).toBe(false);
   });
 
-  it('a file-cancel says "no room" only in the one word it may use', () => {
+  it('a file-cancel carries only the reasons it knows, and a reason it does not know still cancels', () => {
     expect(parseWith(payload, { type: 'file-cancel', id: 'f1' })).toEqual({ ok: true, value: { type: 'file-cancel', id: 'f1' } });
-    expect(parseWith(payload, { type: 'file-cancel', id: 'f1', reason: 'no-space' })).toEqual({ ok: true, value: { type: 'file-cancel', id: 'f1', reason: 'no-space' } });
-    expect(parseWith(payload, { type: 'file-cancel', id: 'f1', reason: 'disk on fire' }).ok).toBe(false);
+    for (const reason of ['no-space', 'not-saved']) {
+      expect(parseWith(payload, { type: 'file-cancel', id: 'f1', reason })).toEqual({ ok: true, value: { type: 'file-cancel', id: 'f1', reason } });
+    }
+    // A newer peer's reason, or junk in its place, is not passed on; the cancel itself stands.
+    for (const reason of ['disk on fire', 42, { nested: true }, null]) {
+      expect(parseWith(payload, { type: 'file-cancel', id: 'f1', reason })).toEqual({ ok: true, value: { type: 'file-cancel', id: 'f1' } });
+    }
+    expect(parseWith(payload, { type: 'file-cancel', id: 'x'.repeat(65), reason: 'no-space' }).ok).toBe(false);
   });
 
   it('refuse oversized SDP', () => {

@@ -4,7 +4,7 @@
 // system at their offsets, and checked at the end against a root hash that also came inside the
 // ratchet. A transfer survives a dropped channel: the receiver checkpoints what it has, and when
 // the sender offers the same file again on the next call, it asks for the rest.
-import { decodeBase64url, encodeBase64url, type Payload } from '../../wire/index.ts';
+import { decodeBase64url, encodeBase64url, type CancelReason, type Payload } from '../../wire/index.ts';
 import { concatBytes, toHex } from '../../crypto/bytes.ts';
 import { importAesKey } from '../../crypto/aead.ts';
 import { webRandom } from '../../crypto/random.ts';
@@ -33,7 +33,12 @@ const CHECKPOINT_EVERY = 256; // chunks: 16 MiB between commits to disk
 const PROGRESS_EVERY_MS = 200;
 
 /** How a failed write reads: the browser out of room for this origin, or anything else. */
-const storageFailure = (e: unknown): 'no-space' | 'not-saved' => (e instanceof DOMException && e.name === 'QuotaExceededError' ? 'no-space' : 'not-saved');
+const storageFailure = (e: unknown): CancelReason => (e instanceof DOMException && e.name === 'QuotaExceededError' ? 'no-space' : 'not-saved');
+
+/** The cancel a receiver sends for a transfer it ended with `status`, with the reason when it has one. */
+function cancelFor(id: string, status: FileStatus): Payload {
+  return status === 'no-space' || status === 'not-saved' ? { type: 'file-cancel', id, reason: status } : { type: 'file-cancel', id };
+}
 
 interface Outgoing {
   record: TransferRecord;
@@ -150,7 +155,7 @@ export class FileTransfers {
     if (isFinished(record.status)) {
       await this.sendPayload(
         peer,
-        record.status === 'done' ? { type: 'file-done', id: record.id, ok: true } : { type: 'file-cancel', id: record.id, ...(record.status === 'no-space' ? { reason: 'no-space' as const } : {}) },
+        record.status === 'done' ? { type: 'file-done', id: record.id, ok: true } : cancelFor(record.id, record.status),
         channel,
       );
       return;
@@ -163,7 +168,7 @@ export class FileTransfers {
       await this.history.saveTransfer(refused, this.received(record));
       this.events.changed(peer, record.id, this.received(record), 'no-space');
       await removeFile(record.id);
-      await this.sendPayload(peer, { type: 'file-cancel', id: record.id, reason: 'no-space' }, channel);
+      await this.sendPayload(peer, cancelFor(record.id, 'no-space'), channel);
       return;
     }
     const hashes: Uint8Array[] = [];
@@ -210,7 +215,7 @@ export class FileTransfers {
   // full disks; this is for space that runs out during the transfer (another download, another
   // tab), including in the last write, made when the file is closed. The transfer is marked
   // stopped before anything is awaited, so no job queued behind it touches it again.
-  private async stop(peer: string, inc: Incoming, status: 'failed' | 'no-space' | 'not-saved', channel: FileChannel | undefined): Promise<void> {
+  private async stop(peer: string, inc: Incoming, status: 'failed' | CancelReason, channel: FileChannel | undefined): Promise<void> {
     const id = inc.record.id;
     if (this.incoming.get(id) !== inc || inc.record.status !== 'receiving') return;
     this.incoming.delete(id);
@@ -223,7 +228,7 @@ export class FileTransfers {
     await writer?.abort().catch(() => undefined);
     await removeFile(id).catch(() => undefined);
     if (!channel) return;
-    const tell: Payload = status === 'failed' ? { type: 'file-done', id, ok: false } : { type: 'file-cancel', id, ...(status === 'no-space' ? { reason: 'no-space' as const } : {}) };
+    const tell: Payload = status === 'failed' ? { type: 'file-done', id, ok: false } : cancelFor(id, status);
     await this.sendPayload(peer, tell, channel).catch(() => false);
   }
 
@@ -266,7 +271,7 @@ export class FileTransfers {
         return;
       }
       case 'file-cancel':
-        await this.markCancelled(peer, p.id, p.reason === 'no-space' ? 'no-space' : 'cancelled');
+        await this.markCancelled(peer, p.id, p.reason ?? 'cancelled');
         return;
       default:
         return;
@@ -298,8 +303,8 @@ export class FileTransfers {
     return Math.min(r.size, r.next * FILE_CHUNK_BYTES);
   }
 
-  /** Stops a transfer; `no-space` only when the receiver said it has no room (sender's side). */
-  private async markCancelled(peer: string, id: string, status: 'cancelled' | 'no-space' = 'cancelled'): Promise<void> {
+  /** Stops a transfer; a reason only when the receiver gave one (sender's side). */
+  private async markCancelled(peer: string, id: string, status: 'cancelled' | CancelReason = 'cancelled'): Promise<void> {
     const o = this.outgoing.get(id);
     let shown: FileStatus = 'cancelled';
     let active = false;

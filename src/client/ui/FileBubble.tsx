@@ -25,6 +25,7 @@ const STATUS: Record<FileView['status'], string> = {
 const MINE: Partial<Record<FileView['status'], string>> = {
   done: 'Sent · checked',
   'no-space': 'Not enough storage space in their browser to receive it',
+  'not-saved': 'Could not be saved in their browser',
 };
 
 export function FileBubble({ client, id, file, mine }: { client: ParleyClient; id: string; file: FileView; mine: boolean }) {
