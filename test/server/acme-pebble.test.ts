@@ -12,7 +12,8 @@ import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acmePaths } from '../../src/server/tls/acme-files.ts';
 import { renewalTime } from '../../src/server/tls/acme.ts';
-import { freePort, pebbleMissing, startPebble, type Pebble } from '../support/pebble.ts';
+import { pebbleMissing, startPebble, type Pebble } from '../support/pebble.ts';
+import { freePort } from '../support/ports.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const skipReason = pebbleMissing();

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { renewalTime, retryDelay, RETRY_MAX_MS, RETRY_MIN_MS, type Issue } from '../../src/server/tls/acme.ts';
 import { startHttpRedirect } from '../../src/server/http/http-redirect.ts';
 import { generateSelfSigned } from '../../src/server/tls/self-signed.ts';
-import { freePort } from '../support/pebble.ts';
+import { freePort } from '../support/ports.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const DOMAIN = 'chat.example.org';

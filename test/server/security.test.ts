@@ -14,6 +14,7 @@ import { loadOrCreateSigningKeys, TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src
 import { Semaphore, Busy } from '../../src/server/auth/semaphore.ts';
 import { connectAs, http, refreshCookieOf, signup, startTestServer, TestSocket, uniqueName, type TestServer } from '../support/server.ts';
 import { keyUpload } from '../support/keys.ts';
+import { freePort } from '../support/ports.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -57,7 +58,7 @@ describe('TLS', () => {
   });
 
   it('redirects plain HTTP to HTTPS when a redirect port is configured', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const s = await startTestServer({ HTTP_REDIRECT_PORT: String(port) });
     try {
       const res = await new Promise<{ status?: number; location?: string }>((resolve, reject) => {

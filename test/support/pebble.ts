@@ -6,11 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { generateSelfSigned } from '../../src/server/tls/self-signed.ts';
 import { stopChild } from './stop-child.ts';
+import { freePort } from './ports.ts';
 
 export const PEBBLE = '/usr/bin/pebble';
 export const CHALLTESTSRV = '/usr/bin/pebble-challtestsrv';
@@ -34,16 +34,6 @@ export function pebbleMissing(): string | undefined {
   return missing.length ? `${missing.join(' and ')} not found; install Debian's pebble package (apt-get install pebble; npm test does so as root)` : undefined;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function fetchText(url: string, ca: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
