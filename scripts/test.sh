@@ -47,6 +47,23 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! { [ -x /usr/bin/pebb
   }
 fi
 
+# The behind-proxy test (e2e/behind-proxy.test.ts) runs Parley behind a real nginx; as root,
+# install it when missing, without letting Debian start its own nginx service on port 80.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  echo "Installing nginx for the behind-proxy test…"
+  export DEBIAN_FRONTEND=noninteractive
+  made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
+  fi
+  apt-get install -y -q nginx >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q nginx >/dev/null; } || {
+    [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+    echo "Could not install nginx. Run: apt-get update && apt-get install -y nginx" >&2
+    exit 1
+  }
+  [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+fi
+
 npx tsc -p tsconfig.json --noEmit || { echo "0 passed, 1 failed (type check)"; exit 1; }
 node scripts/check-boundaries.mjs || { echo "0 passed, 1 failed (import boundaries)"; exit 1; }
 # The security pipeline (issue #6): static checks, then testssl.sh and wapiti against the built

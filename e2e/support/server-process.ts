@@ -38,7 +38,7 @@ export async function startServerProcess(env: Record<string, string> = {}, optio
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
     const check = () => {
-      const m = /Parley is running at (https:\/\/\S+)/.exec(out);
+      const m = /Parley is running at (https?:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!.replace('localhost', '127.0.0.1'));

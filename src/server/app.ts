@@ -1,6 +1,7 @@
-// Builds a whole Parley server from a Config: store, bus, token keys, HTTPS, and the endpoints
-// its role serves. A factory returning { url, close } so tests run it in-process on port 0 and
-// main.ts runs it for real; nothing here reads process.env.
+// Builds a whole Parley server from a Config: store, bus, token keys, HTTPS (or plain HTTP behind
+// a proxy that terminates TLS: TLS_OFFLOAD), and the endpoints its role serves. A factory
+// returning { url, close } so tests run it in-process on port 0 and main.ts runs it for real;
+// nothing here reads process.env.
 //
 // Roles (issue #5): `all` serves everything (the default); `api` the HTTP API and the web
 // client; `signaling` the WebSocket relay and offline queue. Health and metrics are on every
@@ -22,7 +23,7 @@ import { openAttemptLimits } from './auth/open-limits.ts';
 import type { AttemptLimits } from './auth/rate-limiter.ts';
 import { openBus } from './bus/open-bus.ts';
 import type { Bus } from './bus/types.ts';
-import { installErrorHandler } from './http/errors.ts';
+import { installErrorHandler, sendError } from './http/errors.ts';
 import { installSecurityHeaders } from './http/security-headers.ts';
 import { installJsonParser } from './http/json-body.ts';
 import { authRoutes } from './http/auth-routes.ts';
@@ -44,6 +45,7 @@ import { readStoredCertificate } from './tls/acme-files.ts';
 import type { AcmeRenewalOptions, ChallengeResponses } from './tls/acme.ts';
 import { TLS_OPTIONS } from './tls/tls-options.ts';
 import { startHttpRedirect } from './http/http-redirect.ts';
+import { arrivedOverHttps, PLAIN_HTTP_PATHS, PLAIN_HTTP_REFUSAL } from './http/proxied-https.ts';
 
 /** Never logged, whatever a future log line attaches: credentials in headers and cookies. */
 export const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie'];
@@ -78,9 +80,10 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   // With ACME, a stored certificate from the CA is served from the first connection, even an
   // expired one while its successor is ordered; without one, the self-signed certificate serves
   // until the first order completes (seconds), so a CA outage never keeps the server down.
+  // With TLS_OFFLOAD the proxy holds the certificate and none is made or loaded here.
   const acmeStored = config.acme ? await readStoredCertificate(config.dataDir, config.acme) : undefined;
-  const certFiles = config.tls ?? (await ensureSelfSigned(config.dataDir));
-  const certificate = acmeStored ?? (await loadCertificate(certFiles));
+  const certFiles = config.tlsOffload ? undefined : (config.tls ?? (await ensureSelfSigned(config.dataDir)));
+  const certificate = acmeStored ?? (certFiles && (await loadCertificate(certFiles)));
 
   const loggerOptions = {
     level: config.logLevel,
@@ -90,7 +93,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     ...(overrides.logStream ? { stream: overrides.logStream } : {}),
   };
   const app = Fastify({
-    https: { cert: certificate.cert, key: certificate.key, ...TLS_OPTIONS },
+    ...(certificate ? { https: { cert: certificate.cert, key: certificate.key, ...TLS_OPTIONS } } : {}),
     bodyLimit: API_BODY_LIMIT,
     // Only the configured balancers may say who the client is; anyone else could forge it.
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
@@ -150,6 +153,13 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   installErrorHandler(app);
   installJsonParser(app);
   installSecurityHeaders(app);
+  // First of all hooks: a refused request reaches no route, so it changes nothing.
+  const viaHttps = config.tlsOffload ? arrivedOverHttps(config.trustProxy) : undefined;
+  if (viaHttps) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (!viaHttps(request.raw) && !PLAIN_HTTP_PATHS.has(request.url.split('?')[0]!)) return sendError(reply, 'forbidden', PLAIN_HTTP_REFUSAL);
+    });
+  }
   const presence = new Presence(store, bus);
   await healthRoutes(app, { checks: { store: () => store.ping(), bus: () => bus.ping() }, registry: metrics.registry });
   if (serveApi) {
@@ -184,6 +194,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
         blocks,
         log: app.log,
         allowedOrigins: config.allowedOrigins,
+        ...(viaHttps ? { viaHttps } : {}),
         heartbeatMs: overrides.heartbeatMs ?? 30_000,
         limits: { authTimeoutMs: config.signalingAuthTimeoutMs, framesPerSecond: config.rateLimits.framesPerSecond, frameBurst: config.rateLimits.frameBurst, maxViolations: 50 },
         onRelay: () => metrics.framesRelayed.inc(),
@@ -204,7 +215,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const httpsServer = app.server as unknown as Server;
   const serveCertificate = (loaded: { cert: Buffer; key: Buffer }) => httpsServer.setSecureContext({ cert: loaded.cert, key: loaded.key, ...TLS_OPTIONS });
   // With ACME the renewal loop swaps certificates itself, and there are no files to watch.
-  const watcher = config.acme
+  const watcher = config.acme || !certFiles
     ? undefined
     : await watchCertificate(
         certFiles,
@@ -239,7 +250,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   return {
     app,
     port,
-    url: `https://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
+    url: `${config.tlsOffload ? 'http' : 'https'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
     store,
     reloadCertificate: () => (acme ? acme.check() : (watcher?.check() ?? Promise.resolve())),
     async close() {

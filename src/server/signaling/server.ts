@@ -16,6 +16,8 @@ export const SIGNALING_PATH = '/ws';
 export interface SignalingOptions extends ConnectionDeps {
   /** Origins allowed besides the server's own (scheme://host[:port]). */
   allowedOrigins: string[];
+  /** Behind a TLS-terminating proxy: whether the proxy says this request came over HTTPS. */
+  viaHttps?: (req: IncomingMessage) => boolean;
   heartbeatMs: number;
 }
 
@@ -59,6 +61,7 @@ export function attachSignaling(server: Server, options: SignalingOptions): { cl
     // bench:signaling heap snapshots, issue #5).
     const path = (req.url ?? '').split('?')[0];
     if (path !== SIGNALING_PATH) return refuse(socket, 404, 'Not Found');
+    if (options.viaHttps && !options.viaHttps(req)) return refuse(socket, 403, 'Forbidden');
     if (!originAllowed(req, options.allowedOrigins)) return refuse(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
       heartbeat.alive(ws);
