@@ -2,12 +2,14 @@
 // itself in the URL), no validation (any JSON with a `to` is forwarded), no rate limit, no
 // store, no bus. It does the least any relay must: parse the frame to find the recipient and
 // re-serialise it with the sender's name, as Parley and PeerJS both do.
+import { createServer as createHttp } from 'node:http';
 import { createServer as createHttps, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-export async function startBareRelay(tls: ServerOptions): Promise<{ port: number }> {
-  const server = createHttps(tls);
+/** Without `tls`, plain HTTP: as behind a proxy that terminates TLS. */
+export async function startBareRelay(tls: ServerOptions | undefined): Promise<{ port: number }> {
+  const server = tls ? createHttps(tls) : createHttp();
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
   const byId = new Map<string, WebSocket>();
   wss.on('connection', (ws, req) => {

@@ -55,9 +55,9 @@ function note(frame: any): void {
   unexpected.set(key, (unexpected.get(key) ?? 0) + 1);
 }
 
-function open(user: BenchUser, url: string): Promise<WebSocket> {
+function open(user: BenchUser, url: string, headers: Record<string, string> | undefined): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { secureContext, perMessageDeflate: false, handshakeTimeout: 60_000 } as WebSocket.ClientOptions);
+    const ws = new WebSocket(url, { secureContext, perMessageDeflate: false, handshakeTimeout: 60_000, ...(headers ? { headers } : {}) } as WebSocket.ClientOptions);
     const timer = setTimeout(() => reject(new Error('not ready after 60 s')), 60_000);
     let ready = false;
     ws.once('open', () => {
@@ -94,7 +94,8 @@ function open(user: BenchUser, url: string): Promise<WebSocket> {
   });
 }
 
-async function connect(args: { kind: TargetKind; origins: string[]; first: number; count: number; signingKey?: JWK; concurrency: number }) {
+/** `headers`: sent with every upgrade (without TLS, what a proxy in front would add). */
+async function connect(args: { kind: TargetKind; origins: string[]; first: number; count: number; signingKey?: JWK; headers?: Record<string, string>; concurrency: number }) {
   protocol = protocols[args.kind];
   const tokens = args.signingKey ? createAccessTokens(await signingKeysFromJwk(args.signingKey), 900) : undefined;
   const users: BenchUser[] = [];
@@ -127,7 +128,7 @@ async function connect(args: { kind: TargetKind; origins: string[]; first: numbe
         const i = next++;
         const origin = args.origins[(args.first + i) % args.origins.length]!;
         try {
-          sockets[i] = await open(users[i]!, protocol.url(origin, users[i]!));
+          sockets[i] = await open(users[i]!, protocol.url(origin, users[i]!), args.headers);
         } catch (e) {
           failed++;
           firstError ||= e instanceof Error ? e.message : String(e);

@@ -13,19 +13,20 @@ import { startBareRelay } from './bare-relay.ts';
 import { serveRequests } from './children.ts';
 
 const kind = process.env.BENCH_TARGET;
-const tls = { cert: readFileSync(process.env.TLS_CERT!), key: readFileSync(process.env.TLS_KEY!) };
+// BENCH_PLAIN=1: plain HTTP, as behind a proxy that terminates TLS (Parley: TLS_OFFLOAD=1).
+const tls = process.env.BENCH_PLAIN === '1' ? undefined : { cert: readFileSync(process.env.TLS_CERT!), key: readFileSync(process.env.TLS_KEY!) };
 
 async function start(): Promise<number> {
   if (kind === 'parley') {
     const server = await startServer(loadConfig(process.env, process.cwd(), []), { logger: false });
     return server.port;
   }
-  if (kind === 'bare') return (await startBareRelay({ ...tls, ...TLS_OPTIONS })).port;
+  if (kind === 'bare') return (await startBareRelay(tls && { ...tls, ...TLS_OPTIONS })).port;
   if (kind === 'peerjs') {
     return new Promise<number>((resolve) => {
       PeerServer(
         // Its defaults, except the connection cap (5,000) that would refuse the load itself.
-        { host: '127.0.0.1', port: 0, path: '/', key: 'peerjs', concurrent_limit: 1_000_000, ssl: { cert: tls.cert.toString(), key: tls.key.toString() } },
+        { host: '127.0.0.1', port: 0, path: '/', key: 'peerjs', concurrent_limit: 1_000_000, ...(tls ? { ssl: { cert: tls.cert.toString(), key: tls.key.toString() } } : {}) },
         (server) => resolve((server.address() as AddressInfo).port),
       );
     });
