@@ -125,7 +125,7 @@ async function startTargets(s: Setup, scenario: Scenario, schema: string): Promi
   const servers: Child[] = [];
   const origins: string[] = [];
   for (let p = 0; p < scenario.processes; p++) {
-    const dataDir = path.join(s.dir, `${scenario.kind}-${scenario.n}-${scenario.processes}-${p}`);
+    const dataDir = path.join(s.dir, `${scenario.kind}-${scenario.tls ? 'tls' : 'plain'}-${scenario.n}-${scenario.processes}-${p}`);
     mkdirSync(dataDir, { recursive: true });
     const env = scenario.kind === 'parley' ? parleyEnv(s, dataDir, scenario, schema) : scenario.tls ? { TLS_CERT: s.certFile, TLS_KEY: s.keyFile } : { BENCH_PLAIN: '1' };
     if (scenario.kind === 'parley' && p === 0) {
