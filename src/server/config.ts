@@ -71,7 +71,7 @@ export interface Config {
   /**
    * TLS is terminated by the proxy in front (TLS_OFFLOAD=1): Parley listens on plain HTTP and
    * serves only requests that a TRUST_PROXY address says arrived over HTTPS. Saves each
-   * connection OpenSSL's state (about 22 KB in bench:signaling) on the relays.
+   * connection OpenSSL's state (about 25 KB of RSS in bench:signaling) on the relays.
    */
   tlsOffload: boolean;
   /** Redis instead of the in-process bus (scale-out); undefined keeps the in-process bus. */
