@@ -64,6 +64,14 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ ! -x /usr/sbin/nginx
   [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
 fi
 
+# Whatever the checks and tests write to the temporary folder (servers' data folders, browser
+# profiles, certificates, scan reports) goes to one folder of this run, removed at the end, so
+# no run leaves folders behind in /tmp, whichever test forgot its own.
+TEST_TMP="$(mktemp -d "${TMPDIR:-/tmp}/parley-tests-XXXXXX")"
+chmod 1777 "$TEST_TMP" # as /tmp: as root, nginx's workers (e2e/support/nginx.ts) run as another user
+export TMPDIR="$TEST_TMP"
+trap 'rm -rf "$TEST_TMP"' EXIT
+
 npx tsc -p tsconfig.json --noEmit || { echo "0 passed, 1 failed (type check)"; exit 1; }
 node scripts/check-boundaries.mjs || { echo "0 passed, 1 failed (import boundaries)"; exit 1; }
 # The security pipeline (issue #6): static checks, then testssl.sh and wapiti against the built
