@@ -4,7 +4,7 @@
 //  - the PeerJS server (npm package `peer`, its own protocol);
 //  - Parley, one process (SQLite, in-process bus), with authentication, validation and rate limits on;
 //  - Parley, two processes over Redis and PostgreSQL, partners on different processes.
-// All three relays speak TLS with the same certificate: Parley serves only HTTPS, so the others do
+// All three relays speak TLS with the same certificate: Parley does by default, so the others do
 // too, or the comparison would measure TLS rather than the relay. Memory is also measured with all
 // three on plain HTTP, at the first size (Parley with TLS_OFFLOAD=1, as behind nginx): the issue's
 // 6 KB target was set against relays without TLS.

@@ -17,13 +17,12 @@ export const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 export const nginxSkipReason: string | undefined = existsSync(NGINX) ? undefined : `nginx not found at ${NGINX} (apt-get install -y nginx; scripts/test.sh installs it as root)`;
 
 /** README's example, from `upstream parley {` to the end of its code block. */
-export function readmeNginxExample(readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')): string {
+function readmeNginxExample(readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')): string {
   const start = readme.indexOf('```nginx\nupstream parley {');
   if (start < 0) throw new Error('README has no nginx example beginning with "upstream parley {"');
   const body = readme.slice(start + '```nginx\n'.length);
   return body.slice(0, body.indexOf('```'));
 }
-
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
