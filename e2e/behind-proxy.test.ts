@@ -84,6 +84,6 @@ describe.skipIf(Boolean(nginxSkipReason))('Parley behind nginx terminating TLS (
     await page.context().close();
     const redirected = await plainGet(`${nginx!.plainUrl}/some/path?x=1`);
     expect(redirected.status).toBe(301);
-    expect(redirected.location).toBe('https://127.0.0.1/some/path?x=1');
+    expect(redirected.location).toBe('https://chat.example.org/some/path?x=1');
   });
 });

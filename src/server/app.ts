@@ -157,7 +157,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const viaHttps = config.tlsOffload ? arrivedOverHttps(config.trustProxy) : undefined;
   if (viaHttps) {
     app.addHook('onRequest', async (request, reply) => {
-      if (!viaHttps(request.raw) && !PLAIN_HTTP_PATHS.has(request.url.split('?')[0]!)) return sendError(reply, 'forbidden', PLAIN_HTTP_REFUSAL);
+      const health = (request.method === 'GET' || request.method === 'HEAD') && PLAIN_HTTP_PATHS.has(request.url.split('?')[0]!);
+      if (!health && !viaHttps(request.raw)) return sendError(reply, 'forbidden', PLAIN_HTTP_REFUSAL);
     });
   }
   const presence = new Presence(store, bus);

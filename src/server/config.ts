@@ -177,6 +177,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (!named && !cidr) {
       throw new ConfigError(`TRUST_PROXY takes addresses, CIDR ranges, loopback, linklocal or uniquelocal, comma-separated; got "${entry.slice(0, 60)}"`);
     }
+    if (mask !== undefined && !named && (Number(mask) < 1 || Number(mask) > (address!.includes(':') ? 128 : 32))) {
+      throw new ConfigError(`TRUST_PROXY: the range "${entry.slice(0, 60)}" has a prefix length outside 1–${address!.includes(':') ? 128 : 32}`);
+    }
   }
 
   const httpRedirectPort = env.HTTP_REDIRECT_PORT ? int(env, 'HTTP_REDIRECT_PORT', 80, 1, 65535) : undefined;
@@ -188,6 +191,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     // Plain HTTP is only safe between the proxy and Parley, and only the proxy's word says a
     // request was encrypted on the way in; a setting that belongs to serving TLS here is a mistake.
     if (trustProxy.length === 0) throw new ConfigError('TLS_OFFLOAD needs TRUST_PROXY: the addresses of the proxy that terminates TLS (its X-Forwarded-Proto says a request came over HTTPS)');
+    // Everyone inside TRUST_PROXY may claim HTTPS: a range that spans much of the internet
+    // would let anyone do so, and the default HOST would listen on every interface.
+    const wide = trustProxy.find((entry) => {
+      const [address, mask] = entry.split('/');
+      return mask !== undefined && Number(mask) < (address!.includes(':') ? 16 : 8);
+    });
+    if (wide) throw new ConfigError(`TLS_OFFLOAD: TRUST_PROXY "${wide.slice(0, 60)}" is too wide a range (at most /8, or /16 for IPv6): everyone in it could claim to have come over HTTPS`);
+    if (!env.HOST) throw new ConfigError('TLS_OFFLOAD needs HOST: the address only the proxy can reach (127.0.0.1 when it runs on the same host)');
     if (certFile) throw new ConfigError('TLS_OFFLOAD and TLS_CERT/TLS_KEY exclude each other: with TLS_OFFLOAD the proxy holds the certificate');
     if (env.ACME_DOMAINS) throw new ConfigError('TLS_OFFLOAD and ACME_DOMAINS exclude each other: with TLS_OFFLOAD the proxy holds the certificate');
     if (httpRedirectPort !== undefined) throw new ConfigError('TLS_OFFLOAD and HTTP_REDIRECT_PORT exclude each other: with TLS_OFFLOAD the proxy redirects plain HTTP');

@@ -113,6 +113,9 @@ describe('TLS_OFFLOAD behind a trusted proxy', () => {
     expect((await plain(t, 'GET', '/healthz/ready')).body).toMatchObject({ status: 'ready' });
     expect((await plain(t, 'GET', '/metrics')).status).toBe(200);
     expect((await plain(t, 'GET', '/api/contacts')).status).toBe(403);
+    // Only reading them: anything else on those paths is refused like the rest.
+    expect((await plain(t, 'POST', '/metrics', { json: { x: 1 } })).status).toBe(403);
+    expect((await plain(t, 'GET', '/healthz/')).status).toBe(403);
   });
 
   it('opens the relay only to what came over HTTPS, and relays as ever', async () => {
@@ -150,15 +153,26 @@ describe('TLS_OFFLOAD settings', () => {
   it('is off by default and takes only 1 or 0', () => {
     expect(loadConfig({}).tlsOffload).toBe(false);
     expect(loadConfig({ TLS_OFFLOAD: '0' }).tlsOffload).toBe(false);
-    expect(loadConfig({ TLS_OFFLOAD: '1', TRUST_PROXY: 'loopback' }).tlsOffload).toBe(true);
-    expect(() => loadConfig({ TLS_OFFLOAD: 'yes', TRUST_PROXY: 'loopback' })).toThrow(/TLS_OFFLOAD must be 1/);
+    expect(loadConfig({ TLS_OFFLOAD: '1', TRUST_PROXY: 'loopback', HOST: '127.0.0.1' }).tlsOffload).toBe(true);
+    expect(() => loadConfig({ TLS_OFFLOAD: 'yes', TRUST_PROXY: 'loopback', HOST: '127.0.0.1' })).toThrow(/TLS_OFFLOAD must be 1/);
   });
 
   it('needs the proxy named, and excludes the settings for serving TLS here', () => {
-    expect(() => loadConfig({ TLS_OFFLOAD: '1' })).toThrow(/TLS_OFFLOAD needs TRUST_PROXY/);
-    const proxied = { TLS_OFFLOAD: '1', TRUST_PROXY: '10.0.0.2' };
+    expect(() => loadConfig({ TLS_OFFLOAD: '1', HOST: '10.0.0.7' })).toThrow(/TLS_OFFLOAD needs TRUST_PROXY/);
+    const proxied = { TLS_OFFLOAD: '1', TRUST_PROXY: '10.0.0.2', HOST: '10.0.0.7' };
     expect(() => loadConfig({ ...proxied, TLS_CERT: 'c.pem', TLS_KEY: 'k.pem' })).toThrow(/TLS_CERT/);
     expect(() => loadConfig({ ...proxied, ACME_DOMAINS: 'chat.example.org', ACME_EMAIL: 'ops@example.org' })).toThrow(/ACME_DOMAINS/);
     expect(() => loadConfig({ ...proxied, HTTP_REDIRECT_PORT: '8080' })).toThrow(/HTTP_REDIRECT_PORT/);
+  });
+
+  it('needs HOST chosen, and refuses a TRUST_PROXY range so wide that anyone could claim HTTPS', () => {
+    expect(() => loadConfig({ TLS_OFFLOAD: '1', TRUST_PROXY: '127.0.0.1' })).toThrow(/TLS_OFFLOAD needs HOST/);
+    const offloaded = { TLS_OFFLOAD: '1', HOST: '10.0.0.7' };
+    expect(loadConfig({ ...offloaded, TRUST_PROXY: '10.0.0.0/8,fd00::/16,uniquelocal' }).tlsOffload).toBe(true);
+    expect(() => loadConfig({ ...offloaded, TRUST_PROXY: '0.0.0.0/1,128.0.0.0/1' })).toThrow(/too wide/);
+    expect(() => loadConfig({ ...offloaded, TRUST_PROXY: '::/8' })).toThrow(/too wide/);
+    // Without TLS_OFFLOAD a wide range only loosens the per-address limits, as before.
+    expect(loadConfig({ TRUST_PROXY: '0.0.0.0/1' }).trustProxy).toEqual(['0.0.0.0/1']);
+    for (const bad of ['10.0.0.0/33', '10.0.0.0/0', 'fd00::/129']) expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(/prefix length/);
   });
 });

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 
-/** Answered over plain HTTP all the same: they carry no credentials and balancers poll them. */
+/** Answered to GET and HEAD over plain HTTP all the same: they carry no credentials and balancers poll them. */
 export const PLAIN_HTTP_PATHS: ReadonlySet<string> = new Set(['/healthz', '/healthz/ready', '/metrics']);
 
 export const PLAIN_HTTP_REFUSAL = 'Parley is served over HTTPS only: connect through its TLS proxy.';
