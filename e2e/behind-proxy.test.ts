@@ -73,6 +73,8 @@ describe.skipIf(Boolean(nginxSkipReason))('Parley behind nginx terminating TLS (
 
   it('serves nothing but health on its own port; nginx redirects plain HTTP and keeps /metrics to itself', async () => {
     expect(server!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // Whoever starts it is told not to open that address.
+    expect(server!.output()).toContain('Open it through its TLS proxy (TLS_OFFLOAD=1), not at this address.');
     const direct = await plainGet(`${server!.url}/`);
     expect(direct.status).toBe(403);
     expect(JSON.parse(direct.body)).toEqual({ error: { code: 'forbidden', message: 'Parley is served over HTTPS only: connect through its TLS proxy.' } });

@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   );
   // A line for people, outside the JSON log stream.
   const role = config.role === 'all' ? '' : ` (role: ${config.role})`;
-  process.stdout.write(`\nParley is running at ${server.url}${role}\n\n`);
+  // Opened directly, that address answers 403: say where people come in.
+  const offload = config.tlsOffload ? 'Open it through its TLS proxy (TLS_OFFLOAD=1), not at this address.\n' : '';
+  process.stdout.write(`\nParley is running at ${server.url}${role}\n${offload}\n`);
 
   let closing = false;
   const shutdown = (signal: string) => {
