@@ -170,6 +170,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX must be 1–64 of [A-Za-z0-9:_.-]');
 
   const trustProxy = (env.TRUST_PROXY || '').split(',').map((x) => x.trim()).filter(Boolean);
+  // A range so wide that, with TLS_OFFLOAD, anyone in much of the internet could claim HTTPS.
+  let wideRange: string | undefined;
   for (const entry of trustProxy) {
     const [address, mask, ...rest] = entry.split('/');
     const named = entry === 'loopback' || entry === 'linklocal' || entry === 'uniquelocal';
@@ -177,9 +179,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (!named && !cidr) {
       throw new ConfigError(`TRUST_PROXY takes addresses, CIDR ranges, loopback, linklocal or uniquelocal, comma-separated; got "${entry.slice(0, 60)}"`);
     }
-    if (mask !== undefined && !named && (Number(mask) < 1 || Number(mask) > (address!.includes(':') ? 128 : 32))) {
-      throw new ConfigError(`TRUST_PROXY: the range "${entry.slice(0, 60)}" has a prefix length outside 1–${address!.includes(':') ? 128 : 32}`);
-    }
+    if (mask === undefined || named) continue;
+    const ipv6 = address!.includes(':');
+    const prefix = Number(mask);
+    if (prefix < 1 || prefix > (ipv6 ? 128 : 32)) throw new ConfigError(`TRUST_PROXY: the range "${entry.slice(0, 60)}" has a prefix length outside 1–${ipv6 ? 128 : 32}`);
+    if (prefix < (ipv6 ? 16 : 8)) wideRange ??= entry;
   }
 
   const httpRedirectPort = env.HTTP_REDIRECT_PORT ? int(env, 'HTTP_REDIRECT_PORT', 80, 1, 65535) : undefined;
@@ -193,11 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (trustProxy.length === 0) throw new ConfigError('TLS_OFFLOAD needs TRUST_PROXY: the addresses of the proxy that terminates TLS (its X-Forwarded-Proto says a request came over HTTPS)');
     // Everyone inside TRUST_PROXY may claim HTTPS: a range that spans much of the internet
     // would let anyone do so, and the default HOST would listen on every interface.
-    const wide = trustProxy.find((entry) => {
-      const [address, mask] = entry.split('/');
-      return mask !== undefined && Number(mask) < (address!.includes(':') ? 16 : 8);
-    });
-    if (wide) throw new ConfigError(`TLS_OFFLOAD: TRUST_PROXY "${wide.slice(0, 60)}" is too wide a range (at most /8, or /16 for IPv6): everyone in it could claim to have come over HTTPS`);
+    if (wideRange) throw new ConfigError(`TLS_OFFLOAD: TRUST_PROXY "${wideRange.slice(0, 60)}" is too wide a range (at most /8, or /16 for IPv6): everyone in it could claim to have come over HTTPS`);
     if (!env.HOST) throw new ConfigError('TLS_OFFLOAD needs HOST: the address only the proxy can reach (127.0.0.1 when it runs on the same host)');
     if (certFile) throw new ConfigError('TLS_OFFLOAD and TLS_CERT/TLS_KEY exclude each other: with TLS_OFFLOAD the proxy holds the certificate');
     if (env.ACME_DOMAINS) throw new ConfigError('TLS_OFFLOAD and ACME_DOMAINS exclude each other: with TLS_OFFLOAD the proxy holds the certificate');
