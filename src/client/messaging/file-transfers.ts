@@ -135,12 +135,7 @@ export class FileTransfers {
     for (const [id, inc] of this.incoming) {
       if (inc.record.peer !== peer) continue;
       await this.enqueueWrite(async () => {
-        if (inc.record.status !== 'receiving') return; // stopped meanwhile
-        try {
-          await this.checkpoint(inc);
-        } catch (e) {
-          return this.stop(peer, inc, storageFailure(e), undefined);
-        }
+        if (!(await this.checkpointOrStop(peer, inc, undefined))) return;
         inc.record = { ...inc.record, status: 'paused' };
         await this.history.saveTransfer(inc.record, this.received(inc.record));
         this.events.changed(peer, id, this.received(inc.record), 'paused');
@@ -232,6 +227,21 @@ export class FileTransfers {
     await this.sendPayload(peer, tell, channel).catch(() => false);
   }
 
+  /**
+   * Writes what is batched and commits it, as a pause or the end needs. False when the transfer
+   * had stopped meanwhile or stops now because the write failed (both sides then told by stop()).
+   */
+  private async checkpointOrStop(peer: string, inc: Incoming, channel: FileChannel | undefined): Promise<boolean> {
+    if (inc.record.status !== 'receiving') return false;
+    try {
+      await this.checkpoint(inc);
+      return true;
+    } catch (e) {
+      await this.stop(peer, inc, storageFailure(e), channel);
+      return false;
+    }
+  }
+
   /** Control payloads about files, from `peer`. */
   async onControl(peer: string, p: Payload, channel: FileChannel | undefined): Promise<void> {
     switch (p.type) {
@@ -244,12 +254,7 @@ export class FileTransfers {
         const inc = this.incoming.get(p.id);
         if (!inc || inc.record.peer !== peer) return;
         await this.enqueueWrite(async () => {
-          if (inc.record.status !== 'receiving') return; // stopped meanwhile
-          try {
-            await this.checkpoint(inc);
-          } catch (e) {
-            return this.stop(peer, inc, storageFailure(e), channel);
-          }
+          if (!(await this.checkpointOrStop(peer, inc, channel))) return;
           const root = toHex(await rootHash(concatBytes(...inc.hashes)));
           const ok = inc.record.next === inc.record.chunks && root === p.root;
           inc.record = { ...inc.record, status: ok ? 'done' : 'failed' };
