@@ -45,6 +45,9 @@ async function call(alice: Page, bob: Page, b: string): Promise<void> {
   await waitDirect(bob);
 }
 
+const NO_ROOM_HERE = 'Not enough storage space in this browser to receive it';
+const NO_ROOM_THERE = 'Not enough storage space in their browser to receive it';
+
 function bigFile(megabytes: number): { file: string; sha256: string } {
   const file = path.join(dir, `big-${megabytes}mb-${randomBytes(3).toString('hex')}.bin`);
   const data = randomBytes(megabytes * 1024 * 1024);
@@ -146,8 +149,8 @@ describe('files (issue #8)', () => {
     const { file } = bigFile(2);
     const fileName = path.basename(file);
     await alice.getByLabel('Attach file').setInputFiles(file);
-    await bob.getByText('Not enough storage space in this browser to receive it').waitFor({ timeout: 30_000 });
-    await alice.getByText('Not enough storage space in their browser to receive it').waitFor({ timeout: 15_000 });
+    await bob.getByText(NO_ROOM_HERE).waitFor({ timeout: 30_000 });
+    await alice.getByText(NO_ROOM_THERE).waitFor({ timeout: 15_000 });
     expect(await bob.getByRole('button', { name: `Save ${fileName}` }).count()).toBe(0);
     expect(await bob.getByRole('progressbar', { name: `Transfer of ${fileName}` }).count()).toBe(0);
     // A file that fits still arrives.
@@ -189,16 +192,20 @@ describe('files (issue #8)', () => {
     });
   }
 
-  it('stops at once on both sides when the receiver runs out of space during a transfer, and keeps no partial file', async () => {
-    const [alice, bob] = await pairWithRoom(6 * 1024 * 1024);
-    const { file } = bigFile(40);
+  /** Alice sends `file` and Bob's write fails: each side reads why, and Bob keeps nothing of it. */
+  async function sendAndSeeStopped(alice: Page, bob: Page, file: string, bobReads: string, aliceReads: string, timeoutMs: number): Promise<void> {
     const fileName = path.basename(file);
     await alice.getByLabel('Attach file').setInputFiles(file);
-    await bob.getByText('Not enough storage space in this browser to receive it').waitFor({ timeout: 60_000 });
-    await alice.getByText('Not enough storage space in their browser to receive it').waitFor({ timeout: 15_000 });
+    await bob.getByText(bobReads).waitFor({ timeout: timeoutMs });
+    await alice.getByText(aliceReads).waitFor({ timeout: 15_000 });
     expect(await alice.getByRole('progressbar', { name: `Transfer of ${fileName}` }).count()).toBe(0);
     expect(await bob.getByRole('button', { name: `Save ${fileName}` }).count()).toBe(0);
     expect(await storedFiles(bob)).toEqual([]);
+  }
+
+  it('stops at once on both sides when the receiver runs out of space during a transfer, and keeps no partial file', async () => {
+    const [alice, bob] = await pairWithRoom(6 * 1024 * 1024);
+    await sendAndSeeStopped(alice, bob, bigFile(40).file, NO_ROOM_HERE, NO_ROOM_THERE, 60_000);
     // Space freed, the next file arrives.
     const small = path.join(dir, 'after.txt');
     writeFileSync(small, 'room again');
@@ -210,27 +217,14 @@ describe('files (issue #8)', () => {
 
   it('says so on both sides when a small file finds no room at its one write, made as it completes', async () => {
     const [alice, bob] = await pairWithRoom(0);
-    const { file } = bigFile(1);
-    const fileName = path.basename(file);
-    await alice.getByLabel('Attach file').setInputFiles(file);
-    await bob.getByText('Not enough storage space in this browser to receive it').waitFor({ timeout: 30_000 });
-    await alice.getByText('Not enough storage space in their browser to receive it').waitFor({ timeout: 15_000 });
-    expect(await bob.getByRole('button', { name: `Save ${fileName}` }).count()).toBe(0);
-    expect(await storedFiles(bob)).toEqual([]);
+    await sendAndSeeStopped(alice, bob, bigFile(1).file, NO_ROOM_HERE, NO_ROOM_THERE, 30_000);
     await alice.context().close();
     await bob.context().close();
   });
 
   it('names a write failure other than a full disk on both sides, and keeps no partial file', async () => {
     const [alice, bob] = await pairWithRoom(6 * 1024 * 1024, 'InvalidStateError');
-    const { file } = bigFile(20);
-    const fileName = path.basename(file);
-    await alice.getByLabel('Attach file').setInputFiles(file);
-    await bob.getByText('Could not be saved in this browser').waitFor({ timeout: 60_000 });
-    await alice.getByText('Could not be saved in their browser').waitFor({ timeout: 15_000 });
-    expect(await alice.getByRole('progressbar', { name: `Transfer of ${fileName}` }).count()).toBe(0);
-    expect(await bob.getByRole('button', { name: `Save ${fileName}` }).count()).toBe(0);
-    expect(await storedFiles(bob)).toEqual([]);
+    await sendAndSeeStopped(alice, bob, bigFile(20).file, 'Could not be saved in this browser', 'Could not be saved in their browser', 60_000);
     await alice.context().close();
     await bob.context().close();
   });
