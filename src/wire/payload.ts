@@ -12,6 +12,12 @@ export type CancelReason = (typeof CANCEL_REASONS)[number];
 
 /** "sha-256 AB:CD:…" as in an SDP a=fingerprint line (RFC 8122 §5). */
 const dtlsFingerprint = z.string().min(1).max(256);
+/** A call's id: the signaling `callId` it belongs to (16–64 base64url characters). */
+const callId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
+/** 32 random bytes, base64url. */
+const secret32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+export const CALL_MEDIA = ['voice', 'video'] as const;
+export type CallMedia = (typeof CALL_MEDIA)[number];
 
 export const payload = z.discriminatedUnion('type', [
   /** `seq` counts this sender's messages in the conversation, so the receiver can order them. */
@@ -61,6 +67,24 @@ export const payload = z.discriminatedUnion('type', [
    * the transfer must stop on both sides whatever the wording.
    */
   z.object({ type: z.literal('file-cancel'), id: z.string().max(64), reason: z.enum(CANCEL_REASONS).optional().catch(undefined) }),
+  /**
+   * A voice or video call, sealed into the signaling offer (never queued, never stored). The
+   * callee rings only for an invite whose `callId` is the offer's and whose `fingerprint` is the
+   * offer's DTLS fingerprint. `frameCrypto`: the caller can encrypt media frames (encoded
+   * transforms). `relay`: the caller asked for relay-only ICE, so the callee keeps its own
+   * address to itself too.
+   */
+  z.object({ type: z.literal('call-invite'), callId, media: z.enum(CALL_MEDIA), fingerprint: dtlsFingerprint, frameCrypto: z.boolean(), relay: z.boolean() }),
+  /** Sealed into the callee's answer: the answer's DTLS fingerprint, as the callee made it. */
+  z.object({ type: z.literal('call-accept'), callId, fingerprint: dtlsFingerprint }),
+  /**
+   * Sent on the call's own channel once this side has checked the other's binding: the secret
+   * its media frame key is derived from (DESIGN.md "Calls"), or null when it cannot encrypt
+   * frames and will send them as DTLS-SRTP alone carries them.
+   */
+  z.object({ type: z.literal('call-key'), callId, secret: secret32.nullable() }),
+  /** What this side sends now, so the other can say "muted" or show a placeholder for video. */
+  z.object({ type: z.literal('call-state'), callId, muted: z.boolean(), camera: z.boolean(), screen: z.boolean() }),
   /** The sender is writing (true) or stopped (false). Sent only to someone online; never stored. */
   z.object({ type: z.literal('typing'), active: z.boolean() }),
 ]);

@@ -51,7 +51,7 @@ function signalData(d: unknown): boolean {
     case 'ice':
       return onlyKeys(d, ICE_KEYS) && 'candidate' in d && iceCandidate(d.candidate);
     case 'decline':
-      return onlyKeys(d, DECLINE_KEYS) && (d.reason === 'declined' || d.reason === 'busy');
+      return onlyKeys(d, DECLINE_KEYS) && (d.reason === 'declined' || d.reason === 'busy' || d.reason === 'mismatch');
     case 'hangup':
     case 'restart':
       return onlyKeys(d, KIND_KEYS);

@@ -17,6 +17,14 @@ export const QUEUE_MAX_ENVELOPE_BYTES = 22 * 1024;
 export const ACK_MAX_IDS = 100;
 /** Transient envelopes (typing notices) are small and never stored. */
 export const TRANSIENT_MAX_BYTES = 4096;
+/**
+ * A call's offer carries its invitation (payload `call-invite`) sealed in the ratchet, and its
+ * answer the callee's acceptance (`call-accept`): each names the sender's DTLS fingerprint, so a
+ * certificate swapped in the SDP on the way is caught before any media, and the server relays
+ * both unread. A prekey message (the first to someone) with its 256-byte padded payload fits
+ * well inside.
+ */
+export const CALL_SEALED_MAX_BYTES = 4096;
 
 const iceCandidate = z.object({
   candidate: z.string().max(1024),
@@ -26,12 +34,19 @@ const iceCandidate = z.object({
 });
 
 export const signalData = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('offer'), sdp: z.string().min(1).max(SDP_MAX_CHARS) }),
-  z.object({ kind: z.literal('answer'), sdp: z.string().min(1).max(SDP_MAX_CHARS) }),
+  /**
+   * Without `sealed`: the background direct channel between two contacts (never rings). With it:
+   * a voice or video call, whose kind is known only inside the sealed invitation.
+   */
+  z.object({ kind: z.literal('offer'), sdp: z.string().min(1).max(SDP_MAX_CHARS), sealed: boundedBytesB64(CALL_SEALED_MAX_BYTES, 'sealed').optional() }),
+  z.object({ kind: z.literal('answer'), sdp: z.string().min(1).max(SDP_MAX_CHARS), sealed: boundedBytesB64(CALL_SEALED_MAX_BYTES, 'sealed').optional() }),
   /** `candidate: null` marks the end of gathering. */
   z.object({ kind: z.literal('ice'), candidate: iceCandidate.nullable() }),
-  /** The callee says no, or is already in a call. */
-  z.object({ kind: z.literal('decline'), reason: z.enum(['declined', 'busy']) }),
+  /**
+   * The callee says no, is already in a call, or refused the offer because its DTLS fingerprint
+   * is not the one the caller sealed (`mismatch`: someone swapped it on the way).
+   */
+  z.object({ kind: z.literal('decline'), reason: z.enum(['declined', 'busy', 'mismatch']) }),
   /** Either side ends the call (or the caller gives up before an answer). */
   z.object({ kind: z.literal('hangup') }),
   /** The callee lost the path (or changed networks) and asks the caller for an ICE restart offer. */

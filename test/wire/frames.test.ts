@@ -2,7 +2,7 @@
 // message, never an exception.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { clientFrame, serverFrame, parseJson, parseWith, payload, signupRequest, loginRequest, publishKeysRequest, addOneTimePreKeysRequest, preKeyBundleResponse } from '../../src/wire/index.ts';
+import { clientFrame, exactRelayFrame, serverFrame, parseJson, parseWith, payload, signupRequest, loginRequest, publishKeysRequest, addOneTimePreKeysRequest, preKeyBundleResponse } from '../../src/wire/index.ts';
 
 const schemas = { clientFrame, serverFrame, payload, signupRequest, loginRequest, publishKeysRequest, addOneTimePreKeysRequest, preKeyBundleResponse };
 
@@ -37,6 +37,32 @@ describe('wire parsers', () => {
       expect(parseWith(payload, { type: 'file-cancel', id: 'f1', reason })).toEqual({ ok: true, value: { type: 'file-cancel', id: 'f1' } });
     }
     expect(parseWith(payload, { type: 'file-cancel', id: 'x'.repeat(65), reason: 'no-space' }).ok).toBe(false);
+  });
+
+  it('an offer may carry a sealed call invitation of bounded size, which the relay hands on unread (issue #16)', () => {
+    const frame = (invite: unknown) => ({ type: 'signal', to: 'bob', callId: 'AAAAAAAAAAAAAAAAAAAAAA', data: { kind: 'offer', sdp: 'v=0', sealed: invite } });
+    const ok = parseWith(clientFrame, frame('AQID'));
+    expect(ok.ok && ok.value).toEqual(frame('AQID'));
+    // A fast-path relay check never takes an offer with an invite: clientFrame alone judges it.
+    expect(exactRelayFrame(parseJson(JSON.stringify(frame('AQID'))))).toBeUndefined();
+    for (const bad of ['', 'not base64!', 'A'.repeat(5462 + 4), 42, null]) {
+      const r = parseWith(clientFrame, frame(bad));
+      expect(r.ok, String(bad).slice(0, 20)).toBe(false);
+      expect(!r.ok && r.message).toMatch(/sealed/);
+    }
+  });
+
+  it('call payloads: an invitation names its call, voice or video; a key is 32 bytes or null (issue #16)', () => {
+    const callId = 'AAAAAAAAAAAAAAAAAAAAAA';
+    expect(parseWith(payload, { type: 'call-invite', callId, media: 'video', fingerprint: 'sha-256 AB:CD', frameCrypto: true, relay: false }).ok).toBe(true);
+    expect(parseWith(payload, { type: 'call-invite', callId, media: 'hologram', frameCrypto: true, relay: false }).ok).toBe(false);
+    expect(parseWith(payload, { type: 'call-invite', callId: 'short', media: 'voice', frameCrypto: true, relay: false }).ok).toBe(false);
+    expect(parseWith(payload, { type: 'call-invite', callId, media: 'voice', relay: false }).ok).toBe(false);
+    expect(parseWith(payload, { type: 'call-key', callId, secret: 'A'.repeat(43) }).ok).toBe(true);
+    expect(parseWith(payload, { type: 'call-key', callId, secret: null }).ok).toBe(true);
+    for (const secret of ['A'.repeat(42), 'A'.repeat(44), '*'.repeat(43), undefined]) expect(parseWith(payload, { type: 'call-key', callId, secret }).ok).toBe(false);
+    expect(parseWith(payload, { type: 'call-state', callId, muted: true, camera: false, screen: false }).ok).toBe(true);
+    expect(parseWith(payload, { type: 'call-state', callId, muted: 'yes', camera: false, screen: false }).ok).toBe(false);
   });
 
   it('refuse oversized SDP', () => {
