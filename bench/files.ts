@@ -10,7 +10,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { ARGS, CHROMIUM, runBenchPage } from './support/page-runner.ts';
 import { startServerProcess } from '../e2e/support/server-process.ts';
-import { accept, signUp, startCall, waitDirect } from '../e2e/support/app.ts';
+import { chatDirect, signUp } from '../e2e/support/app.ts';
 import { spawnSync } from 'node:child_process';
 
 spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
@@ -44,9 +44,7 @@ try {
   const [alice, bob] = await Promise.all(contexts.map((c) => c.newPage()));
   await signUp(alice!, server.url, 'alice');
   await signUp(bob!, server.url, 'bob');
-  await startCall(alice!, 'bob');
-  await accept(bob!);
-  await waitDirect(alice!);
+  await chatDirect(alice!, 'alice', bob!, 'bob');
   const cdp = await bob!.context().newCDPSession(bob!);
   await cdp.send('Performance.enable');
   const sample = async () => {

@@ -1,12 +1,12 @@
-// Issue #8: axe-core finds no serious or critical violation on the sign-up, chat and contacts
-// screens (WCAG 2.1 A and AA rules), in light and dark colour schemes.
+// Issues #8 and #16: axe-core finds no serious or critical violation on the sign-up, chat,
+// contacts and call screens (WCAG 2.1 A and AA rules), in light and dark colour schemes.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, send, signUp, startCall, waitDirect, waitForMessage } from './support/app.ts';
+import { accept, call, chatDirect, send, signUp, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -14,7 +14,7 @@ const name = (p: string) => `${p}_${randomBytes(3).toString('hex')}`;
 
 beforeAll(async () => {
   server = await startServerProcess();
-  browser = await launchBrowser();
+  browser = await launchBrowser({ media: true });
 });
 afterAll(async () => {
   await browser?.close();
@@ -28,8 +28,12 @@ async function serious(page: Page): Promise<string[]> {
 
 describe('accessibility (issue #8)', () => {
   for (const colorScheme of ['light', 'dark'] as const) {
-    it(`has no serious or critical axe violation on sign-up, chat and contacts (${colorScheme})`, async () => {
-      const open = async () => (await recordedPage(await browser.newContext({ ignoreHTTPSErrors: true, colorScheme }))).page;
+    it(`has no serious or critical axe violation on sign-up, chat, contacts and a call (${colorScheme})`, async () => {
+      const open = async () => {
+        const context = await browser.newContext({ ignoreHTTPSErrors: true, colorScheme });
+        await context.grantPermissions(['microphone', 'camera']);
+        return (await recordedPage(context)).page;
+      };
       const alice = await open();
       const bob = await open();
       await alice.goto(server.url);
@@ -39,19 +43,21 @@ describe('accessibility (issue #8)', () => {
       const [a, b] = [name('alice'), name('bob')];
       await signUp(alice, server.url, a);
       await signUp(bob, server.url, b);
-      await startCall(alice, b);
-      await accept(bob);
-      await waitDirect(alice);
+      await chatDirect(alice, a, bob, b);
+      await alice.getByRole('tab', { name: 'Contacts' }).click();
+      expect(await serious(alice)).toEqual([]);
+      await alice.getByRole('tab', { name: 'Chats' }).click();
       await send(alice, 'accessible hello');
       await waitForMessage(bob, 'accessible hello');
       expect(await serious(alice)).toEqual([]);
       await alice.getByRole('button', { name: 'Safety number', exact: true }).click();
       expect(await serious(alice)).toEqual([]);
 
-      await alice.getByRole('tab', { name: 'Contacts' }).click();
-      await alice.getByRole('form', { name: 'Add contact' }).getByLabel('Contact username').fill(b);
-      await alice.getByRole('button', { name: 'Add contact' }).click();
-      await alice.getByRole('list', { name: 'Contacts' }).waitFor();
+      await call(alice, 'video');
+      await bob.getByRole('alertdialog', { name: 'Incoming video call' }).waitFor();
+      expect(await serious(bob)).toEqual([]);
+      await accept(bob);
+      await alice.getByRole('region', { name: `Call with ${b}` }).getByText(/\d:\d\d/).waitFor({ timeout: 30_000 });
       expect(await serious(alice)).toEqual([]);
       await alice.context().close();
       await bob.context().close();

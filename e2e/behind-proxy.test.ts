@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { nginxSkipReason, startNginx, type Nginx } from './support/nginx.ts';
-import { accept, send, signUp, startCall, waitDirect, waitForMessage } from './support/app.ts';
+import { chatDirect, send, signUp, waitForMessage } from './support/app.ts';
 
 if (nginxSkipReason) console.warn(`\n[behind-proxy e2e] SKIPPED, not passed: ${nginxSkipReason}\n`);
 
@@ -51,18 +51,14 @@ describe.skipIf(Boolean(nginxSkipReason))('Parley behind nginx terminating TLS (
     await server?.kill('SIGKILL');
   });
 
-  it('two people sign up, call and chat through nginx', async () => {
+  it('two people sign up, add each other and chat directly through nginx', async () => {
     const tag = randomBytes(4).toString('hex');
     const [alice, bob] = [`alice_${tag}`, `bob_${tag}`];
     const a = await recordedPage(await newContext(browser!));
     const b = await recordedPage(await newContext(browser!));
     await signUp(a.page, nginx!.url, alice);
     await signUp(b.page, nginx!.url, bob);
-    await startCall(a.page, bob);
-    await b.page.getByText(`${alice} wants to chat with you.`).waitFor();
-    await accept(b.page);
-    await waitDirect(a.page);
-    await waitDirect(b.page);
+    await chatDirect(a.page, alice, b.page, bob);
     await send(a.page, 'hello through nginx');
     await waitForMessage(b.page, 'hello through nginx');
     await send(b.page, 'and back');

@@ -1,12 +1,12 @@
-// The states around a call as a person meets them (issues #2 and #4): someone offline or
-// unknown, a declined call, a contact who leaves, logging out and back in, a reload, errors, and
-// a phone-sized screen.
+// The states around a conversation as a person meets them (issues #2, #4 and #16): someone
+// offline or unknown, a contact who leaves, logging out and back in, a reload, errors, and a
+// phone-sized screen.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, endCall, logIn, logOut, send, signUp, startCall, waitChatOpen, waitConnected, waitDirect, waitForMessage } from './support/app.ts';
+import { chatDirect, logIn, logOut, send, signUp, startChat, waitChatOpen, waitConnected, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -27,7 +27,7 @@ async function page(viewport?: { width: number; height: number }): Promise<Page>
 }
 
 describe('call states', () => {
-  it('opens the chat with someone offline and says they will get the messages; says plainly when a name does not exist', async () => {
+  it('opens the chat with someone offline, without ringing anyone; says plainly when a name does not exist', async () => {
     const alice = await page();
     await signUp(alice, server.url, name('alice'));
     const offline = name('carol');
@@ -35,38 +35,42 @@ describe('call states', () => {
     await signUp(carol, server.url, offline);
     await carol.context().close();
 
-    await startCall(alice, offline);
-    await alice.getByText(`${offline} is offline. They will get your messages when they come online.`).waitFor();
+    await startChat(alice, offline);
     await waitChatOpen(alice);
+    await send(alice, 'for when you are back');
+    await alice.getByRole('log', { name: 'Messages' }).getByText('Sent', { exact: true }).waitFor({ timeout: 15_000 });
     const ghost = name('nobody');
-    await startCall(alice, ghost);
+    const form = alice.getByRole('form', { name: 'New chat' });
+    await form.getByLabel('Username').fill(ghost);
+    await form.getByRole('button', { name: 'Start chat' }).click();
     await alice.getByRole('alert').getByText(`There is no Parley account named ${ghost}. Check the spelling.`).waitFor();
     await alice.context().close();
   });
 
-  it('tells the caller when the call is declined, and the other side when a contact leaves', async () => {
+  it('goes on through the server when a contact closes the app, and directly again when they are back', async () => {
     const [a, b] = [name('alice'), name('bob')];
     const alice = await page();
     const bob = await page();
     await signUp(alice, server.url, a);
     await signUp(bob, server.url, b);
-
-    await startCall(alice, b);
-    await bob.getByRole('button', { name: 'Decline' }).click();
-    await alice.getByText(`${b} declined the call.`).waitFor();
-
-    await startCall(alice, b);
-    await accept(bob);
-    await waitDirect(alice);
+    await chatDirect(alice, a, bob, b);
     await send(alice, 'hello');
     await waitForMessage(bob, 'hello');
-    await endCall(bob, alice);
-    expect(await alice.getByText(`${b} left the call.`).count()).toBe(1);
-    // The conversation stays: what is written now goes through the server.
-    await send(alice, 'still here after the call');
-    await waitForMessage(bob, 'still here after the call');
+    const bobContext = bob.context();
+    await bob.close();
+    await alice.getByRole('status').filter({ hasText: 'End-to-end encrypted · via server' }).waitFor({ timeout: 30_000 });
+    await send(alice, 'still here after you left');
+    await alice.getByRole('log', { name: 'Messages' }).getByText('Sent', { exact: true }).waitFor({ timeout: 15_000 });
+    const again = await bobContext.newPage();
+    await again.goto(server.url); // still signed in: the refresh cookie is his browser's
+    await waitConnected(again);
+    await again.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: a, exact: true }).click();
+    await waitForMessage(again, 'still here after you left');
+    // Bob is back: the channel is set up again, without anyone ringing.
+    await alice.getByRole('status').filter({ hasText: 'End-to-end encrypted · direct' }).waitFor({ timeout: 30_000 });
+    expect(await alice.getByRole('alertdialog').count()).toBe(0);
     await alice.context().close();
-    await bob.context().close();
+    await bobContext.close();
   });
 
   it('keeps the session across a reload, and logs out and back in', async () => {
@@ -110,9 +114,7 @@ describe('call states', () => {
     const bob = await page(phone);
     await signUp(alice, server.url, a);
     await signUp(bob, server.url, b);
-    await startCall(alice, b);
-    await accept(bob);
-    await waitDirect(bob);
+    await chatDirect(alice, a, bob, b);
     await send(bob, 'from a small screen');
     await waitForMessage(alice, 'from a small screen');
     // Nothing important is pushed off-screen sideways.

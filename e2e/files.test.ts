@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { cutDataChannels, launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, signUp, startCall, waitDirect } from './support/app.ts';
+import { chatDirect, signUp, waitDirect } from './support/app.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -25,7 +25,7 @@ afterAll(async () => {
   await server?.kill();
 });
 
-/** Alice and Bob signed up and in a direct call; `prepareBob` sets up Bob's browser before his page opens. */
+/** Alice and Bob signed up, contacts of each other, with the direct channel up; `prepareBob` sets up Bob's browser before his page opens. */
 async function pair(prepareBob?: (context: BrowserContext) => Promise<unknown>): Promise<[Page, Page, string, string]> {
   const [a, b] = [name('alice'), name('bob')];
   const alice = (await recordedPage(await newContext(browser))).page;
@@ -34,15 +34,8 @@ async function pair(prepareBob?: (context: BrowserContext) => Promise<unknown>):
   const bob = (await recordedPage(bobContext)).page;
   await signUp(alice, server.url, a);
   await signUp(bob, server.url, b);
-  await call(alice, bob, b);
+  await chatDirect(alice, a, bob, b);
   return [alice, bob, a, b];
-}
-
-async function call(alice: Page, bob: Page, b: string): Promise<void> {
-  await startCall(alice, b);
-  await accept(bob);
-  await waitDirect(alice);
-  await waitDirect(bob);
 }
 
 const NO_ROOM_HERE = 'Not enough storage space in this browser to receive it';
@@ -94,7 +87,7 @@ describe('files (issue #8)', () => {
   });
 
   it('resumes a transfer cut halfway where it stopped, and the file is intact', async () => {
-    const [alice, bob, , b] = await pair();
+    const [alice, bob] = await pair();
     const { file, sha256 } = bigFile(50);
     const fileName = path.basename(file);
     const label = `Transfer of ${fileName}`;
@@ -105,7 +98,8 @@ describe('files (issue #8)', () => {
     const atCut = (await progressOf(bob, label)) ?? 0;
     expect(atCut).toBeGreaterThan(0);
 
-    await call(alice, bob, b);
+    // The channel comes back by itself (the conversation is open on both sides), and the transfer with it.
+    await waitDirect(alice);
     const afterResume: number[] = [];
     await expect
       .poll(

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { collectDataChannel, launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, messagesText, send, signUp, startCall, waitDirect, waitForMessage } from './support/app.ts';
+import { chatDirect, messagesText, send, signUp, waitForMessage } from './support/app.ts';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -31,7 +31,7 @@ describe('v0 journey (issue #2)', () => {
     await server?.kill('SIGKILL');
   });
 
-  it('sign up, call, chat encrypted both ways, and keep chatting after the server is killed', async () => {
+  it('sign up, add each other, chat encrypted both ways, and keep chatting after the server is killed', async () => {
     const tag = randomBytes(4).toString('hex');
     const alice = `alice_${tag}`;
     const bob = `bob_${tag}`;
@@ -41,11 +41,10 @@ describe('v0 journey (issue #2)', () => {
     await signUp(a.page, server.url, alice);
     await signUp(b.page, server.url, bob);
 
-    await startCall(a.page, bob);
-    await b.page.getByText(`${alice} wants to chat with you.`).waitFor();
-    await accept(b.page);
-    await waitDirect(a.page);
-    await waitDirect(b.page);
+    // Contacts of each other: opening the chat sets up the direct channel; nobody is rung.
+    await chatDirect(a.page, alice, b.page, bob);
+    expect(await a.page.getByRole('alertdialog').count()).toBe(0);
+    expect(await b.page.getByRole('alertdialog').count()).toBe(0);
 
     const secrets = [`first secret ${randomBytes(6).toString('hex')}`, `reply secret ${randomBytes(6).toString('hex')}`];
     await send(a.page, secrets[0]!);

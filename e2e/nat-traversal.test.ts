@@ -7,8 +7,9 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { turnCredential } from '../src/server/ice/turn-credentials.ts';
-import { accept, send, signUp, startCall, waitChatOpen, waitForMessage } from './support/app.ts';
-import { collectDataChannel, newContext, recordedPage, selectedPair, type Recording } from './support/browser.ts';
+import { accept, befriend, call as startCall, send, signUp, startChat, waitForMessage } from './support/app.ts';
+import { waitFigures } from './support/call-stats.ts';
+import { collectDataChannel, FAKE_MEDIA_ARGS, newContext, recordedPage, selectedPair, type Recording } from './support/browser.ts';
 import { launchChromiumIn } from './support/netns/chromium.ts';
 import { startCoturn, TURN_PORT, type Coturn } from './support/netns/coturn.ts';
 import { ADDR, createTopology, missingTools, whyNetworkTestsCannotRun, type NatPolicy, type Role, type Topology } from './support/netns/topology.ts';
@@ -55,8 +56,8 @@ async function scenario(policy: NatPolicy, serverEnv: Record<string, string>): P
       ['homeA', 'alice'],
       ['homeB', 'bob'],
     ] as Array<[Role, string]>) {
-      const browser = await launchChromiumIn(t, role, [`--ignore-certificate-errors-spki-list=${coturn.spki}`]);
-      const { page, recording } = await recordedPage(await newContext(browser));
+      const browser = await launchChromiumIn(t, role, [`--ignore-certificate-errors-spki-list=${coturn.spki}`, ...FAKE_MEDIA_ARGS]);
+      const { page, recording } = await recordedPage(await newContext(browser, { media: ['microphone', 'camera'] }));
       const side = { browser, page, recording, username: name(who) };
       sides.push(side);
       await signUp(page, server.url, side.username);
@@ -68,13 +69,20 @@ async function scenario(policy: NatPolicy, serverEnv: Record<string, string>): P
   }
 }
 
-async function call(s: Scenario): Promise<number> {
-  await startCall(s.alice.page, s.bob.username);
-  await s.bob.page.getByRole('button', { name: 'Accept', exact: true }).waitFor({ timeout: 30_000 });
-  const acceptedAt = Date.now();
+/** Alice and Bob add each other and open their chat: the direct channel is set up in the background. Returns when both chats were open. */
+async function connect(s: Scenario): Promise<number> {
+  await befriend(s.alice.page, s.alice.username, s.bob.page, s.bob.username);
+  await startChat(s.alice.page, s.bob.username);
+  await startChat(s.bob.page, s.alice.username);
+  return Date.now();
+}
+
+/** A voice call from Alice to Bob: sound reaches both sides. */
+async function voiceCall(s: Scenario): Promise<void> {
+  await startCall(s.alice.page, 'voice');
+  await s.bob.page.getByRole('alertdialog', { name: 'Incoming voice call' }).waitFor({ timeout: 30_000 });
   await accept(s.bob.page);
-  await waitChatOpen(s.bob.page);
-  return acceptedAt;
+  for (const side of [s.alice, s.bob]) await waitFigures(side.page, `sound reaching ${side.username}`, (f) => f.audioBytesIn > 5_000 && f.audioEnergyIn > 0.01, 45_000);
 }
 
 async function waitStatus(page: Page, text: string | RegExp, timeout = 30_000): Promise<void> {
@@ -169,7 +177,7 @@ describe.skipIf(Boolean(skipReason))('connecting through NATs (issue #7; network
   it('permissive (full-cone) NATs: the peers connect directly through both NATs, not through the relay on offer, and stay direct through an ICE restart when the callee comes back online', async () => {
     const s = await scenario('permissive', turnEnv());
     try {
-      await call(s);
+      await connect(s);
       for (const side of [s.alice, s.bob]) await waitStatus(side.page, 'End-to-end encrypted · direct');
       for (const side of [s.alice, s.bob]) {
         await expect.poll(async () => (await selectedPair(side.page))?.local.type, { timeout: 15_000 }).not.toBe('relay');
@@ -198,7 +206,7 @@ describe.skipIf(Boolean(skipReason))('connecting through NATs (issue #7; network
   it('UDP blocked between the two NATs: they connect through coturn, and the relay carries only ciphertext', async () => {
     const s = await scenario('udp-blocked-between-nats', turnEnv());
     try {
-      await call(s);
+      await connect(s);
       for (const side of [s.alice, s.bob]) await waitStatus(side.page, 'End-to-end encrypted · relayed');
       const pairs = [await selectedPair(s.alice.page), await selectedPair(s.bob.page)];
       for (const pair of pairs) expect([pair?.local.type, pair?.remote.type]).toContain('relay');
@@ -207,6 +215,12 @@ describe.skipIf(Boolean(skipReason))('connecting through NATs (issue #7; network
         await collectDataChannel(side.page, side.recording);
         expect(side.recording.dataChannel.length).toBeGreaterThan(0);
         for (const text of texts) expect(side.recording.dataChannel.join('\n')).not.toContain(text);
+      }
+      // Issue #16: a voice call takes the same way through coturn, and carries sound.
+      await voiceCall(s);
+      for (const side of [s.alice, s.bob]) {
+        const f = await waitFigures(side.page, 'a relayed pair', (x) => x.localCandidate !== null);
+        expect([f.localCandidate, f.remoteCandidate]).toContain('relay');
       }
     } finally {
       await s.close();
@@ -221,7 +235,7 @@ describe.skipIf(Boolean(skipReason))('connecting through NATs (issue #7; network
     await t.exec('srv', 'iptables', ['-I', ...turnUnreachable]);
     const s = await scenario('permissive', { ...turnEnv(), STUN_URLS: `stun:${ADDR.stun}:${TURN_PORT}` });
     try {
-      await call(s);
+      await connect(s);
       for (const side of [s.alice, s.bob]) await waitStatus(side.page, 'End-to-end encrypted · direct');
       await chatBothWays(s);
       expect((await selectedPair(s.alice.page))?.local.type).not.toBe('relay');
@@ -252,13 +266,19 @@ describe.skipIf(Boolean(skipReason))('connecting through NATs (issue #7; network
   it('only TCP port 443 open to the outside: they connect through TURN over TLS on 443', async () => {
     const s = await scenario('tcp-443-only', turnEnv());
     try {
-      await call(s);
+      await connect(s);
       for (const side of [s.alice, s.bob]) await waitStatus(side.page, 'End-to-end encrypted · relayed');
       for (const side of [s.alice, s.bob]) {
         const pair = await selectedPair(side.page);
         expect(pair?.local).toMatchObject({ type: 'relay', relayProtocol: 'tls' });
       }
       await chatBothWays(s);
+      // Issue #16: a voice call through TURN over TLS on 443 carries sound too.
+      await voiceCall(s);
+      for (const side of [s.alice, s.bob]) {
+        const pair = await selectedPair(side.page);
+        expect(pair?.local).toMatchObject({ type: 'relay', relayProtocol: 'tls' });
+      }
     } finally {
       await s.close();
     }
@@ -267,13 +287,12 @@ describe.skipIf(Boolean(skipReason))('connecting through NATs (issue #7; network
   it('no TURN configured and no direct path: both sides say so plainly within 15 seconds, and messages go through the server', async () => {
     const s = await scenario('udp-blocked-between-nats', { STUN_URLS: `stun:${ADDR.turn}:${TURN_PORT}` });
     try {
-      const acceptedAt = await call(s);
+      const openedAt = await connect(s);
       await Promise.all([
         waitStatus(s.alice.page, `Cannot reach ${s.bob.username} directly · messages go through the server`, 15_000),
         waitStatus(s.bob.page, `Cannot reach ${s.alice.username} directly · messages go through the server`, 15_000),
       ]);
-      expect(Date.now() - acceptedAt).toBeLessThan(15_000);
-      await s.bob.page.getByText(`Cannot reach ${s.alice.username} directly; messages go through the server.`).waitFor();
+      expect(Date.now() - openedAt).toBeLessThan(15_000);
       expect(await selectedPair(s.alice.page)).toBeNull();
       await chatBothWays(s);
     } finally {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { cutDataChannels, launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, bubbleTexts, logIn, logOut, openConversation, send, signUp, startCall, waitConnected, waitDirect, waitForMessage } from './support/app.ts';
+import { bubbleTexts, chatDirect, logIn, logOut, openConversation, send, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -50,8 +50,7 @@ describe('offline delivery, outbox and history (issue #4)', () => {
     await logOut(bob, 'keep');
     await bob.close(); // Bob closes his page; his browser (and its IndexedDB) stays
 
-    await startCall(alice, b);
-    await alice.getByText(`${b} is offline. They will get your messages when they come online.`).waitFor();
+    await startChat(alice, b);
     const texts = [1, 2, 3].map((i) => `while you were away ${i} ${randomBytes(4).toString('hex')}`);
     secretsWritten.push(...texts);
     for (const t of texts) await send(alice, t);
@@ -85,10 +84,7 @@ describe('offline delivery, outbox and history (issue #4)', () => {
     const bob = await page();
     await signUp(alice, server.url, a);
     await signUp(bob, server.url, b);
-    await startCall(alice, b);
-    await accept(bob);
-    await waitDirect(alice);
-    await waitDirect(bob);
+    await chatDirect(alice, a, bob, b);
 
     const texts = Array.from({ length: 20 }, (_, i) => `burst ${String(i + 1).padStart(2, '0')} ${randomBytes(3).toString('hex')}`);
     secretsWritten.push(...texts);
@@ -118,9 +114,7 @@ describe('offline delivery, outbox and history (issue #4)', () => {
     const bob = await page();
     await signUp(alice, server.url, a);
     await signUp(bob, server.url, b);
-    await startCall(alice, b);
-    await accept(bob);
-    await waitDirect(alice);
+    await chatDirect(alice, a, bob, b);
     await send(alice, 'remember me');
     await send(bob, 'I will');
     await waitForMessage(alice, 'I will');
@@ -151,8 +145,7 @@ describe('offline delivery, outbox and history (issue #4)', () => {
     await signUp(alice, server.url, a);
     await signUp(bob, server.url, b);
     await bob.getByRole('checkbox', { name: 'Send read receipts' }).uncheck();
-    await startCall(alice, b);
-    await bob.getByRole('button', { name: 'Decline' }).click();
+    await startChat(alice, b);
     await send(alice, 'do not tell me you read this');
     await openConversation(bob, a);
     await waitForMessage(bob, 'do not tell me you read this');

@@ -1,12 +1,12 @@
-// Issue #3 in the browser: sessions that outlive calls, safety numbers that match on both
-// sides, and a contact who logs in from a fresh browser: the other side is warned, cannot send
-// until accepting the new safety number, and the chat then goes on.
+// Issue #3 in the browser: sessions that outlive direct channels and reloads, safety numbers
+// that match on both sides, and a contact who logs in from a fresh browser: the other side is
+// warned, cannot send until accepting the new safety number, and the chat then goes on.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, endCall, logIn, readSafetyNumber, send, signUp, startCall, waitChatOpen, waitDirect, waitForMessage } from './support/app.ts';
+import { befriend, logIn, openConversation, readSafetyNumber, send, signUp, startChat, waitChatOpen, waitDirect, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -25,35 +25,35 @@ async function page(): Promise<Page> {
   return (await recordedPage(await newContext(browser))).page;
 }
 
-async function connectAndChat(caller: Page, callerName: string, callee: Page, calleeName: string, text: string) {
-  await startCall(caller, calleeName);
-  await callee.getByText(`${callerName} wants to chat with you.`).waitFor();
-  await accept(callee);
-  await waitDirect(caller);
-  await send(caller, text);
-  await waitForMessage(callee, text);
+/** Contacts of each other: both open the chat, the direct channel comes up, and `writer` writes. */
+async function connectAndChat(writer: Page, writerName: string, reader: Page, readerName: string, text: string) {
+  await startChat(writer, readerName);
+  await startChat(reader, writerName);
+  await waitDirect(writer);
+  await send(writer, text);
+  await waitForMessage(reader, text);
 }
 
 describe('protocol v1 in the browser (issue #3)', () => {
-  it('shows both people the same 60-digit safety number, and keeps the session across calls', async () => {
+  it('shows both people the same 60-digit safety number, and keeps the session across a reload', async () => {
     const [a, b] = [name('alice'), name('bob')];
     const alice = await page();
     const bob = await page();
     await signUp(alice, server.url, a);
     await signUp(bob, server.url, b);
-    await connectAndChat(alice, a, bob, b, 'first call');
+    await befriend(alice, a, bob, b);
+    await connectAndChat(alice, a, bob, b, 'first channel');
     const fromAlice = await readSafetyNumber(alice);
     const fromBob = await readSafetyNumber(bob);
     expect(fromAlice).toMatch(/^\d{60}$/);
     expect(fromBob).toBe(fromAlice);
     await alice.getByRole('button', { name: 'Mark as verified' }).click();
     await alice.getByText('Verified', { exact: true }).waitFor();
-    await endCall(alice, bob);
 
-    // A second call, the other way round, after Bob reloads: the same session and numbers.
+    // After Bob reloads, a new channel, the other way round: the same session and numbers.
     await bob.reload();
     await bob.getByRole('status', { name: 'Server: Connected' }).waitFor();
-    await connectAndChat(bob, b, alice, a, 'second call, same session');
+    await connectAndChat(bob, b, alice, a, 'second channel, same session');
     expect(await readSafetyNumber(bob)).toBe(fromAlice);
     await alice.context().close();
     await bob.context().close();
@@ -65,22 +65,21 @@ describe('protocol v1 in the browser (issue #3)', () => {
     const bob = await page();
     await signUp(alice, server.url, a);
     await signUp(bob, server.url, b);
+    await befriend(alice, a, bob, b);
     await connectAndChat(alice, a, bob, b, 'before the new browser');
     const before = await readSafetyNumber(alice);
     await alice.getByRole('button', { name: 'Mark as verified' }).click();
-    await endCall(alice, bob);
     await bob.context().close();
 
     // Bob on a fresh browser profile: no keys there, so new ones are made and published.
     const newBob = await page();
     await logIn(newBob, server.url, b);
 
-    await startCall(alice, b);
+    await startChat(alice, b);
     const alert = alice.getByRole('alert').filter({ hasText: 'safety number' });
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/safety number with .* has changed/i);
     expect(await alert.textContent()).toMatch(/had verified/);
-    await accept(newBob);
     await alice.getByRole('status').filter({ hasText: 'End-to-end encrypted · direct' }).waitFor();
     const field = alice.getByRole('textbox', { name: 'Message', exact: true });
     expect(await field.isDisabled()).toBe(true);
@@ -91,6 +90,7 @@ describe('protocol v1 in the browser (issue #3)', () => {
     expect(after).not.toBe(before);
     await alice.getByRole('button', { name: 'Accept new safety number' }).click();
     await waitChatOpen(alice);
+    await startChat(newBob, a);
     await send(alice, 'welcome back, bob');
     await waitForMessage(newBob, 'welcome back, bob');
     await send(newBob, 'thanks, new browser here');
@@ -102,20 +102,21 @@ describe('protocol v1 in the browser (issue #3)', () => {
     await newBob.context().close();
   });
 
-  it('warns the callee too when the caller is the one with the new browser', async () => {
+  it('warns the reader too when the writer is the one with the new browser', async () => {
     const [a, b] = [name('alice'), name('bob')];
     const alice = await page();
     const bob = await page();
     await signUp(alice, server.url, a);
     await signUp(bob, server.url, b);
+    await befriend(alice, a, bob, b);
     await connectAndChat(alice, a, bob, b, 'hello');
-    await endCall(alice, bob);
     await bob.context().close();
 
     const newBob = await page();
     await logIn(newBob, server.url, b);
-    await startCall(newBob, a);
-    await accept(alice);
+    await startChat(newBob, a);
+    await send(newBob, 'hi, new browser');
+    await openConversation(alice, b);
     await alice.getByRole('alert').filter({ hasText: 'has changed' }).waitFor();
     expect(await alice.getByRole('textbox', { name: 'Message', exact: true }).isDisabled()).toBe(true);
     await alice.getByRole('button', { name: 'Accept new safety number' }).click();

@@ -15,7 +15,7 @@ import { launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { startFailoverProxy, type FailoverProxy } from './support/failover-proxy.ts';
 import { openSharedServices, sharedServicesSkipReason, type SharedServices } from './support/shared-services.ts';
-import { accept, bubbleTexts, endCall, logIn, logOut, openConversation, send, signUp, startCall, waitConnected, waitDirect, waitForMessage } from './support/app.ts';
+import { befriend, bubbleTexts, logIn, logOut, openConversation, send, signUp, startChat, waitConnected, waitDirect, waitForMessage } from './support/app.ts';
 
 if (sharedServicesSkipReason) console.warn(`\n[scale-out e2e] SKIPPED, not passed: ${sharedServicesSkipReason}\n`);
 
@@ -121,11 +121,10 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     if (failures.length) throw new AggregateError(failures, 'scale-out e2e cleanup failed');
   });
 
-  /** Alice calls Bob, Bob accepts, and both pages show the direct channel. */
+  /** Alice and Bob (contacts of each other) open their chat, and both pages show the direct channel. */
   const aliceCallsBobDirect = async () => {
-    await startCall(alicePage, bob);
-    await bobPage.getByText(`${alice} wants to chat with you.`).waitFor();
-    await accept(bobPage);
+    await startChat(alicePage, bob);
+    await startChat(bobPage, alice);
     await waitDirect(alicePage);
     await waitDirect(bobPage);
   };
@@ -135,7 +134,7 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     await waitForMessage(to, text);
   };
 
-  it('a browser on process A calls a browser on process B and they chat', async () => {
+  it('a browser on process A sets up a direct channel with a browser on process B and they chat', async () => {
     alicePage = (await recordedPage(await newContext(browser!))).page;
     bobPage = (await recordedPage(await newContext(browser!))).page;
     for (const [who, p] of [['Alice', alicePage], ['Bob', bobPage]] as const) {
@@ -147,6 +146,7 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     // Each process holds exactly one of the two.
     expect([await metric(a, 'parley_signaling_connections'), await metric(b, 'parley_signaling_connections')]).toEqual([1, 1]);
 
+    await befriend(alicePage, alice, bobPage, bob);
     await aliceCallsBobDirect();
     await say(alicePage, bobPage, 'hello from process A');
     await say(bobPage, alicePage, 'and hello from process B');
@@ -154,7 +154,6 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     // The offer went from A to B, the answer from B to A: each process relayed its own user's frames.
     expect(await metric(a, 'parley_signaling_frames_relayed_total')).toBeGreaterThanOrEqual(1);
     expect(await metric(b, 'parley_signaling_frames_relayed_total')).toBeGreaterThanOrEqual(1);
-    await endCall(alicePage, bobPage);
   });
 
   it('delivers messages queued through process A to a user who comes back on process B, in order', async () => {
@@ -165,8 +164,7 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     await carolPage.close(); // her browser, and its keys, stay
 
     const acceptedOnA = await metric(a, 'parley_queue_envelopes_accepted_total');
-    await startCall(alicePage, carol);
-    await alicePage.getByText(`${carol} is offline. They will get your messages when they come online.`).waitFor();
+    await startChat(alicePage, carol);
     const texts = ['queued on A 1', 'queued on A 2', 'queued on A 3'];
     for (const t of texts) await send(alicePage, t);
     await expect.poll(() => deliveryStates(alicePage), { timeout: 15_000 }).toEqual(['Sent', 'Sent', 'Sent']);
@@ -185,7 +183,7 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
   });
 
   it('after kill -9 of process A, its users reconnect through the same origin to B and go on', async () => {
-    // A call set up across the two processes is open when A dies.
+    // A direct channel set up across the two processes is open when A dies.
     await aliceCallsBobDirect();
     await openConversation(alicePage, carol);
     const badge = await watchBadge(alicePage);
@@ -194,7 +192,7 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     await a.kill('SIGKILL');
     // Written at once, while her page is losing or has lost the server: the outbox keeps it.
     await send(alicePage, 'written as A died');
-    // The call does not need the server: it goes on meanwhile.
+    // The direct channel does not need the server: it goes on meanwhile.
     await openConversation(alicePage, bob);
     await say(alicePage, bobPage, 'direct while A is gone');
 
@@ -205,13 +203,12 @@ describe.skipIf(Boolean(sharedServicesSkipReason))('scale-out in the browser: tw
     expect(seen.indexOf('Server: Reconnecting…')).toBeLessThan(seen.lastIndexOf('Server: Connected'));
     expect(viaA.handedTo(Number(new URL(b.url).port))).toBeGreaterThan(handedToB);
     expect(await metric(b, 'parley_signaling_connections')).toBe(2); // Alice and Bob, both on B now
-    await say(bobPage, alicePage, 'the call survived');
-    await endCall(bobPage, alicePage);
+    await say(bobPage, alicePage, 'the channel survived');
     // Her refresh cookie was issued by A; reloading the page, she is signed in again by B.
     await alicePage.reload();
     await waitConnected(alicePage);
 
-    // A new call needs the server: it goes through B alone.
+    // A new channel needs the server: it goes through B alone.
     await aliceCallsBobDirect();
     await say(alicePage, bobPage, 'still here after A died');
     await say(bobPage, alicePage, 'so I see');

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, send, signUp, startCall, waitDirect, waitForMessage } from './support/app.ts';
+import { accept, call, send, signUp, startChat, waitDirect, waitForMessage } from './support/app.ts';
+import { waitFigures } from './support/call-stats.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -13,7 +14,7 @@ const OUT = 'docs/screenshots';
 
 beforeAll(async () => {
   server = await startServerProcess();
-  browser = await launchBrowser();
+  browser = await launchBrowser({ media: true });
 });
 afterAll(async () => {
   await browser?.close();
@@ -29,9 +30,12 @@ async function shot(page: Page, file: string): Promise<void> {
 }
 
 describe('README screenshots', () => {
-  it('captures sign-up, chat, safety number, contacts and a phone in dark mode', async () => {
-    const open = async (viewport: { width: number; height: number }, colorScheme: 'light' | 'dark' = 'light') =>
-      (await recordedPage(await browser.newContext({ ignoreHTTPSErrors: true, viewport, colorScheme }))).page;
+  it('captures sign-up, contacts, chat, safety number, a video call and a phone in dark mode', async () => {
+    const open = async (viewport: { width: number; height: number }, colorScheme: 'light' | 'dark' = 'light') => {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport, colorScheme });
+      await context.grantPermissions(['microphone', 'camera']);
+      return (await recordedPage(context)).page;
+    };
     const alice = await open({ width: 1100, height: 700 });
     const bob = await open({ width: 390, height: 780 }, 'dark');
     await alice.goto(server.url);
@@ -40,9 +44,24 @@ describe('README screenshots', () => {
 
     await signUp(alice, server.url, 'alice');
     await signUp(bob, server.url, 'bob');
-    await startCall(alice, 'bob');
-    await accept(bob);
+    // Each adds the other, so they see each other online and talk directly.
+    await bob.getByRole('tab', { name: 'Contacts' }).click();
+    await bob.getByRole('form', { name: 'Add contact' }).getByLabel('Contact username').fill('alice');
+    await bob.getByRole('button', { name: 'Add contact' }).click();
+    await bob.getByRole('list', { name: 'Contacts' }).waitFor();
+    await bob.getByRole('tab', { name: 'Chats' }).click();
+    await alice.getByRole('tab', { name: 'Contacts' }).click();
+    await alice.getByRole('form', { name: 'Add contact' }).getByLabel('Contact username').fill('bob');
+    await alice.getByRole('button', { name: 'Add contact' }).click();
+    await alice.getByRole('list', { name: 'Contacts' }).waitFor();
+    await alice.locator('#contact-bob').getByText('online').waitFor();
+    await alice.getByRole('button', { name: 'Dismiss' }).click();
+    await shot(alice, 'contacts.png');
+    await alice.getByRole('tab', { name: 'Chats' }).click();
+
+    await startChat(alice, 'bob');
     await waitDirect(alice);
+    await startChat(bob, 'alice');
     const lines: Array<[Page, string]> = [
       [alice, 'Hi Bob! Are we still on for lunch tomorrow?'],
       [bob, 'Yes! 12:30 at the usual place 🍜'],
@@ -59,19 +78,11 @@ describe('README screenshots', () => {
     await alice.getByLabel('Safety number', { exact: true }).waitFor();
     await shot(alice, 'safety-number.png');
     await alice.getByRole('button', { name: 'Close', exact: true }).click();
-    // Bob adds Alice (on his phone: back to the list first), so she will see him online.
-    await bob.getByRole('button', { name: 'Back to conversations' }).click();
-    await bob.getByRole('tab', { name: 'Contacts' }).click();
-    await bob.getByRole('form', { name: 'Add contact' }).getByLabel('Contact username').fill('alice');
-    await bob.getByRole('button', { name: 'Add contact' }).click();
-    await bob.getByRole('list', { name: 'Contacts' }).waitFor();
-    await alice.getByRole('tab', { name: 'Contacts' }).click();
-    await alice.getByRole('form', { name: 'Add contact' }).getByLabel('Contact username').fill('bob');
-    await alice.getByRole('button', { name: 'Add contact' }).click();
-    await alice.getByRole('list', { name: 'Contacts' }).waitFor();
-    await alice.locator('#contact-bob').getByText('online').waitFor();
-    await alice.getByRole('button', { name: 'Dismiss' }).click();
-    await shot(alice, 'contacts.png');
+
+    await call(alice, 'video');
+    await accept(bob);
+    await waitFigures(alice, 'video from bob', (f) => f.framesDecoded > 40);
+    await shot(alice, 'video-call.png');
     await alice.context().close();
     await bob.context().close();
   });

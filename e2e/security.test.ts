@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, logIn, send, signUp, startCall, waitDirect, waitForMessage } from './support/app.ts';
+import { accept, call, chatDirect, logIn, send, signUp, waitForMessage } from './support/app.ts';
+import { waitFigures } from './support/call-stats.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -13,7 +14,7 @@ const name = (p: string) => `${p}_${randomBytes(3).toString('hex')}`;
 
 beforeAll(async () => {
   server = await startServerProcess();
-  browser = await launchBrowser();
+  browser = await launchBrowser({ media: true });
 });
 afterAll(async () => {
   await browser?.close();
@@ -26,8 +27,8 @@ const CSP_TAP = `
 `;
 
 describe('security in the browser (issue #6)', () => {
-  it('serves the app under a strict CSP with no inline script, and nothing violates it', async () => {
-    const context = await newContext(browser);
+  it('serves the app under a strict CSP with no inline script, and nothing violates it, calls included', async () => {
+    const context = await newContext(browser, { media: ['microphone', 'camera'] });
     await context.addInitScript(CSP_TAP);
     const { page: alice } = await recordedPage(context);
     const response = await alice.goto(server.url);
@@ -39,19 +40,21 @@ describe('security in the browser (issue #6)', () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
     expect(html).not.toMatch(/\son[a-z]+=/i); // no inline event handlers
 
-    const bobContext = await newContext(browser);
+    const bobContext = await newContext(browser, { media: ['microphone', 'camera'] });
     await bobContext.addInitScript(CSP_TAP);
     const { page: bob } = await recordedPage(bobContext);
     const [a, b] = [name('alice'), name('bob')];
     await signUp(alice, server.url, a);
     await signUp(bob, server.url, b);
-    await startCall(alice, b);
-    await accept(bob);
-    await waitDirect(alice);
+    await chatDirect(alice, a, bob, b);
     await send(alice, 'under CSP');
     await waitForMessage(bob, 'under CSP');
     await alice.getByRole('button', { name: 'Safety number', exact: true }).click();
     await alice.getByLabel('Safety number', { exact: true }).waitFor();
+    // A video call: its frame-encryption worker runs under the same policy (worker-src 'self').
+    await call(alice, 'video');
+    await accept(bob);
+    for (const p of [alice, bob]) await waitFigures(p, 'video decoded', (f) => f.framesDecoded > 20);
     for (const p of [alice, bob]) expect(await p.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual([]);
     await context.close();
     await bobContext.close();

@@ -30,10 +30,42 @@ export async function waitConnected(page: Page): Promise<void> {
   await page.getByRole('status', { name: 'Server: Connected' }).waitFor({ timeout: 30_000 });
 }
 
-export async function startCall(page: Page, peer: string): Promise<void> {
-  const form = page.getByRole('form', { name: 'Call' });
-  await form.getByLabel('Peer username').fill(peer);
-  await form.getByRole('button', { name: 'Start call' }).click();
+/** "New chat": opens the conversation with `peer`; nothing rings. */
+export async function startChat(page: Page, peer: string): Promise<void> {
+  const form = page.getByRole('form', { name: 'New chat' });
+  await form.getByLabel('Username').fill(peer);
+  await form.getByRole('button', { name: 'Start chat' }).click();
+  await page.getByRole('region', { name: `Chat with ${peer}` }).waitFor({ timeout: 30_000 });
+}
+
+/** Adds `who` to the page's contacts (the Contacts tab), then goes back to the chats. */
+export async function addContact(page: Page, who: string): Promise<void> {
+  await page.getByRole('tab', { name: 'Contacts' }).click();
+  const form = page.getByRole('form', { name: 'Add contact' });
+  await form.getByLabel('Contact username').fill(who);
+  await form.getByRole('button', { name: 'Add contact' }).click();
+  await page.getByRole('list', { name: 'Contacts' }).getByRole('button', { name: who, exact: true }).waitFor();
+  await page.getByRole('tab', { name: 'Chats' }).click();
+}
+
+/** Two people add each other: a direct channel between them is then set up in the background. */
+export async function befriend(a: Page, aName: string, b: Page, bName: string): Promise<void> {
+  await addContact(a, bName);
+  await addContact(b, aName);
+}
+
+/** Mutual contacts: `a` opens the chat with `b` and the direct channel comes up on both sides. */
+export async function chatDirect(a: Page, aName: string, b: Page, bName: string): Promise<void> {
+  await befriend(a, aName, b, bName);
+  await startChat(a, bName);
+  await waitDirect(a);
+  await startChat(b, aName);
+  await waitDirect(b);
+}
+
+/** `a` starts a voice or video call from the open conversation. */
+export async function call(page: Page, media: 'voice' | 'video'): Promise<void> {
+  await page.getByRole('button', { name: media === 'video' ? 'Video call' : 'Voice call', exact: true }).click();
 }
 
 export async function accept(page: Page): Promise<void> {
@@ -82,10 +114,10 @@ export async function readSafetyNumber(page: Page): Promise<string> {
   return ((await panel.textContent()) ?? '').replace(/\D/g, '');
 }
 
-/** `a` hangs up; `b` sees that the call ended. */
-export async function endCall(a: Page, b: Page): Promise<void> {
-  await a.getByRole('button', { name: 'Hang up' }).click();
-  await b.getByText(/left the call/).waitFor();
+/** `a` ends the call; `b`'s call panel goes away. */
+export async function endCall(a: Page, b: Page, peerOfB: string): Promise<void> {
+  await a.getByRole('button', { name: 'End call' }).click();
+  await b.getByRole('region', { name: `Call with ${peerOfB}` }).waitFor({ state: 'detached', timeout: 15_000 });
 }
 
 export async function openConversation(page: Page, peer: string): Promise<void> {

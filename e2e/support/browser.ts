@@ -21,11 +21,18 @@ export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM);
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Calls: every context gets Chromium's fake camera (a moving pattern) and microphone (a tone).
+ * Permission stays per context (grant it with newContext's `media`): the fake prompt UI would
+ * grant everything to everyone, and the tests need a context that is refused.
+ */
+export const FAKE_MEDIA_ARGS = ['--use-fake-device-for-media-stream'];
+
+export async function launchBrowser(options: { media?: boolean } = {}): Promise<Browser> {
   if (!chromiumAvailable()) {
     throw new Error(`Chromium not found at ${CHROMIUM}. Install it with: apt-get install -y chromium`);
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...(options.media ? FAKE_MEDIA_ARGS : [])], headless: true });
 }
 
 export interface Recording {
@@ -117,8 +124,11 @@ export async function collectDataChannel(page: Page, recording: Recording): Prom
   recording.dataChannel.push(...sent);
 }
 
-export async function newContext(browser: Browser): Promise<BrowserContext> {
-  return browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 760 } });
+/** `media`: the devices this context may use (calls); the others are refused. */
+export async function newContext(browser: Browser, options: { media?: Array<'microphone' | 'camera'> } = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 760 } });
+  if (options.media?.length) await context.grantPermissions(options.media);
+  return context;
 }
 
 export interface CandidateSeen {

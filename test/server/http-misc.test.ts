@@ -18,7 +18,9 @@ describe('every response', () => {
       expect(res.headers['x-content-type-options']).toBe('nosniff');
       expect(res.headers['referrer-policy']).toBe('no-referrer');
       expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
-      expect(res.headers['permissions-policy']).toBeDefined();
+      // Calls (issue #16): camera, microphone and screen for this origin only; nothing else.
+      expect(res.headers['permissions-policy']).toMatch(/camera=\(self\), microphone=\(self\), display-capture=\(self\)/);
+      expect(res.headers['permissions-policy']).toMatch(/geolocation=\(\)/);
       expect(res.headers['x-xss-protection']).toBe('0');
     }
   });

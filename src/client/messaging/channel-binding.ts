@@ -8,10 +8,16 @@ export interface Fingerprints {
   remote: string;
 }
 
-/** The a=fingerprint attribute (RFC 8122 §5), normalised: lower-case hash name, upper-case hex. */
+/**
+ * The a=fingerprint attributes (RFC 8122 §5) of an SDP, normalised: lower-case hash name,
+ * upper-case hex. A call's SDP has one per media section; a browser puts the same certificate
+ * in each, so several different ones are joined into one value that no honest report matches.
+ */
 export function fingerprintOf(sdp: string | undefined): string | undefined {
-  const m = sdp && /^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/m.exec(sdp);
-  return m ? `${m[1]!.toLowerCase()} ${m[2]!.toUpperCase()}` : undefined;
+  if (!sdp) return undefined;
+  const seen = new Set<string>();
+  for (const m of sdp.matchAll(/^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/gm)) seen.add(`${m[1]!.toLowerCase()} ${m[2]!.toUpperCase()}`);
+  return seen.size ? [...seen].sort().join(', ') : undefined;
 }
 
 /** Their report must be our view reversed: their local is our remote and the other way round. */

@@ -33,8 +33,13 @@ export class Inbox {
     private readonly readReceipts: () => boolean,
   ) {}
 
-  /** Resolves once the envelope is handled for good (stored, or reported): then it may be acknowledged. */
-  async receive(peer: string, envelope: Uint8Array): Promise<void> {
+  /**
+   * Resolves once the envelope is handled for good (stored, or reported): then it may be
+   * acknowledged. `via`: the connection it came on, which takes the payloads that belong to it
+   * (its binding, its goodbye, a call's keys) before anyone else sees them; a payload of that
+   * kind that arrives any other way means nothing and is dropped by whoever gets it.
+   */
+  async receive(peer: string, envelope: Uint8Array, via?: (p: Payload) => boolean): Promise<void> {
     const reading = this.isReading(peer);
     let received;
     try {
@@ -48,6 +53,7 @@ export class Inbox {
       throw e;
     }
     if (received.keyChanged) this.events.keyChanged(peer);
+    if (received.effect.kind === 'control' && via?.(received.payload)) return;
     this.apply(peer, received.effect, received.payload, reading);
     // The conversation was opened while this was being decrypted and stored, and the opening
     // marked read only what had been stored by then: without this the message would stay unread

@@ -1,6 +1,7 @@
 // The one object the UI talks to. It owns the account session, the signaling socket, the
-// outbox and inbox, the conversations and the current call, and publishes one immutable state
-// snapshot for the UI to render. The UI never touches keys, sockets or the protocol.
+// outbox and inbox, the conversations, the direct channels to contacts and the current call,
+// and publishes one immutable state snapshot for the UI to render. The UI never touches keys,
+// sockets or the protocol.
 import { normalizeUsername, checkNewPassword, type Payload, type SessionResponse, type SignalData } from '../../wire/index.ts';
 import type { LocalIdentity } from '../../protocol/identity.ts';
 import { ApiClient, ApiError } from '../platform/api-client.ts';
@@ -9,8 +10,12 @@ import { BrowserProtocolStore } from '../platform/protocol-stores.ts';
 import { HistoryStore, type ConversationRecord, type MessageRecord, type MessageState } from '../platform/history-store.ts';
 import { idbWipePrefix } from '../platform/idb.ts';
 import { SignalingClient, type SignalingState } from '../transport/signaling-client.ts';
-import { Call, type CallView } from './call.ts';
+import { CallController } from '../calls/call-controller.ts';
+import type { CallView } from '../calls/call-types.ts';
+import { FILE_FRAME_TAG } from '../../protocol/file-chunks.ts';
+import { isProtocolError } from '../../protocol/errors.ts';
 import { fetchIce } from './ice-source.ts';
+import { LinkManager, type LinkView } from './link-manager.ts';
 import { newId } from './ids.ts';
 import { Inbox } from './inbox.ts';
 import { identityToWire, maintainKeys } from './key-maintenance.ts';
@@ -20,7 +25,9 @@ import { ContactBook, type ContactEntry } from './contact-book.ts';
 import { FileTransfers, type FileChannel } from './file-transfers.ts';
 import type { FileInfo } from '../platform/history-store.ts';
 
-export type { SignalingState, ContactSecurity, CallView, MessageState, ContactEntry };
+export type { SignalingState, ContactSecurity, CallView, LinkView, MessageState, ContactEntry };
+export type { CallMedia } from '../../wire/index.ts';
+export { formatDuration } from '../calls/call-log.ts';
 
 export interface Notice {
   kind: 'error' | 'info';
@@ -36,6 +43,8 @@ export interface MessageView {
   at: number;
   state?: MessageState;
   file?: FileView;
+  /** A call's line: voice or video, whether they called (incoming), and whether it was missed. */
+  call?: { media: 'voice' | 'video'; incoming: boolean; missed: boolean };
 }
 
 export interface ConversationSummary {
@@ -56,7 +65,9 @@ export interface ActiveConversation {
   peer: string;
   messages: readonly MessageView[];
   security: ContactSecurity | null;
-  /** The live call with this contact, if any (also an ended one, until the next). */
+  /** The direct channel to this contact (mutual contacts only), if one was set up. */
+  link: LinkView | null;
+  /** The call with this contact, if it is on or was the last one. */
   call: CallView | null;
   relation: Relation;
   /** Online now (mutual contacts only), else null. */
@@ -72,6 +83,8 @@ export interface ParleyState {
   connection: SignalingState;
   conversations: readonly ConversationSummary[];
   active: ActiveConversation | null;
+  /** The call on now (ringing, connecting or open), whoever it is with. */
+  call: CallView | null;
   /** A call ringing for us, whichever conversation is on screen. */
   incoming: CallView | null;
   readReceipts: boolean;
@@ -88,6 +101,7 @@ const INITIAL: ParleyState = {
   connection: 'offline',
   conversations: [],
   active: null,
+  call: null,
   incoming: null,
   readReceipts: true,
   contacts: [],
@@ -108,11 +122,15 @@ function messageOf(e: unknown): string {
 }
 
 function toView(m: MessageRecord): MessageView {
+  if (m.call) {
+    const missed = m.direction === 'in' && (m.call.outcome === 'missed' || m.call.outcome === 'busy');
+    return { id: m.id, from: 'system', text: m.text, at: m.at, call: { media: m.call.media, incoming: m.direction === 'in', missed } };
+  }
   return { id: m.id, from: m.direction === 'out' ? 'me' : 'peer', text: m.text, at: m.at, state: m.state, ...(m.file ? { file: m.file } : {}) };
 }
 
 function toSummary(c: ConversationRecord): ConversationSummary {
-  return { peer: c.peer, lastText: c.lastText, lastAt: c.lastAt, lastFromMe: c.lastDirection === 'out', unread: c.unread };
+  return { peer: c.peer, lastText: c.lastText, lastAt: c.lastAt, lastFromMe: c.lastDirection === 'out' && !c.lastIsCall, unread: c.unread };
 }
 
 interface Account {
@@ -125,6 +143,8 @@ interface Account {
   outbox: Outbox;
   inbox: Inbox;
   signaling: SignalingClient;
+  links: LinkManager;
+  calls: CallController;
   timers: Array<ReturnType<typeof setInterval>>;
 }
 
@@ -133,7 +153,6 @@ export class ParleyClient {
   private readonly listeners = new Set<() => void>();
   private readonly api = new ApiClient();
   private account: Account | undefined;
-  private call: Call | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   /** Notes shown in a conversation for this page's lifetime (not stored). */
   private readonly notes = new Map<string, MessageView[]>();
@@ -149,8 +168,13 @@ export class ParleyClient {
         if (document.visibilityState === 'visible' && this.current.active) void this.markActiveRead();
       });
     }
-    // Back online, perhaps on another network: a live call looks for a path again (ICE restart).
-    if (typeof window !== 'undefined') window.addEventListener('online', () => this.call?.networkChanged());
+    // Back online, perhaps on another network: channels and a live call look for a path again (ICE restart).
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', () => {
+        this.account?.links.networkChanged();
+        this.account?.calls.networkChanged();
+      });
+    }
   }
 
   get state(): ParleyState {
@@ -203,12 +227,12 @@ export class ParleyClient {
 
   /** Logs out; `wipe` also deletes this browser's history and keys for the account. */
   async logout(options: { wipe: boolean } = { wipe: false }): Promise<void> {
-    this.call?.hangup();
-    this.call = undefined;
     clearTimeout(this.refreshTimer);
     const account = this.account;
     this.account = undefined;
     if (account) {
+      account.calls.endAll();
+      account.links.closeAll();
       for (const t of account.timers) clearInterval(t);
       account.signaling.disconnect();
     }
@@ -250,20 +274,52 @@ export class ParleyClient {
   async openConversation(peer: string): Promise<void> {
     const a = this.account;
     if (!a) return;
-    const existingCall = this.call && !this.call.isOver && this.call.snapshot.peer === peer ? this.call.snapshot : null;
     const messages = await this.messagesOf(peer);
     this.set({
       active: {
         peer,
         messages,
         security: await a.sessions.security(peer),
-        call: existingCall,
+        link: a.links.view(peer),
+        call: this.callWith(peer),
         relation: this.relationOf(peer, messages),
         online: a.contacts.online(peer),
         typing: this.typingUntil.has(peer),
       },
     });
+    // A mutual contact who is online gets a direct channel in the background; nobody rings.
+    a.links.want(peer);
     await this.markActiveRead();
+  }
+
+  /**
+   * "Start chat": opens the conversation with `peerInput`, making sure their keys can be
+   * reached first. Nothing rings; what is written waits in the server's queue until a direct
+   * channel is up (mutual contacts) or the person comes online.
+   */
+  async startChat(peerInput: string): Promise<boolean> {
+    const a = this.account;
+    const name = normalizeUsername(peerInput);
+    if (!name.ok) return this.fail(name.message);
+    if (!a) return false;
+    const peer = name.username;
+    if (peer === a.user.username) return this.fail('You cannot start a chat with yourself.');
+    this.set({ notice: null });
+    try {
+      await a.sessions.prepare(peer);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'not_found') return this.fail(`There is no Parley account named ${peer}. Check the spelling.`);
+      if (e instanceof ApiError && e.code === 'network') {
+        // Offline: the conversation still opens; messages wait in the outbox.
+      } else if (!(e instanceof ApiError)) {
+        return this.fail(`Could not verify ${peer}'s keys, so nothing was sent.`);
+      } else return this.fail(e.message);
+    }
+    await a.history.touch(peer, Date.now());
+    await this.refreshConversations();
+    await this.openConversation(peer);
+    if (this.current.connection !== 'connected') this.note(peer, 'You are offline. Your messages will be sent when you reconnect.');
+    return true;
   }
 
   // ---- contacts
@@ -286,7 +342,8 @@ export class ParleyClient {
 
   async blockContact(peer: string): Promise<void> {
     await this.account?.contacts.set(peer, 'blocked').catch((e: unknown) => this.fail(messageOf(e)));
-    if (this.call?.snapshot.peer === peer) this.call.hangup();
+    this.account?.calls.drop(peer);
+    this.account?.links.close(peer);
   }
 
   async unblockContact(peer: string): Promise<void> {
@@ -295,6 +352,7 @@ export class ParleyClient {
 
   async removeContact(peer: string): Promise<void> {
     await this.account?.contacts.remove(peer).catch((e: unknown) => this.fail(messageOf(e)));
+    this.account?.links.close(peer);
   }
 
   /** The composer changed: tell the contact we are writing (throttled; only if they are online). */
@@ -306,7 +364,7 @@ export class ParleyClient {
     if (active && now - this.lastTypingSent < TYPING_SEND_EVERY_MS) return;
     if (!active && this.lastTypingSent === 0) return;
     this.lastTypingSent = active ? now : 0;
-    const direct = this.call?.snapshot.peer === peer ? this.call.channel : undefined;
+    const direct = a.links.channel(peer);
     if (!direct && a.contacts.online(peer) !== true) return; // nobody there to see it: do not spend a ratchet step
     void a.sessions
       .seal(peer, { type: 'typing', active })
@@ -323,7 +381,7 @@ export class ParleyClient {
     const contacts = this.account?.contacts;
     if (contacts?.isBlocked(peer)) return 'blocked';
     if (contacts?.isAdded(peer)) return 'contact';
-    return messages.some((m) => m.from === 'peer') ? 'request' : 'stranger';
+    return messages.some((m) => m.from === 'peer' || m.call?.incoming) ? 'request' : 'stranger';
   }
 
   closeConversation(): void {
@@ -340,18 +398,23 @@ export class ParleyClient {
     if (a.contacts.isBlocked(peer)) return this.fail(`You blocked ${peer}. Unblock them to write.`);
     this.typing(false);
     await a.outbox.sendText(peer, trimmed);
+    a.links.want(peer);
     await this.refreshActive(peer);
     await this.refreshConversations();
     return true;
   }
 
-  /** Sends a file to the open conversation's contact, directly: it needs an open call. */
+  /** Sends a file to the open conversation's contact, directly: it needs the direct channel. */
   async sendFile(file: File): Promise<boolean> {
     const a = this.account;
     const peer = this.current.active?.peer;
     if (!a || !peer) return false;
     const channel = this.fileChannel(peer);
-    if (!channel) return this.fail(`Files go directly from browser to browser: start a call with ${peer} to send one.`);
+    if (!channel) {
+      a.links.want(peer);
+      if (!a.contacts.find(peer)?.mutual) return this.fail(`Files go directly from browser to browser, between contacts: add ${peer}, and ask them to add you, to send one.`);
+      return this.fail(`Files go directly from browser to browser: ${peer} must be online. Try again when the chat says "direct" or "relayed".`);
+    }
     if (this.current.active?.security?.keyChanged) return this.fail(`Accept the new safety number with ${peer} first.`);
     await a.files.send(peer, file, channel);
     await this.afterHistoryChange(peer);
@@ -382,7 +445,8 @@ export class ParleyClient {
     }
     await this.refreshSecurity(peer);
     if (!this.current.active?.security?.keyChanged) {
-      if (this.call?.snapshot.peer === peer) await this.call.unblocked();
+      await a.links.unblocked(peer);
+      await a.calls.unblocked(peer);
       a.outbox.kick(peer);
     }
   }
@@ -397,64 +461,63 @@ export class ParleyClient {
 
   // ---- calls
 
-  /**
-   * "Start call": opens the conversation with `peerInput` and rings them. Someone offline still
-   * gets the conversation, and what is written there waits for them in the server's queue.
-   */
-  async startCall(peerInput: string): Promise<void> {
+  /** Rings the open conversation's contact for a voice or video call. */
+  async startCall(media: 'voice' | 'video'): Promise<void> {
     const a = this.account;
-    const name = normalizeUsername(peerInput);
-    if (!name.ok) return void this.fail(name.message);
-    if (!a) return;
-    const peer = name.username;
-    if (peer === a.user.username) return void this.fail('You cannot call yourself.');
-    if (this.call && !this.call.isOver) return void this.fail('End the current call first.');
+    const active = this.current.active;
+    if (!a || !active) return;
+    const peer = active.peer;
+    if (a.calls.live) return void this.fail('End the current call first.');
+    if (this.current.connection !== 'connected') return void this.fail('You are offline: calls need the server to ring the other person.');
+    if (a.contacts.isBlocked(peer)) return void this.fail(`You blocked ${peer}. Unblock them to call.`);
+    if (active.security?.keyChanged) return void this.fail(`Accept the new safety number with ${peer} first.`);
     this.set({ notice: null });
     try {
       await a.sessions.prepare(peer);
+      await this.refreshSecurity(peer);
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'not_found') return void this.fail(`There is no Parley account named ${peer}. Check the spelling.`);
-      if (e instanceof ApiError && e.code === 'network') {
-        // Offline: the conversation still opens; messages wait in the outbox.
-      } else if (!(e instanceof ApiError)) {
-        return void this.fail(`Could not verify ${peer}'s keys, so nothing was sent.`);
-      } else return void this.fail(e.message);
+      if (e instanceof ApiError && e.code === 'not_found') return void this.fail(`${peer} has no Parley keys, so they cannot be called.`);
+      // Unreachable directory: an existing session can still carry the invitation.
     }
+    if (this.current.active?.security?.keyChanged) return void this.fail(`Accept the new safety number with ${peer} first.`);
     await a.history.touch(peer, Date.now());
-    await this.refreshConversations();
-    await this.openConversation(peer);
-    if (this.current.connection !== 'connected') {
-      this.note(peer, 'You are offline. Your messages will be sent when you reconnect.');
-      return;
-    }
-    const call = this.makeCall(newId(), peer, 'caller');
-    await call.dial();
+    await a.calls.start(peer, media);
   }
 
   async accept(): Promise<void> {
-    const call = this.call;
-    if (!call || call.snapshot.phase !== 'incoming') return;
-    const peer = call.snapshot.peer;
-    await this.account?.history.touch(peer, Date.now());
+    const a = this.account;
+    const call = a?.calls.view;
+    if (!a || !call || call.phase !== 'incoming') return;
+    const peer = call.peer;
+    await a.history.touch(peer, Date.now());
     await this.refreshConversations();
     await this.openConversation(peer);
-    try {
-      await this.account?.sessions.prepare(peer);
-      await this.refreshSecurity(peer);
-    } catch {
-      // The directory is unreachable: the call can still connect on the existing session.
-    }
-    this.set({ incoming: null });
-    await call.accept();
+    await a.calls.accept();
   }
 
   decline(): void {
-    this.call?.decline();
-    this.set({ incoming: null });
+    this.account?.calls.decline();
   }
 
   hangup(): void {
-    this.call?.hangup();
+    this.account?.calls.hangup();
+  }
+
+  toggleMute(): void {
+    this.account?.calls.toggleMute();
+  }
+
+  async toggleCamera(): Promise<void> {
+    await this.account?.calls.toggleCamera();
+  }
+
+  async toggleScreen(): Promise<void> {
+    await this.account?.calls.toggleScreen();
+  }
+
+  /** The call's frame counters (sealed, opened, failed, …), for checks from outside the page. */
+  async frameCounters(): Promise<unknown> {
+    return this.account?.calls.live?.frameCounters();
   }
 
   // ---- internals
@@ -470,15 +533,31 @@ export class ParleyClient {
     const signaling = new SignalingClient(wsUrl, () => this.api.token(), {
       state: (state, detail) => {
         this.set({ connection: state, ...(detail ? { notice: { kind: 'info' as const, text: detail } } : {}) });
-        if (state === 'connected') void this.account?.outbox.kickAll();
+        if (state === 'connected') {
+          void this.account?.outbox.kickAll();
+          const peer = this.current.active?.peer;
+          if (peer) this.account?.links.want(peer);
+        }
       },
       signal: (from, callId, data) => this.onSignal(from, callId, data),
       error: (code, message, callId) => {
-        if (callId && this.call?.snapshot.id === callId) this.call.unreachable();
-        else if (code !== 'rate_limited') this.set({ notice: { kind: 'error', text: message } });
+        const a = this.account;
+        if (callId && a?.calls.unreachable(callId)) return;
+        if (callId && code === 'peer_unavailable') {
+          // A direct channel's offer found nobody: the queue carries messages meanwhile.
+          for (const peer of this.current.conversations.map((c) => c.peer)) a?.links.unreachable(peer, callId);
+          return;
+        }
+        if (code !== 'rate_limited') this.set({ notice: { kind: 'error', text: message } });
       },
       envelope: (qid, from, body) => void this.onQueuedEnvelope(qid, from, body),
-      presence: (user, online) => this.account?.contacts.presence(user, online),
+      presence: (user, online) => {
+        this.account?.contacts.presence(user, online);
+        // Gone from the server means gone (a closed tab, a lost network): the direct channel would
+        // only linger until ICE gives up, so messages go through the server at once instead.
+        if (!online) this.account?.links.close(user);
+        else if (this.current.active?.peer === user) this.account?.links.want(user);
+      },
       transient: (from, body) => {
         // Typing notices: decrypted like any envelope (nothing is stored for them).
         if (!this.account?.contacts.isBlocked(from)) void this.account?.inbox.receive(from, body).catch(() => undefined);
@@ -496,7 +575,7 @@ export class ParleyClient {
       history,
       sessions,
       {
-        channel: (peer) => (this.call?.snapshot.peer === peer ? this.call.channel : undefined),
+        channel: (peer) => this.account?.links.channel(peer),
         enqueue: (peer, id, bytes) => signaling.enqueue(peer, id, bytes),
       },
       {
@@ -549,8 +628,67 @@ export class ParleyClient {
     const contacts = new ContactBook(this.api, () => {
       this.set({ contacts: contacts.entries });
       void this.refreshRelation();
+      const peer = this.current.active?.peer;
+      if (peer) this.account?.links.want(peer);
     });
-    this.account = { user, identity, contacts, files, sessions, history, outbox, inbox, signaling, timers: [] };
+    const ice = () => fetchIce(this.api);
+    // Channel-only payloads (a binding, a call's key) to someone this browser has no session
+    // with yet (a contact's new browser, say) start one from the directory first.
+    const sealFor = async (peer: string, p: Payload): Promise<Uint8Array> => {
+      try {
+        return await sessions.seal(peer, p);
+      } catch (e) {
+        if (!isProtocolError(e, 'no_session')) throw e;
+        await sessions.prepare(peer);
+        return sessions.seal(peer, p);
+      }
+    };
+    const keyBlocked = (peer: string) => Boolean(this.current.active?.peer === peer && this.current.active.security?.keyChanged);
+    const links = new LinkManager({
+      me: () => user.username,
+      mutual: (peer) => Boolean(contacts.find(peer)?.mutual) && contacts.isAdded(peer),
+      online: (peer) => contacts.online(peer) === true,
+      ready: () => signaling.state === 'connected',
+      interested: (peer) => this.current.active?.peer === peer,
+      ice,
+      sendSignal: (peer, id, data) => signaling.send({ type: 'signal', to: peer, callId: id, data }),
+      seal: sealFor,
+      blocked: keyBlocked,
+      message: (peer, bytes, via) => {
+        if (bytes[0] === FILE_FRAME_TAG) void files.onChunk(peer, bytes, links.channel(peer));
+        else void inbox.receive(peer, bytes, via).catch(() => undefined);
+      },
+      channel: (peer, open) => {
+        if (open) {
+          outbox.kick(peer);
+          const channel = links.channel(peer);
+          if (channel) void files.channelOpened(peer, channel);
+        } else {
+          void outbox.channelClosed(peer);
+          void files.channelClosed(peer);
+        }
+      },
+      changed: (peer) => this.refreshLink(peer),
+    });
+    const calls = new CallController({
+      ice,
+      sendSignal: (peer, callId, data) => signaling.send({ type: 'signal', to: peer, callId, data }),
+      seal: sealFor,
+      open: (peer, bytes, via) => inbox.receive(peer, bytes, via),
+      keyChanged: async (peer) => (await sessions.security(peer)).keyChanged,
+      blocked: keyBlocked,
+      isContact: (peer) => contacts.isAdded(peer),
+      isBlocked: (peer) => contacts.isBlocked(peer),
+      mutual: (peer) => Boolean(contacts.find(peer)?.mutual) && contacts.isAdded(peer),
+      log: async (peer, id, direction, at, log, text) => {
+        await history.addCallLog(peer, id, direction, at, log, text, this.isReading(peer));
+        await this.afterHistoryChange(peer);
+      },
+      notify: (peer, body) => this.notify(peer, body),
+      notice: (kind, text) => this.set({ notice: { kind, text } }),
+      changed: () => this.refreshCall(),
+    });
+    this.account = { user, identity, contacts, files, sessions, history, outbox, inbox, signaling, links, calls, timers: [] };
     await contacts.load().catch(() => undefined);
     this.set({ user, notice: null, readReceipts: await history.setting('readReceipts', true) });
     await this.refreshConversations();
@@ -588,7 +726,7 @@ export class ParleyClient {
   }
 
   private fileChannel(peer: string): FileChannel | undefined {
-    return this.call?.snapshot.peer === peer ? this.call.channel : undefined;
+    return this.account?.links.channel(peer);
   }
 
   private onControl(peer: string, payload: Payload): void {
@@ -601,7 +739,8 @@ export class ParleyClient {
       else this.clearTyping(peer);
       return;
     }
-    if (this.call?.snapshot.peer === peer) this.call.onControl(payload);
+    // A binding, a goodbye or a call's key means something only on its own connection, which
+    // takes it first (Inbox `via`); the same payload from anywhere else is dropped here.
   }
 
   private showTyping(peer: string): void {
@@ -638,54 +777,49 @@ export class ParleyClient {
     this.set({ active: { ...active, relation: this.relationOf(active.peer, active.messages), online: a.contacts.online(active.peer) } });
   }
 
-  private makeCall(id: string, peer: string, role: 'caller' | 'callee'): Call {
-    const a = this.account!;
-    const call = new Call(id, peer, role, {
-      ice: () => fetchIce(this.api),
-      sendSignal: (data) => a.signaling.send({ type: 'signal', to: peer, callId: id, data }),
-      seal: (payload) => a.sessions.seal(peer, payload),
-      blocked: () => Boolean(this.current.active?.peer === peer && this.current.active.security?.keyChanged),
-      envelope: (bytes) => void a.inbox.receive(peer, bytes),
-      chunk: (bytes) => a.files.onChunk(peer, bytes, call.channel),
-      onChange: (view) => this.onCallChange(call, view),
-      channel: (open) => {
-        if (open) {
-          a.outbox.kick(peer);
-          const channel = call.channel;
-          if (channel) void a.files.channelOpened(peer, channel);
-        } else {
-          void a.outbox.channelClosed(peer);
-          void a.files.channelClosed(peer);
-        }
-      },
-    });
-    this.call = call;
-    this.onCallChange(call, call.snapshot);
-    return call;
+  private isReading(peer: string): boolean {
+    return this.current.active?.peer === peer && (typeof document === 'undefined' || document.visibilityState === 'visible');
   }
 
-  private onCallChange(call: Call, view: CallView): void {
-    if (this.call !== call) return;
-    const patch: Partial<ParleyState> = {};
-    if (view.phase === 'incoming') patch.incoming = view;
-    else if (this.current.incoming?.id === view.id) patch.incoming = null;
+  private callWith(peer: string): CallView | null {
+    const view = this.account?.calls.view;
+    return view?.peer === peer ? view : null;
+  }
+
+  /** Publishes the current call: the ringing dialog, the call panel, and the conversation's view of it. */
+  private refreshCall(): void {
+    const view = this.account?.calls.view ?? null;
+    const patch: Partial<ParleyState> = {
+      call: view && view.phase !== 'ended' ? view : null,
+      incoming: view?.phase === 'incoming' ? view : null,
+    };
     const active = this.current.active;
-    if (active?.peer === view.peer) patch.active = { ...active, call: view };
+    if (active && view?.peer === active.peer) patch.active = { ...active, call: view };
     this.set(patch);
   }
 
+  private refreshLink(peer: string): void {
+    const view = this.account?.links.view(peer) ?? null;
+    if (view?.ended === 'intercepted') {
+      this.set({
+        notice: {
+          kind: 'error',
+          text: `The direct connection to ${peer} was closed: its two ends do not match, which means someone may be intercepting it. Messages go through the server, still end-to-end encrypted.`,
+        },
+      });
+    }
+    const active = this.current.active;
+    if (active?.peer === peer) this.set({ active: { ...active, link: view } });
+  }
+
   private onSignal(from: string, callId: string, data: SignalData): void {
-    if (this.call && this.call.snapshot.id === callId && this.call.snapshot.peer === from) {
-      void this.call.handleSignal(data);
-      return;
-    }
-    if (data.kind !== 'offer' || !this.account) return;
-    if (this.call && !this.call.isOver) {
-      this.account.signaling.send({ type: 'signal', to: from, callId, data: { kind: 'decline', reason: 'busy' } });
-      return;
-    }
-    const call = this.makeCall(callId, from, 'callee');
-    call.ring(data.sdp);
+    const a = this.account;
+    if (!a) return;
+    if (a.calls.handleSignal(from, callId, data)) return;
+    if (a.links.owns(from, callId)) return a.links.handleSignal(from, callId, data);
+    if (data.kind !== 'offer') return;
+    if (data.sealed) a.calls.offer(from, callId, data.sdp, data.sealed);
+    else a.links.offer(from, callId, data.sdp);
   }
 
   private async messagesOf(peer: string): Promise<MessageView[]> {

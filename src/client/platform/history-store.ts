@@ -42,6 +42,17 @@ export interface TransferRecord {
   status: FileStatus;
 }
 
+/** How a call ended, as the call log remembers it. */
+export type CallOutcome = 'completed' | 'missed' | 'no-answer' | 'declined' | 'busy' | 'cancelled' | 'unavailable' | 'failed' | 'intercepted';
+
+/** A line in the conversation for a call that ended (never sent anywhere: each side writes its own). */
+export interface CallLog {
+  media: 'voice' | 'video';
+  outcome: CallOutcome;
+  /** How long media flowed; 0 for a call that never connected. */
+  durationMs: number;
+}
+
 export interface MessageRecord {
   id: string;
   peer: string;
@@ -56,6 +67,8 @@ export interface MessageRecord {
   /** Incoming only: whether it has been shown to the user. */
   read?: boolean;
   file?: FileInfo;
+  /** A call's line in the log: `direction` says who called. */
+  call?: CallLog;
 }
 
 export interface ConversationRecord {
@@ -66,6 +79,8 @@ export interface ConversationRecord {
   unread: number;
   /** The next `seq` for a message we send. */
   nextSeq: number;
+  /** The last line is a call's (shown without "You:"). */
+  lastIsCall?: boolean;
 }
 
 export interface OutboxEntry {
@@ -84,7 +99,8 @@ export interface OutboxEntry {
 const STATE_RANK: Record<MessageState, number> = { failed: 0, sending: 1, sent: 2, delivered: 3, read: 4 };
 
 export function messageOrder(a: MessageRecord, b: MessageRecord): number {
-  if (a.direction === b.direction && a.direction === 'in') return a.seq - b.seq;
+  // A call's line has no sender's count: it is placed by this browser's clock.
+  if (a.direction === b.direction && a.direction === 'in' && !a.call && !b.call) return a.seq - b.seq;
   return a.at - b.at || (a.direction === b.direction ? a.seq - b.seq : a.direction === 'out' ? 1 : -1);
 }
 
@@ -140,6 +156,34 @@ export class HistoryStore {
       tx.objectStore('messages').put(message, this.key(peer, id));
       tx.objectStore('outbox').put(entry, this.key(id));
       convos.put({ peer, lastAt: now, lastText: text, lastDirection: 'out', unread: c?.unread ?? 0, nextSeq: seq + 1 } satisfies ConversationRecord, this.key(peer));
+      return message;
+    });
+  }
+
+  /**
+   * Writes a call's line. A missed incoming call counts as unread unless the conversation is on
+   * screen; no receipt is ever sent for it (it is not a message).
+   */
+  async addCallLog(peer: string, id: string, direction: 'out' | 'in', at: number, call: CallLog, text: string, visible: boolean): Promise<MessageRecord> {
+    return idbTransaction(['messages', 'conversations'], async (tx) => {
+      const convos = tx.objectStore('conversations');
+      const c = (await request(convos.get(this.key(peer)))) as ConversationRecord | undefined;
+      const unseen = call.outcome === 'missed' && !visible;
+      const message: MessageRecord = { id, peer, direction, text, at, seq: 0, call, ...(direction === 'in' ? { read: !unseen } : {}) };
+      tx.objectStore('messages').put(message, this.key(peer, id));
+      const newer = !c || at >= c.lastAt;
+      convos.put(
+        {
+          peer,
+          lastAt: newer ? at : c.lastAt,
+          lastText: newer ? text : c.lastText,
+          lastDirection: newer ? direction : c.lastDirection,
+          unread: (c?.unread ?? 0) + (unseen ? 1 : 0),
+          nextSeq: c?.nextSeq ?? 0,
+          lastIsCall: newer ? true : c.lastIsCall,
+        } satisfies ConversationRecord,
+        this.key(peer),
+      );
       return message;
     });
   }
@@ -208,6 +252,7 @@ export class HistoryStore {
         lastDirection: newer ? 'in' : c.lastDirection,
         unread: (c?.unread ?? 0) + (visible ? 0 : 1),
         nextSeq: c?.nextSeq ?? 0,
+        ...(newer ? {} : { lastIsCall: c.lastIsCall }),
       } satisfies ConversationRecord,
       this.key(peer),
     );
@@ -277,7 +322,7 @@ export class HistoryStore {
       for (const m of all) {
         if (m.direction === 'in' && !m.read) {
           store.put({ ...m, read: true }, this.key(peer, m.id));
-          ids.push(m.id);
+          if (!m.call) ids.push(m.id);
         }
       }
       const convos = tx.objectStore('conversations');

@@ -1,14 +1,24 @@
-// One RTCPeerConnection with one ordered, reliable DataChannel carrying opaque binary frames.
-// Signaling goes out through a callback; ICE candidates that arrive before the remote
-// description are queued (trickle ICE, RFC 8838). It reports the connection state and which
-// path the bytes take (selected-path.ts), and restarts ICE when told to (RFC 8445 §9), but it
-// does not decide when: that is the call's connection watch. Knows nothing of keys or
-// messages; it only reports the DTLS fingerprints from the SDP so the layer above can bind
-// the channel.
+// One RTCPeerConnection with one ordered, reliable DataChannel carrying opaque binary frames,
+// and for a call an audio and a video transceiver whose tracks the layer above attaches when
+// it decides media may flow. Signaling goes out through a callback; ICE candidates that arrive
+// before the remote description are queued (trickle ICE, RFC 8838). It reports the connection
+// state and which path the bytes take (selected-path.ts), and restarts ICE when told to
+// (RFC 8445 §9), but it does not decide when: that is the connection watch. Knows nothing of
+// keys or messages; it only reports the SDP of both ends so the layer above can bind them.
 import type { SignalData } from '../../wire/index.ts';
 import { selectedPath, type SelectedPath } from './selected-path.ts';
 
 export type LinkRole = 'caller' | 'callee';
+
+export interface PeerLinkOptions {
+  iceServers: RTCIceServer[];
+  /** 'relay': gather and use TURN relay candidates only, so the peer never learns our address. */
+  policy?: RTCIceTransportPolicy;
+  /** An audio and a video transceiver (send and receive), for a call. */
+  media?: boolean;
+  /** Called on each transceiver before the offer or answer is made (codec preferences, transforms). */
+  prepareTransceiver?(transceiver: RTCRtpTransceiver, kind: 'audio' | 'video'): void;
+}
 
 export interface PeerLinkEvents {
   signal(data: SignalData): void;
@@ -18,6 +28,8 @@ export interface PeerLinkEvents {
   closed(): void;
   /** The peer connection's state changed ('connected', 'disconnected', 'failed', …). */
   state(state: RTCPeerConnectionState): void;
+  /** A remote media track (calls). */
+  track?(track: MediaStreamTrack, transceiver: RTCRtpTransceiver): void;
 }
 
 const CHANNEL_LABEL = 'parley';
@@ -39,10 +51,11 @@ export class PeerLink {
 
   constructor(
     private readonly role: LinkRole,
-    iceServers: RTCIceServer[],
+    private readonly options: PeerLinkOptions,
     private readonly events: PeerLinkEvents,
   ) {
-    this.pc = new RTCPeerConnection({ iceServers });
+    this.pc = new RTCPeerConnection({ iceServers: options.iceServers, iceTransportPolicy: options.policy ?? 'all' });
+    this.pc.ontrack = (e) => this.events.track?.(e.track, e.transceiver);
     this.pc.onicecandidate = (e) => {
       const c = e.candidate;
       this.events.signal({
@@ -65,6 +78,9 @@ export class PeerLink {
   async start(): Promise<void> {
     if (this.role !== 'caller') throw new Error('only the caller starts');
     this.adopt(this.pc.createDataChannel(CHANNEL_LABEL, { ordered: true }));
+    if (this.options.media) {
+      for (const kind of ['audio', 'video'] as const) this.options.prepareTransceiver?.(this.pc.addTransceiver(kind, { direction: 'sendrecv' }), kind);
+    }
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
     this.events.signal({ kind: 'offer', sdp: this.pc.localDescription!.sdp });
@@ -73,6 +89,15 @@ export class PeerLink {
   /** Callee: answer an offer. */
   async answer(offerSdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    if (this.options.media) {
+      // The offer made them receive-only on this side; they send too, once a track is attached.
+      for (const t of this.pc.getTransceivers()) {
+        const kind = t.receiver.track.kind;
+        if (kind !== 'audio' && kind !== 'video') continue;
+        t.direction = 'sendrecv';
+        this.options.prepareTransceiver?.(t, kind);
+      }
+    }
     await this.flushCandidates();
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
@@ -97,6 +122,16 @@ export class PeerLink {
     await this.pc.setLocalDescription(offer);
     this.offeredAt = Date.now();
     this.events.signal({ kind: 'offer', sdp: this.pc.localDescription!.sdp });
+  }
+
+  /** The transceiver carrying `kind` (calls only). */
+  transceiver(kind: 'audio' | 'video'): RTCRtpTransceiver | undefined {
+    return this.pc.getTransceivers().find((t) => t.receiver.track.kind === kind);
+  }
+
+  /** The connection's getStats() report (calls read media figures from it). */
+  stats(): Promise<RTCStatsReport> | undefined {
+    return this.closed ? undefined : this.pc.getStats();
   }
 
   /** Servers for the next gathering (an ICE restart); the current candidates stay. */

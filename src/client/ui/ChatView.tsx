@@ -1,7 +1,8 @@
-// The open conversation: its history and each message's delivery state, a composer (Enter
-// sends, Shift+Enter breaks the line), the contact's security state (safety number, verified,
-// key change) and the live call if there is one. Messages can be written whether or not a call
-// is up: without one they go through the server's encrypted queue.
+// The open conversation: its history (messages with their delivery state, files, the lines
+// calls leave), a composer (Enter sends, Shift+Enter breaks the line), the contact's security
+// state (safety number, verified, key change), and the buttons that start a voice or video call.
+// Messages go over the direct channel when it is up, through the server's encrypted queue
+// otherwise.
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { ActiveConversation, MessageView, ParleyClient, ParleyState } from '../messaging/parley-client.ts';
 import { chatStatus } from './chat-status.ts';
@@ -21,6 +22,15 @@ function dayOf(at: number): string {
 }
 
 function Bubble({ m, peer, client }: { m: MessageView; peer: string; client: ParleyClient }) {
+  if (m.call) {
+    return (
+      <p className={`call-line ${m.call.missed ? 'call-line-missed' : ''}`}>
+        <span aria-hidden="true">{m.call.media === 'video' ? '🎥 ' : '📞 '}</span>
+        {m.text}
+        <time dateTime={new Date(m.at).toISOString()}> · {time(m.at)}</time>
+      </p>
+    );
+  }
   if (m.from === 'system') return <p className="system-note">{m.text}</p>;
   return (
     <div className={`bubble bubble-${m.from}`}>
@@ -40,10 +50,11 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
   const [showSafety, setShowSafety] = useState(false);
   const logRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
-  const { peer, security, call, messages } = conversation;
+  const { peer, security, messages } = conversation;
   const keyBlocked = Boolean(security?.keyChanged);
   const blocked = keyBlocked || conversation.relation === 'blocked';
-  const callLive = Boolean(call && call.phase !== 'ended');
+  const canCall = state.connection === 'connected' && !blocked && !state.call;
+  const direct = conversation.link?.phase === 'open' && conversation.link.path !== 'reconnecting';
   const status = chatStatus(conversation, state.connection);
 
   useEffect(() => {
@@ -102,15 +113,12 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
         <button type="button" aria-expanded={showSafety} onClick={() => setShowSafety((v) => !v)} disabled={!security?.safetyNumber}>
           Safety number
         </button>
-        {callLive ? (
-          <button type="button" className="danger" onClick={() => client.hangup()}>
-            {call?.phase === 'calling' ? 'Cancel' : 'Hang up'}
-          </button>
-        ) : (
-          <button type="button" onClick={() => void client.startCall(peer)} disabled={state.connection !== 'connected'}>
-            Call
-          </button>
-        )}
+        <button type="button" className="call-button" onClick={() => void client.startCall('voice')} disabled={!canCall}>
+          Voice call
+        </button>
+        <button type="button" className="call-button" onClick={() => void client.startCall('video')} disabled={!canCall}>
+          Video call
+        </button>
       </header>
       <RelationBanner client={client} conversation={conversation} />
       {security && keyBlocked && <KeyChangeAlert peer={peer} security={security} onAccept={() => void client.acceptNewSafetyNumber()} />}
@@ -151,22 +159,17 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
             </div>
           );
         })}
-        {call?.ended && (
-          <p className="ended" role="status">
-            {call.ended.text}
-          </p>
-        )}
       </div>
       <p className="typing" aria-live="polite">
         {conversation.typing ? `${peer} is typing…` : ''}
       </p>
       <form className="composer" onSubmit={(e) => void send(e)}>
-        <label className={`attach ${call?.phase === 'open' && !blocked ? '' : 'attach-off'}`} title={call?.phase === 'open' ? 'Send a file directly' : 'Start a call to send files directly'}>
+        <label className={`attach ${direct && !blocked ? '' : 'attach-off'}`} title={direct ? 'Send a file directly' : `Files go directly between browsers: ${peer} must be a mutual contact and online`}>
           <input
             type="file"
             aria-label="Attach file"
             className="sr-only"
-            disabled={call?.phase !== 'open' || blocked}
+            disabled={!direct || blocked}
             onChange={(e) => {
               const f = e.target.files?.[0];
               e.target.value = '';

@@ -1,9 +1,11 @@
-// Signed in: the top bar (who, server state, connect, log out), the sidebar (start a call, the
-// conversations, settings), and the stage (a ringing call, or the open conversation).
+// Signed in: the top bar (who, server state, connect, log out), the sidebar (new chat, the
+// conversations, settings), and the stage (the call on now, and the open conversation). A call
+// ringing here shows over everything.
 import { useState } from 'react';
 import type { ParleyClient, ParleyState } from '../messaging/parley-client.ts';
 import { Brand } from './Brand.tsx';
-import { CallForm } from './CallForm.tsx';
+import { NewChatForm } from './NewChatForm.tsx';
+import { CallPanel } from './CallPanel.tsx';
 import { ChatView } from './ChatView.tsx';
 import { ConnectionBadge } from './ConnectionBadge.tsx';
 import { ConversationList } from './ConversationList.tsx';
@@ -43,7 +45,7 @@ export function MainScreen({ client, state }: { client: ParleyClient; state: Par
       <NoticeBanner notice={state.notice} onDismiss={() => client.dismissNotice()} />
       <main className={state.active ? 'workspace workspace-chat' : 'workspace'}>
         <aside className="sidebar">
-          <CallForm client={client} state={state} />
+          <NewChatForm client={client} />
           {!connected && state.connection !== 'elsewhere' && (
             <p className="hint">
               {state.connection === 'offline'
@@ -72,21 +74,22 @@ export function MainScreen({ client, state }: { client: ParleyClient; state: Par
           </button>
         </aside>
         <div className="stage">
-          {state.incoming ? (
-            <IncomingCall client={client} call={state.incoming} />
-          ) : state.active ? (
+          {state.call && state.call.phase !== 'incoming' && <CallPanel client={client} call={state.call} />}
+          {state.active ? (
             <ChatView client={client} state={state} conversation={state.active} />
           ) : (
             <div className="placeholder">
               <h2>Start a conversation</h2>
               <p>
-                Type someone's username and press Start call. You talk directly, browser to browser when you are both
-                online, and through the server's encrypted mailbox when not; only the two of you can read it.
+                Type someone's username and press Start chat. With your contacts you talk directly, browser to browser,
+                when you are both online, and through the server's encrypted mailbox when not; only the two of you can
+                read it. Voice and video calls start from the conversation.
               </p>
             </div>
           )}
         </div>
       </main>
+      {state.incoming && <IncomingCall client={client} call={state.incoming} />}
       {loggingOut && <LogoutDialog client={client} onClose={() => setLoggingOut(false)} />}
       {changingPassword && <ChangePasswordDialog client={client} state={state} onClose={() => setChangingPassword(false)} />}
     </div>

@@ -36,7 +36,8 @@ export function installSecurityHeaders(app: FastifyInstance): void {
     // OWASP's current advice: turn the legacy XSS auditor off (it could be abused to leak data);
     // the CSP is the protection.
     reply.header('x-xss-protection', '0');
-    reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()');
+    // Calls (issue #16) need the camera, the microphone and screen sharing, for this origin only.
+    reply.header('permissions-policy', 'camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), usb=(), interest-cohort=()');
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     return payload;
   });
