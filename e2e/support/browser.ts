@@ -28,11 +28,16 @@ export function chromiumAvailable(): boolean {
  */
 export const FAKE_MEDIA_ARGS = ['--use-fake-device-for-media-stream'];
 
-export async function launchBrowser(options: { media?: boolean } = {}): Promise<Browser> {
+/**
+ * `fakeUi`: Chromium's fake chooser answers every prompt with yes, whatever the context was
+ * granted; it is the only way headless Chromium picks a screen to share.
+ */
+export async function launchBrowser(options: { media?: boolean; fakeUi?: boolean } = {}): Promise<Browser> {
   if (!chromiumAvailable()) {
     throw new Error(`Chromium not found at ${CHROMIUM}. Install it with: apt-get install -y chromium`);
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...(options.media ? FAKE_MEDIA_ARGS : [])], headless: true });
+  const args = [...CHROMIUM_ARGS, ...(options.media ? FAKE_MEDIA_ARGS : []), ...(options.fakeUi ? ['--use-fake-ui-for-media-stream'] : [])];
+  return chromium.launch({ executablePath: CHROMIUM, args, headless: true });
 }
 
 export interface Recording {

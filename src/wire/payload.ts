@@ -35,7 +35,13 @@ export const payload = z.discriminatedUnion('type', [
    * connection. Equal views on both sides mean no one sits between the two DTLS endpoints.
    */
   z.object({ type: z.literal('binding'), local: dtlsFingerprint, remote: dtlsFingerprint }),
-  z.object({ type: z.literal('bye') }),
+  /**
+   * The sender closes the connection. `mismatch`: because a renegotiation named a DTLS
+   * fingerprint other than the one both sides confirmed (the server swapped it); said here,
+   * sealed and on the connection itself, so the other side learns why before the channel drops.
+   * A reason this version does not know is dropped, not the goodbye.
+   */
+  z.object({ type: z.literal('bye'), reason: z.enum(['mismatch']).optional().catch(undefined) }),
   /**
    * A file offered over the direct channel. `key` (base64url, 32 bytes) encrypts its chunks; it
    * is only ever sent inside the ratchet. A repeated offer (same id) after a dropped channel asks

@@ -63,6 +63,12 @@ describe('wire parsers', () => {
     for (const secret of ['A'.repeat(42), 'A'.repeat(44), '*'.repeat(43), undefined]) expect(parseWith(payload, { type: 'call-key', callId, secret }).ok).toBe(false);
     expect(parseWith(payload, { type: 'call-state', callId, muted: true, camera: false, screen: false }).ok).toBe(true);
     expect(parseWith(payload, { type: 'call-state', callId, muted: 'yes', camera: false, screen: false }).ok).toBe(false);
+    expect(parseWith(payload, { type: 'call-accept', callId, fingerprint: 'sha-256 AB:CD' }).ok).toBe(true);
+    expect(parseWith(payload, { type: 'call-accept', callId, fingerprint: '' }).ok).toBe(false);
+    // A goodbye may say the connection was refused for a swapped fingerprint; an unknown reason is dropped, not the goodbye.
+    expect(parseWith(payload, { type: 'bye', reason: 'mismatch' })).toEqual({ ok: true, value: { type: 'bye', reason: 'mismatch' } });
+    expect(parseWith(payload, { type: 'bye', reason: 'solar flare' })).toEqual({ ok: true, value: { type: 'bye' } });
+    expect(parseWith(payload, { type: 'bye' })).toEqual({ ok: true, value: { type: 'bye' } });
   });
 
   it('refuse oversized SDP', () => {

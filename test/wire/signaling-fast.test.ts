@@ -17,6 +17,7 @@ const usual = [
   { type: 'signal', to: 'bob', callId: CALL, data: { kind: 'ice', candidate: null } },
   { type: 'signal', to: 'bob', callId: CALL, data: { kind: 'decline', reason: 'busy' } },
   { type: 'signal', to: 'bob', callId: CALL, data: { kind: 'decline', reason: 'declined' } },
+  { type: 'signal', to: 'bob', callId: CALL, data: { kind: 'decline', reason: 'mismatch' } },
   { type: 'signal', to: 'bob', callId: CALL, data: { kind: 'hangup' } },
   { type: 'signal', to: 'bob', callId: CALL, data: { kind: 'restart' } },
 ];

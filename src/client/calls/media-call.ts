@@ -231,7 +231,7 @@ export class MediaCall {
       case 'binding':
         return this.conn?.onBinding(p);
       case 'bye':
-        return this.conn?.onBye();
+        return this.conn?.onBye(p);
       case 'call-key':
         if (p.callId !== this.view.id || this.peerKey !== undefined) return;
         this.peerKey = p.secret;
@@ -323,7 +323,7 @@ export class MediaCall {
     if (this.isOver) return;
     const fingerprint = fingerprintOf(data.sdp);
     if (accepted?.type !== 'call-accept' || accepted.callId !== this.view.id || !fingerprint || accepted.fingerprint !== fingerprint) {
-      this.deps.sendSignal({ kind: 'hangup' });
+      this.deps.sendSignal({ kind: 'decline', reason: 'mismatch' });
       return this.end('intercepted');
     }
     if (this.view.phase === 'calling') {
@@ -482,6 +482,8 @@ export class MediaCall {
       case 'left':
         return this.end('left');
       case 'intercepted':
+        // Tell the other side why (through the server, which may lie; its own checks stand anyway).
+        this.deps.sendSignal({ kind: 'decline', reason: 'mismatch' });
         return this.end('intercepted');
       case 'no-path':
         return this.end(this.mediaStarted ? 'failed' : 'no-path');

@@ -43,6 +43,9 @@ export interface ConnectionOptions {
   prepareTransceiver?: PeerLinkOptions['prepareTransceiver'];
 }
 
+/** How long a goodbye has to leave before the connection under it is closed. */
+const FAREWELL_FLUSH_MS = 250;
+
 export class BoundConnection {
   private link: PeerLink | undefined;
   private readonly earlySignals: SignalData[] = [];
@@ -145,9 +148,9 @@ export class BoundConnection {
     this.deps.bound();
   }
 
-  /** The contact said goodbye on the channel. */
-  onBye(): void {
-    this.end('left');
+  /** The contact said goodbye on the channel (and why, if it was a swapped fingerprint). */
+  onBye(p: Extract<Payload, { type: 'bye' }>): void {
+    this.end(p.reason === 'mismatch' ? 'intercepted' : 'left');
   }
 
   /** Sending was unblocked (a new safety number accepted): send our binding now. */
@@ -164,15 +167,8 @@ export class BoundConnection {
   /** Closes the connection; `farewell` first tells the contact on the channel (when there is one). */
   close(farewell = false): void {
     if (this.ended) return;
-    if (farewell && this.channel && !this.deps.blocked()) {
-      const link = this.link;
-      void this.sendOnChannel({ type: 'bye' })
-        .catch(() => undefined)
-        .finally(() => link?.close());
-      this.end('closed', false);
-      return;
-    }
-    this.end('closed');
+    if (farewell) this.farewell({ type: 'bye' }, 'closed');
+    else this.end('closed');
   }
 
   /**
@@ -183,8 +179,20 @@ export class BoundConnection {
     const bound = this.boundFingerprints;
     const current = bound?.remote ?? fingerprintOf(this.link?.descriptions.remote);
     if (!current || fingerprintOf(sdp) === current) return false;
-    this.end('intercepted');
+    // The channel itself is still the one both sides confirmed: say why on it, sealed.
+    this.farewell({ type: 'bye', reason: 'mismatch' }, 'intercepted');
     return true;
+  }
+
+  /** Says goodbye on the channel if it can, then closes it; ends now either way. */
+  private farewell(bye: Extract<Payload, { type: 'bye' }>, reason: ConnectionEnd): void {
+    const link = this.link;
+    if (!this.channel || this.deps.blocked()) return this.end(reason);
+    // pc.close() would drop what the channel has not sent yet: the goodbye gets a moment.
+    void this.sendOnChannel(bye)
+      .catch(() => undefined)
+      .finally(() => setTimeout(() => link?.close(), FAREWELL_FLUSH_MS));
+    this.end(reason, false);
   }
 
   private fingerprints(): Fingerprints | undefined {

@@ -158,7 +158,7 @@ export class LinkManager {
     };
     const via = (p: Payload): boolean => {
       if (p.type === 'binding') entry.conn.onBinding(p);
-      else if (p.type === 'bye') entry.conn.onBye();
+      else if (p.type === 'bye') entry.conn.onBye(p);
       else return false;
       return true;
     };

@@ -489,10 +489,12 @@ export class ParleyClient {
     const call = a?.calls.view;
     if (!a || !call || call.phase !== 'incoming') return;
     const peer = call.peer;
+    // The ring stops at once; the conversation opens while the call connects.
+    const accepting = a.calls.accept();
     await a.history.touch(peer, Date.now());
     await this.refreshConversations();
     await this.openConversation(peer);
-    await a.calls.accept();
+    await accepting;
   }
 
   decline(): void {
