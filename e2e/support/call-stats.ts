@@ -44,18 +44,18 @@ export async function mediaFigures(page: Page): Promise<MediaFigures | null> {
       remoteTypes: [] as string[],
     };
     let pairId: string | undefined;
+    // No named inner functions: tsx (the benchmarks) would wrap them in a helper the page lacks.
     stats.forEach((s: Record<string, unknown>) => {
-      const n = (v: unknown) => (typeof v === 'number' ? v : 0);
       if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-        out.audioBytesIn += n(s.bytesReceived);
-        out.audioEnergyIn += n(s.totalAudioEnergy);
-        out.audioPacketsIn += n(s.packetsReceived);
+        out.audioBytesIn += (Number(s.bytesReceived) || 0);
+        out.audioEnergyIn += (Number(s.totalAudioEnergy) || 0);
+        out.audioPacketsIn += (Number(s.packetsReceived) || 0);
       } else if (s.type === 'outbound-rtp' && s.kind === 'audio') {
-        out.audioPacketsOut += n(s.packetsSent);
-        out.audioBytesOut += n(s.bytesSent);
+        out.audioPacketsOut += (Number(s.packetsSent) || 0);
+        out.audioBytesOut += (Number(s.bytesSent) || 0);
       } else if (s.type === 'inbound-rtp' && s.kind === 'video') {
-        out.videoBytesIn += n(s.bytesReceived);
-        out.framesDecoded += n(s.framesDecoded);
+        out.videoBytesIn += (Number(s.bytesReceived) || 0);
+        out.framesDecoded += (Number(s.framesDecoded) || 0);
       } else if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') {
         pairId = s.selectedCandidatePairId;
       } else if (s.type === 'local-candidate') {

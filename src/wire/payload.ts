@@ -76,19 +76,17 @@ export const payload = z.discriminatedUnion('type', [
   /**
    * A voice or video call, sealed into the signaling offer (never queued, never stored). The
    * callee rings only for an invite whose `callId` is the offer's and whose `fingerprint` is the
-   * offer's DTLS fingerprint. `frameCrypto`: the caller can encrypt media frames (encoded
+   * offer's DTLS fingerprint. `frameKey`: the secret the caller's media frame key is derived
+   * from (DESIGN.md "Calls"), or null when its browser cannot encrypt frames (no encoded
    * transforms). `relay`: the caller asked for relay-only ICE, so the callee keeps its own
    * address to itself too.
    */
-  z.object({ type: z.literal('call-invite'), callId, media: z.enum(CALL_MEDIA), fingerprint: dtlsFingerprint, frameCrypto: z.boolean(), relay: z.boolean() }),
-  /** Sealed into the callee's answer: the answer's DTLS fingerprint, as the callee made it. */
-  z.object({ type: z.literal('call-accept'), callId, fingerprint: dtlsFingerprint }),
+  z.object({ type: z.literal('call-invite'), callId, media: z.enum(CALL_MEDIA), fingerprint: dtlsFingerprint, frameKey: secret32.nullable(), relay: z.boolean() }),
   /**
-   * Sent on the call's own channel once this side has checked the other's binding: the secret
-   * its media frame key is derived from (DESIGN.md "Calls"), or null when it cannot encrypt
-   * frames and will send them as DTLS-SRTP alone carries them.
+   * Sealed into the callee's answer: the answer's DTLS fingerprint as the callee made it, and
+   * the secret of the callee's frame key (null unless both browsers can encrypt frames).
    */
-  z.object({ type: z.literal('call-key'), callId, secret: secret32.nullable() }),
+  z.object({ type: z.literal('call-accept'), callId, fingerprint: dtlsFingerprint, frameKey: secret32.nullable() }),
   /** What this side sends now, so the other can say "muted" or show a placeholder for video. */
   z.object({ type: z.literal('call-state'), callId, muted: z.boolean(), camera: z.boolean(), screen: z.boolean() }),
   /** The sender is writing (true) or stopped (false). Sent only to someone online; never stored. */

@@ -52,19 +52,19 @@ describe('wire parsers', () => {
     }
   });
 
-  it('call payloads: an invitation names its call, voice or video; a key is 32 bytes or null (issue #16)', () => {
+  it('call payloads: an invitation names its call, voice or video, its fingerprint, and a frame key of 32 bytes or null (issue #16)', () => {
     const callId = 'AAAAAAAAAAAAAAAAAAAAAA';
-    expect(parseWith(payload, { type: 'call-invite', callId, media: 'video', fingerprint: 'sha-256 AB:CD', frameCrypto: true, relay: false }).ok).toBe(true);
-    expect(parseWith(payload, { type: 'call-invite', callId, media: 'hologram', frameCrypto: true, relay: false }).ok).toBe(false);
-    expect(parseWith(payload, { type: 'call-invite', callId: 'short', media: 'voice', frameCrypto: true, relay: false }).ok).toBe(false);
-    expect(parseWith(payload, { type: 'call-invite', callId, media: 'voice', relay: false }).ok).toBe(false);
-    expect(parseWith(payload, { type: 'call-key', callId, secret: 'A'.repeat(43) }).ok).toBe(true);
-    expect(parseWith(payload, { type: 'call-key', callId, secret: null }).ok).toBe(true);
-    for (const secret of ['A'.repeat(42), 'A'.repeat(44), '*'.repeat(43), undefined]) expect(parseWith(payload, { type: 'call-key', callId, secret }).ok).toBe(false);
+    const invite = { type: 'call-invite', callId, media: 'video', fingerprint: 'sha-256 AB:CD', frameKey: 'A'.repeat(43), relay: false };
+    expect(parseWith(payload, invite).ok).toBe(true);
+    expect(parseWith(payload, { ...invite, frameKey: null }).ok).toBe(true);
+    for (const frameKey of ['A'.repeat(42), 'A'.repeat(44), '*'.repeat(43), undefined]) expect(parseWith(payload, { ...invite, frameKey }).ok).toBe(false);
+    expect(parseWith(payload, { ...invite, media: 'hologram' }).ok).toBe(false);
+    expect(parseWith(payload, { ...invite, callId: 'short' }).ok).toBe(false);
+    expect(parseWith(payload, { ...invite, fingerprint: '' }).ok).toBe(false);
+    expect(parseWith(payload, { type: 'call-accept', callId, fingerprint: 'sha-256 AB:CD', frameKey: null }).ok).toBe(true);
+    expect(parseWith(payload, { type: 'call-accept', callId, fingerprint: 'sha-256 AB:CD' }).ok).toBe(false);
     expect(parseWith(payload, { type: 'call-state', callId, muted: true, camera: false, screen: false }).ok).toBe(true);
     expect(parseWith(payload, { type: 'call-state', callId, muted: 'yes', camera: false, screen: false }).ok).toBe(false);
-    expect(parseWith(payload, { type: 'call-accept', callId, fingerprint: 'sha-256 AB:CD' }).ok).toBe(true);
-    expect(parseWith(payload, { type: 'call-accept', callId, fingerprint: '' }).ok).toBe(false);
     // A goodbye may say the connection was refused for a swapped fingerprint; an unknown reason is dropped, not the goodbye.
     expect(parseWith(payload, { type: 'bye', reason: 'mismatch' })).toEqual({ ok: true, value: { type: 'bye', reason: 'mismatch' } });
     expect(parseWith(payload, { type: 'bye', reason: 'solar flare' })).toEqual({ ok: true, value: { type: 'bye' } });

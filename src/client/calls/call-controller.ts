@@ -72,7 +72,7 @@ export class CallController {
     const call = this.make({ id, peer, role: 'caller', media, relay });
     this.current = call;
     this.deps.changed();
-    await call.dial(async (frameCrypto, fingerprint) => this.deps.seal(peer, { type: 'call-invite', callId: id, media, fingerprint, frameCrypto, relay }));
+    await call.dial(async (frameKey, fingerprint) => this.deps.seal(peer, { type: 'call-invite', callId: id, media, fingerprint, frameKey, relay }));
   }
 
   /** An offer from the signaling server. One with an invite is a call; the invite says which. */
@@ -118,10 +118,7 @@ export class CallController {
   }
 
   async accept(): Promise<void> {
-    const call = this.current;
-    if (!call) return;
-    const { id, peer } = call.snapshot;
-    await call.accept(async (fingerprint) => this.deps.seal(peer, { type: 'call-accept', callId: id, fingerprint }));
+    await this.current?.accept();
   }
 
   decline(): void {
@@ -199,7 +196,7 @@ export class CallController {
     }
     const call = this.make({ id: p.callId, peer: from, role: 'callee', media: p.media, relay: p.relay || !d.mutual(from) });
     this.current = call;
-    call.ring(offer.sdp);
+    call.ring(offer.sdp, p.frameKey, (frameKey, fingerprint) => d.seal(from, { type: 'call-accept', callId: p.callId, fingerprint, frameKey }));
     for (const s of offer.signals) void call.handleSignal(s);
     this.deps.changed();
     d.notify(from, p.media === 'video' ? 'Incoming video call' : 'Incoming voice call');
@@ -227,7 +224,7 @@ export class CallController {
       envelope: (bytes) =>
         void d
           .open(peer, bytes, (p) => {
-            if (p.type !== 'binding' && p.type !== 'bye' && p.type !== 'call-key' && p.type !== 'call-state') return false;
+            if (p.type !== 'binding' && p.type !== 'bye' && p.type !== 'call-state') return false;
             call.onControl(p);
             return true;
           })

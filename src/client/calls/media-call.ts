@@ -1,17 +1,19 @@
 // One voice or video call with one contact, from the first ring to the line it leaves in the
 // log (DESIGN.md "Calls (v2)", issue #16). It rings (45 s, then missed) and connects on a
 // connection of its own whose DTLS fingerprints are bound to both identities inside the
-// ratchet twice over: the offer and the answer each carry, sealed, the fingerprint their SDP
-// must have (a swap on the way ends the call before any packet), and once the channel is up
-// both sides confirm what they see (bound-connection.ts). Only then does media flow: our tracks
-// are attached once we have checked the other side's binding and it has sent its frame key,
-// which it sends only after checking ours. Frames are sealed with keys from the ratchet where
-// both browsers can (frame-crypto.ts). Knows nothing of the outbox, history or UI.
+// ratchet: the offer and the answer each carry, sealed by their sender, the fingerprint their
+// SDP must name and the secret of the sender's frame key. The callee checks the offer's before
+// it rings, the caller the answer's before it attaches a track, and a renegotiation that names
+// another fingerprint is refused (bound-connection.ts). DTLS then connects only to the holder of
+// the certificate the other person sealed, so media may flow as soon as it connects; once the
+// channel is up both sides also confirm what they see (the channel binding), and a mismatch
+// there ends the call too. Frames are sealed with keys from the ratchet where both browsers can
+// (frame-crypto.ts). Knows nothing of the outbox, history or UI.
 import { decodeBase64url, encodeBase64url, type CallMedia, type Payload, type SignalData } from '../../wire/index.ts';
 import { BoundConnection, type ConnectionEnd } from '../messaging/bound-connection.ts';
 import { fingerprintOf } from '../messaging/channel-binding.ts';
 import type { IceConfig } from '../messaging/ice-source.ts';
-import { NO_ICE, iceIsStale } from '../messaging/ice-source.ts';
+import { NO_ICE } from '../messaging/ice-source.ts';
 import { QualityMeter, sampleOf } from './call-quality.ts';
 import { endText, type CallView, type EndReason } from './call-types.ts';
 import { FrameCrypto, frameCryptoSupported, type FrameCryptoCounters } from './frame-crypto.ts';
@@ -67,11 +69,14 @@ export class MediaCall {
   private conn: BoundConnection | undefined;
   private readonly crypto: FrameCrypto | undefined;
   private local: LocalMedia = { audio: undefined, video: undefined, problems: [] };
+  /** The microphone and camera, asked for on the click and opened while the call connects. */
+  private localReady: Promise<void> = Promise.resolve();
   private screen: MediaStreamTrack | undefined;
   private readonly remoteTracks: { audio?: MediaStreamTrack; video?: MediaStreamTrack } = {};
   private pendingOffer: string | undefined;
   private readonly earlySignals: SignalData[] = [];
-  private icePrefetch: Promise<IceConfig | undefined> | undefined;
+  /** The callee's connection, made while it rings (or why it could not be). */
+  private prepared: Promise<BoundConnection | 'no-relay' | 'failed' | undefined> | undefined;
   /** Seals what goes with our first offer or answer, given that description's fingerprint. */
   private sealFirst: ((fingerprint: string) => Promise<Uint8Array>) | undefined;
   /** Signals made while the first description's seal is being made: they must not overtake it. */
@@ -82,9 +87,11 @@ export class MediaCall {
   private qualityTimer: ReturnType<typeof setInterval> | undefined;
   private readonly meter = new QualityMeter();
   private readonly tone = new RingTone();
-  private bound = false;
-  private peerKey: string | null | undefined;
-  private mediaStarted = false;
+  /** The other side's frame key secret, as its sealed invite or acceptance gave it (null: it cannot seal frames). */
+  private peerFrameKey: string | null = null;
+  /** Our tracks are attached: the other side's fingerprint was checked inside the ratchet. */
+  private sending = false;
+  private connected = false;
 
   constructor(
     setup: CallSetup,
@@ -135,16 +142,17 @@ export class MediaCall {
 
   // ---- caller
 
-  /** Rings the contact: `sealInvite` seals the invitation that travels with the offer, naming its fingerprint. */
-  async dial(sealInvite: (frameCrypto: boolean, fingerprint: string) => Promise<Uint8Array>): Promise<void> {
+  /**
+   * Rings the contact: `sealInvite` seals the invitation that travels with the offer, naming
+   * its fingerprint and our frame key's secret (null where this browser cannot seal frames).
+   */
+  async dial(sealInvite: (frameKey: string | null, fingerprint: string) => Promise<Uint8Array>): Promise<void> {
     this.tone.start('ringback');
-    this.local = await acquireLocalMedia(this.view.media, this.deps.getUserMedia);
-    this.showLocal();
-    if (this.isOver) return this.releaseLocal();
+    this.openLocal();
     const ice = (await this.deps.ice()) ?? NO_ICE;
     if (this.isOver) return;
     if (this.view.relayOnly && !hasTurn(ice)) return this.end('no-relay');
-    this.sealFirst = (fingerprint) => sealInvite(this.crypto !== undefined, fingerprint);
+    this.sealFirst = (fingerprint) => sealInvite(this.crypto?.secret ?? null, fingerprint);
     this.conn = this.makeConnection('caller');
     this.arm(RING_TIMEOUT_MS, 'no-answer');
     await this.conn.start(ice).catch(() => this.end('failed'));
@@ -152,35 +160,55 @@ export class MediaCall {
 
   // ---- callee
 
-  /** An offer whose sealed invite named this call: ring. */
-  ring(offerSdp: string): void {
+  /**
+   * An offer whose sealed invite named this call and its fingerprint: ring. While it rings, the
+   * servers are fetched, the offer applied and answered, and the acceptance sealed, all without
+   * sending anything, so that accepting has little left to do. `sealAccept` seals the
+   * acceptance that travels with the answer: its fingerprint, and our frame key's secret (null
+   * unless both browsers can seal frames).
+   */
+  ring(offerSdp: string, frameKey: string | null, sealAccept: (frameKey: string | null, fingerprint: string) => Promise<Uint8Array>): void {
     this.pendingOffer = offerSdp;
+    this.peerFrameKey = frameKey;
     this.tone.start('ring');
     this.arm(RING_TIMEOUT_MS, 'no-answer');
-    // Fetched while it rings, so accepting does not wait for it.
-    this.icePrefetch = this.deps.ice();
+    const sealing = Boolean(this.crypto && frameKey);
+    this.prepared = (async () => {
+      const ice = (await this.deps.ice()) ?? NO_ICE;
+      if (this.isOver) return undefined;
+      if (this.view.relayOnly && !hasTurn(ice)) return 'no-relay' as const;
+      const conn = this.makeConnection('callee');
+      this.conn = conn;
+      for (const s of this.earlySignals.splice(0)) await conn.handleSignal(s);
+      const fingerprint = fingerprintOf(await conn.prepareAnswer(offerSdp, ice));
+      if (!fingerprint) return 'failed' as const;
+      const sealed = sealAccept(sealing ? this.crypto!.secret : null, fingerprint);
+      this.sealFirst = () => sealed;
+      await sealed;
+      return conn;
+    })().catch(() => 'failed' as const);
   }
 
-  /** `sealAccept` seals the acceptance that travels with the answer, naming its fingerprint. */
-  async accept(sealAccept: (fingerprint: string) => Promise<Uint8Array>): Promise<void> {
+  async accept(): Promise<void> {
     if (this.view.phase !== 'incoming' || !this.pendingOffer) return;
-    this.sealFirst = sealAccept;
+    const sealing = Boolean(this.crypto && this.peerFrameKey);
     clearTimeout(this.ringTimer);
     this.tone.stop();
     this.update({ phase: 'connecting' });
-    this.local = await acquireLocalMedia(this.view.media, this.deps.getUserMedia);
-    this.showLocal();
-    if (this.isOver) return this.releaseLocal();
-    let ice = (await (this.icePrefetch ?? this.deps.ice())) ?? NO_ICE;
-    if (iceIsStale(ice, Date.now())) ice = (await this.deps.ice()) ?? ice;
+    this.openLocal();
+    const conn = await this.prepared;
     if (this.isOver) return;
-    if (this.view.relayOnly && !hasTurn(ice)) {
+    if (conn === 'no-relay' || conn === 'failed' || !conn) {
       this.deps.sendSignal({ kind: 'hangup' });
-      return this.end('no-relay');
+      return this.end(conn === 'no-relay' ? 'no-relay' : 'failed');
     }
-    this.conn = this.makeConnection('callee');
-    for (const s of this.earlySignals.splice(0)) await this.conn.handleSignal(s);
-    await this.conn.answer(this.pendingOffer, ice).catch(() => this.end('failed'));
+    try {
+      await conn.commitAnswer();
+      // The offer's fingerprint was checked against the caller's seal before it rang here.
+      await this.startSending(sealing ? this.peerFrameKey : null);
+    } catch {
+      this.end('failed');
+    }
   }
 
   decline(): void {
@@ -232,10 +260,6 @@ export class MediaCall {
         return this.conn?.onBinding(p);
       case 'bye':
         return this.conn?.onBye(p);
-      case 'call-key':
-        if (p.callId !== this.view.id || this.peerKey !== undefined) return;
-        this.peerKey = p.secret;
-        return void this.startMedia();
       case 'call-state':
         if (p.callId !== this.view.id) return;
         this.update({ peerMuted: p.muted, peerCamera: p.camera, peerSharing: p.screen });
@@ -314,24 +338,54 @@ export class MediaCall {
 
   /**
    * The callee's answer must carry, sealed by the callee, the very fingerprint its SDP names;
-   * anything else means the answer was changed on the way, and the call ends before a packet.
+   * anything else means the answer was changed on the way, and the call ends before a packet of
+   * ours. The answer is applied while its seal is opened (ICE and DTLS take longer than that);
+   * our tracks wait for the check.
    */
   private async firstAnswer(data: Extract<SignalData, { kind: 'answer' }>): Promise<void> {
     this.answered = true;
+    clearTimeout(this.ringTimer);
+    this.tone.stop();
+    this.update({ phase: 'connecting' });
     const sealed = data.sealed ? decodeBase64url(data.sealed) : undefined;
-    const accepted = sealed ? await this.deps.openSealed(sealed) : undefined;
+    const [accepted] = await Promise.all([sealed ? this.deps.openSealed(sealed) : undefined, this.conn?.handleSignal({ kind: 'answer', sdp: data.sdp })]);
     if (this.isOver) return;
     const fingerprint = fingerprintOf(data.sdp);
     if (accepted?.type !== 'call-accept' || accepted.callId !== this.view.id || !fingerprint || accepted.fingerprint !== fingerprint) {
       this.deps.sendSignal({ kind: 'decline', reason: 'mismatch' });
       return this.end('intercepted');
     }
-    if (this.view.phase === 'calling') {
-      clearTimeout(this.ringTimer);
-      this.tone.stop();
-      this.update({ phase: 'connecting' });
+    await this.startSending(this.crypto ? accepted.frameKey : null);
+  }
+
+  /**
+   * Keys for the frames both ways (sealed both ways only if both sides sent a secret, plain
+   * otherwise), then our tracks. Called once the other side's fingerprint has been checked.
+   */
+  private async startSending(peerFrameKey: string | null): Promise<void> {
+    if (this.sending || this.isOver) return;
+    this.sending = true;
+    const sealed = this.crypto !== undefined && peerFrameKey !== null;
+    if (this.crypto) {
+      await this.crypto.openIncoming(sealed ? peerFrameKey : null);
+      await this.crypto.sealOutgoing(sealed);
     }
-    await this.conn?.handleSignal({ kind: 'answer', sdp: data.sdp });
+    await this.localReady;
+    if (this.isOver) return;
+    if (this.local.audio) this.local.audio.enabled = !this.view.muted;
+    const link = this.conn?.peerLink;
+    await link?.transceiver('audio')?.sender.replaceTrack(this.local.audio ?? null);
+    await link?.transceiver('video')?.sender.replaceTrack(this.screen ?? this.local.video ?? null);
+    if (this.isOver) return;
+    this.update({ frameCrypto: sealed });
+    this.maybeOpen();
+  }
+
+  /** Media flows once we send and the connection is up: the duration counts from here. */
+  private maybeOpen(): void {
+    if (!this.sending || !this.connected || this.view.phase === 'open' || this.isOver) return;
+    this.update({ phase: 'open', startedAt: Date.now() });
+    this.qualityTimer = setInterval(() => void this.readQuality(), QUALITY_POLL_MS);
   }
 
   /**
@@ -391,11 +445,12 @@ export class MediaCall {
         seal: (p) => this.deps.seal(p),
         blocked: () => this.deps.blocked(),
         message: (bytes) => this.deps.envelope(bytes),
-        opened: () => undefined,
-        bound: () => {
-          this.bound = true;
-          void this.afterBinding();
+        opened: () => void this.sendState(),
+        connected: () => {
+          this.connected = true;
+          this.maybeOpen();
         },
+        bound: () => undefined,
         pathChanged: (path) => this.update({ path }),
         ended: (reason) => this.connectionEnded(reason),
         track: (track) => this.remoteTrack(track),
@@ -403,44 +458,14 @@ export class MediaCall {
     );
   }
 
-  /** We checked their binding: our frame key (or that we cannot seal) and our state go to them. */
-  private async afterBinding(): Promise<void> {
-    const conn = this.conn;
-    if (!conn || this.isOver) return;
-    try {
-      await conn.sendOnChannel({ type: 'call-key', callId: this.view.id, secret: this.crypto?.secret ?? null });
-      await this.sendState();
-    } catch {
-      return;
-    }
-    await this.startMedia();
-  }
-
-  /** Both bindings are checked (theirs by us; ours by them, or they would not have sent a key): media may flow. */
-  private async startMedia(): Promise<void> {
-    if (!this.bound || this.peerKey === undefined || this.mediaStarted || this.isOver) return;
-    this.mediaStarted = true;
-    const both = this.crypto !== undefined && this.peerKey !== null;
-    if (this.crypto) {
-      await this.crypto.openIncoming(both ? this.peerKey : null);
-      await this.crypto.sealOutgoing(both);
-    }
-    const link = this.conn?.peerLink;
-    await link?.transceiver('audio')?.sender.replaceTrack(this.local.audio ?? null);
-    await link?.transceiver('video')?.sender.replaceTrack(this.screen ?? this.local.video ?? null);
-    if (this.isOver) return;
-    this.update({ phase: 'open', startedAt: Date.now(), frameCrypto: both });
-    this.qualityTimer = setInterval(() => void this.readQuality(), QUALITY_POLL_MS);
-  }
-
   private async sendVideo(track: MediaStreamTrack | null): Promise<void> {
-    if (!this.mediaStarted) return; // attached when media starts
+    if (!this.sending) return; // attached when sending starts
     await this.conn?.peerLink?.transceiver('video')?.sender.replaceTrack(track).catch(() => undefined);
   }
 
   private async sendState(): Promise<void> {
     const conn = this.conn;
-    if (!conn?.verified || this.isOver) return;
+    if (!conn?.channel || this.isOver) return;
     await conn
       .sendOnChannel({ type: 'call-state', callId: this.view.id, muted: this.view.muted, camera: this.view.camera, screen: this.view.sharing })
       .catch(() => undefined);
@@ -454,6 +479,18 @@ export class MediaCall {
       this.remoteTracks.video = track;
       this.update({ remoteVideo: new MediaStream([track]) });
     }
+  }
+
+  /**
+   * Opens the devices without waiting for them: the connection is made meanwhile (opening a
+   * microphone takes longer than offering or answering), and the tracks are attached after.
+   */
+  private openLocal(): void {
+    this.localReady = acquireLocalMedia(this.view.media, this.deps.getUserMedia).then((m) => {
+      this.local = m;
+      if (this.isOver) return this.releaseLocal();
+      this.showLocal();
+    });
   }
 
   private showLocal(): void {
@@ -486,7 +523,7 @@ export class MediaCall {
         this.deps.sendSignal({ kind: 'decline', reason: 'mismatch' });
         return this.end('intercepted');
       case 'no-path':
-        return this.end(this.mediaStarted ? 'failed' : 'no-path');
+        return this.end(this.view.phase === 'open' ? 'failed' : 'no-path');
       case 'failed':
         return this.end('failed');
     }

@@ -30,6 +30,8 @@ export interface BoundConnectionDeps {
   /** Any frame on the channel: ratchet envelopes and file chunks. */
   message(bytes: Uint8Array): void;
   opened(): void;
+  /** The connection reached 'connected' for the first time (DTLS is up). */
+  connected?(): void;
   /** The contact's report of both fingerprints matched ours. */
   bound(): void;
   pathChanged(path: PathState): void;
@@ -53,6 +55,7 @@ export class BoundConnection {
   private boundFingerprints: Fingerprints | undefined;
   private ended = false;
   private isOpen = false;
+  private wasConnected = false;
   private currentPath: PathState = 'connecting';
   private readonly watch: ConnectionWatch;
 
@@ -102,11 +105,23 @@ export class BoundConnection {
 
   /** Callee: answers `offerSdp` and starts looking for a path. */
   async answer(offerSdp: string, ice: IceConfig): Promise<void> {
-    if (this.ended) return;
-    this.watch.start();
+    await this.prepareAnswer(offerSdp, ice);
+    await this.commitAnswer();
+  }
+
+  /** Callee, while it rings: the offer applied and the answer made (its SDP returned), nothing sent. */
+  async prepareAnswer(offerSdp: string, ice: IceConfig): Promise<string | undefined> {
+    if (this.ended) return undefined;
     this.link = this.makeLink(ice.servers);
     for (const s of this.earlySignals.splice(0)) await this.link.handleSignal(s);
-    await this.link.answer(offerSdp);
+    return this.link.prepareAnswer(offerSdp);
+  }
+
+  /** Callee: answers, and starts looking for a path. */
+  async commitAnswer(): Promise<void> {
+    if (this.ended || !this.link) return;
+    this.watch.start();
+    await this.link.commitAnswer();
   }
 
   /** The browser is online again, maybe on another network. */
@@ -230,7 +245,13 @@ export class BoundConnection {
         message: (bytes) => this.deps.message(bytes),
         // A channel that dies while we look for a path was lost; otherwise the contact closed it.
         closed: () => this.end(this.currentPath === 'reconnecting' ? 'failed' : 'left'),
-        state: (state) => this.watch.connectionState(state),
+        state: (state) => {
+          if (state === 'connected' && !this.wasConnected) {
+            this.wasConnected = true;
+            this.deps.connected?.();
+          }
+          this.watch.connectionState(state);
+        },
         track: (track, transceiver) => this.deps.track?.(track, transceiver),
       },
     );

@@ -56,6 +56,7 @@ function bundleFromWire(b: PreKeyBundleResponse): PreKeyBundle {
 
 export class SessionManager {
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly safetyNumbers = new Map<string, { key: Uint8Array; number: string }>();
   private readonly deps: SessionDeps;
 
   constructor(
@@ -129,11 +130,24 @@ export class SessionManager {
     const c: ContactKeys | undefined = await this.store.contact(peer);
     const key = c?.pendingKey ?? c?.pinnedKey;
     return {
-      safetyNumber: key ? await safetyNumber({ stableId: this.me.username, identityKey: this.me.identity.signing.publicRaw }, { stableId: peer, identityKey: key }) : null,
+      safetyNumber: key ? await this.safetyNumberWith(peer, key) : null,
       verified: c?.verified ?? false,
       keyChanged: Boolean(c?.pendingKey),
       wasVerified: c?.wasVerified ?? false,
     };
+  }
+
+  /**
+   * The safety number takes 2 × 5,200 SHA-512 rounds, each a Web Crypto call: some 200 ms in
+   * which every other Web Crypto call of the page (a ratchet step, a call's seal) waits behind
+   * them. It depends only on the two keys, so it is made once per contact key.
+   */
+  private async safetyNumberWith(peer: string, key: Uint8Array): Promise<string> {
+    const cached = this.safetyNumbers.get(peer);
+    if (cached && bytesEqual(cached.key, key)) return cached.number;
+    const number = await safetyNumber({ stableId: this.me.username, identityKey: this.me.identity.signing.publicRaw }, { stableId: peer, identityKey: key });
+    this.safetyNumbers.set(peer, { key: new Uint8Array(key), number });
+    return number;
   }
 
   setVerified(peer: string, verified: boolean): Promise<void> {

@@ -48,6 +48,7 @@ export class PeerLink {
   private readonly outbox: Uint8Array[] = [];
   private signals: Promise<void> = Promise.resolve();
   private offeredAt = 0;
+  private preparedAnswer: RTCSessionDescriptionInit | undefined;
 
   constructor(
     private readonly role: LinkRole,
@@ -88,6 +89,15 @@ export class PeerLink {
 
   /** Callee: answer an offer. */
   async answer(offerSdp: string): Promise<void> {
+    await this.prepareAnswer(offerSdp);
+    await this.commitAnswer();
+  }
+
+  /**
+   * Callee, before deciding: applies the offer and makes the answer without using it, so that
+   * answering later is quick. Nothing is sent and no candidate is gathered until commitAnswer.
+   */
+  async prepareAnswer(offerSdp: string): Promise<string> {
     await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
     if (this.options.media) {
       // The offer made them receive-only on this side; they send too, once a track is attached.
@@ -99,8 +109,15 @@ export class PeerLink {
       }
     }
     await this.flushCandidates();
-    const answer = await this.pc.createAnswer();
-    await this.pc.setLocalDescription(answer);
+    this.preparedAnswer = await this.pc.createAnswer();
+    return this.preparedAnswer.sdp ?? '';
+  }
+
+  /** Callee: uses the answer prepareAnswer made, and sends it. */
+  async commitAnswer(): Promise<void> {
+    if (!this.preparedAnswer || this.closed) return;
+    await this.pc.setLocalDescription(this.preparedAnswer);
+    this.preparedAnswer = undefined;
     this.events.signal({ kind: 'answer', sdp: this.pc.localDescription!.sdp });
   }
 
