@@ -139,6 +139,10 @@ describe('calls (issue #16)', () => {
     for (const p of [alice, bob]) await waitFigures(p.page, `video reaching ${p.name}`, (f) => f.framesDecoded > 30 && sound(f));
     await alice.page.getByLabel(`Video from ${bob.name}`).waitFor();
     await alice.page.getByLabel('Your camera').waitFor();
+    // Each side's camera state reached the other: no placeholder over live video.
+    for (const [p, peer] of [[alice, bob], [bob, alice]] as const) {
+      await expect.poll(() => panel(p, peer).getByText(`${peer.name}'s camera is off`).count(), { timeout: 5_000 }).toBe(0);
+    }
     expect(await rise(bob, 2_000, (f) => f.framesDecoded)).toBeGreaterThan(10);
 
     await panel(alice, bob).getByRole('button', { name: 'Turn camera off' }).click();

@@ -490,6 +490,8 @@ export class MediaCall {
       this.local = m;
       if (this.isOver) return this.releaseLocal();
       this.showLocal();
+      // The other side may have heard our state before the devices were open.
+      void this.sendState();
     });
   }
 
