@@ -203,6 +203,26 @@ describe.skipIf(Boolean(skipReason))('connecting through NATs (issue #7; network
     }
   });
 
+  it('a call on a path that starts losing packets says "Poor connection", and stops saying it when the path recovers (issue #16)', async () => {
+    const s = await scenario('permissive', turnEnv());
+    // 15 % of the UDP crossing Alice's router, either way, dropped at random.
+    const lossy = ['FORWARD', '-p', 'udp', '-m', 'statistic', '--mode', 'random', '--probability', '0.15', '-j', 'DROP'];
+    try {
+      await connect(s);
+      await voiceCall(s);
+      const poor = (side: Side) => side.page.getByRole('region', { name: /^Call with / }).getByText('Poor connection');
+      await s.alice.page.waitForTimeout(3_000);
+      for (const side of [s.alice, s.bob]) expect(await poor(side).count()).toBe(0);
+      await t.exec('natA', 'iptables', ['-I', ...lossy]);
+      for (const side of [s.alice, s.bob]) await poor(side).waitFor({ timeout: 20_000 });
+      await t.exec('natA', 'iptables', ['-D', ...lossy]);
+      for (const side of [s.alice, s.bob]) await poor(side).waitFor({ state: 'detached', timeout: 20_000 });
+    } finally {
+      await t.exec('natA', 'iptables', ['-D', ...lossy]).catch(() => undefined);
+      await s.close();
+    }
+  });
+
   it('UDP blocked between the two NATs: they connect through coturn, and the relay carries only ciphertext', async () => {
     const s = await scenario('udp-blocked-between-nats', turnEnv());
     try {
