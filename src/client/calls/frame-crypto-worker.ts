@@ -6,7 +6,7 @@
 // frames: they pass as DTLS-SRTP alone carries them.
 import { webRandom } from '../../crypto/random.ts';
 import { clearBytesFor, openFrame, sealFrame, type MediaKind } from '../../protocol/media-frame.ts';
-import type { FrameCryptoCounters, ToFrameWorker } from './frame-crypto-messages.ts';
+import type { ToFrameWorker } from './frame-crypto-messages.ts';
 
 // The worker global's types (lib.webworker) cannot share a program with lib.dom; these are the
 // parts used here, as the Encoded Transform specification defines them.
@@ -22,7 +22,6 @@ interface ScriptTransformer {
 interface WorkerScope {
   onrtctransform: ((event: { transformer: ScriptTransformer }) => void) | null;
   onmessage: ((event: MessageEvent<ToFrameWorker>) => void) | null;
-  postMessage(message: unknown): void;
 }
 
 const scope = globalThis as unknown as WorkerScope;
@@ -33,36 +32,26 @@ const MAX_WAITING = 200;
 type KeyState = { state: 'pending' } | { state: 'plain' } | { state: 'key'; key: CryptoKey };
 
 const keys: Record<'send' | 'receive', KeyState> = { send: { state: 'pending' }, receive: { state: 'pending' } };
-const counters: FrameCryptoCounters = { sealed: 0, opened: 0, passed: 0, dropped: 0, failed: 0 };
 
 /** The frame as it goes on, or undefined when it goes nowhere. */
 async function seal(frame: EncodedFrame, kind: MediaKind): Promise<EncodedFrame | undefined> {
   const k = keys.send;
-  if (k.state === 'pending') {
-    counters.dropped++;
-    return undefined;
-  }
+  if (k.state === 'pending') return undefined;
   if (k.state === 'key') {
     frame.data = (await sealFrame(k.key, new Uint8Array(frame.data), clearBytesFor(kind, frame.type === 'key'), webRandom)).buffer;
-    counters.sealed++;
-  } else counters.passed++;
+  }
   return frame;
 }
 
 async function open(frame: EncodedFrame): Promise<EncodedFrame | undefined> {
   const k = keys.receive;
-  if (k.state === 'plain') {
-    counters.passed++;
-    return frame;
-  }
+  if (k.state === 'plain') return frame;
   if (k.state !== 'key') return undefined;
   try {
     frame.data = (await openFrame(k.key, new Uint8Array(frame.data))).buffer;
-    counters.opened++;
     return frame;
   } catch {
     // Not sealed with the key the ratchet carried: it never reaches the decoder.
-    counters.failed++;
     return undefined;
   }
 }
@@ -84,10 +73,7 @@ async function run(transformer: ScriptTransformer): Promise<void> {
     if (side === 'send') out = await seal(frame, kind);
     else if (keys.receive.state === 'pending') {
       waiting.push(frame);
-      if (waiting.length > MAX_WAITING) {
-        waiting.shift();
-        counters.dropped++;
-      }
+      if (waiting.length > MAX_WAITING) waiting.shift();
       continue;
     } else {
       for (const early of waiting.splice(0)) {
@@ -106,9 +92,5 @@ scope.onrtctransform = (event) => {
 
 scope.onmessage = (event) => {
   const m = event.data;
-  if (m.type === 'key') {
-    keys[m.side] = m.key ? { state: 'key', key: m.key } : { state: 'plain' };
-  } else if (m.type === 'counters') {
-    scope.postMessage({ type: 'counters', id: m.id, counters: { ...counters } });
-  }
+  keys[m.side] = m.key ? { state: 'key', key: m.key } : { state: 'plain' };
 };

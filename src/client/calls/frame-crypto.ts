@@ -5,9 +5,7 @@
 import { decodeBase64url, encodeBase64url } from '../../wire/index.ts';
 import { webRandom } from '../../crypto/random.ts';
 import { deriveFrameKey, MEDIA_SECRET_BYTES } from '../../protocol/media-frame.ts';
-import type { FrameCryptoCounters, FromFrameWorker, ToFrameWorker } from './frame-crypto-messages.ts';
-
-export type { FrameCryptoCounters };
+import type { ToFrameWorker } from './frame-crypto-messages.ts';
 
 /** Whether this browser can put a script transform on RTP senders and receivers. */
 export function frameCryptoSupported(): boolean {
@@ -18,17 +16,9 @@ export class FrameCrypto {
   private readonly worker: Worker;
   /** The secret our own frame key comes from; it goes to the other side inside the ratchet. */
   readonly secret = encodeBase64url(webRandom(MEDIA_SECRET_BYTES));
-  private nextRequest = 1;
-  private readonly pending = new Map<number, (c: FrameCryptoCounters) => void>();
 
   constructor(private readonly callId: string) {
     this.worker = new Worker(new URL('./frame-crypto-worker.ts', import.meta.url), { type: 'module', name: 'parley-frame-crypto' });
-    this.worker.onmessage = (e: MessageEvent<FromFrameWorker>) => {
-      if (e.data.type === 'counters') {
-        this.pending.get(e.data.id)?.(e.data.counters);
-        this.pending.delete(e.data.id);
-      }
-    };
   }
 
   attach(transceiver: RTCRtpTransceiver, kind: 'audio' | 'video'): void {
@@ -47,18 +37,8 @@ export class FrameCrypto {
     this.post({ type: 'key', side: 'receive', key: raw ? await deriveFrameKey(raw, this.callId) : null });
   }
 
-  counters(): Promise<FrameCryptoCounters> {
-    const id = this.nextRequest++;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      this.post({ type: 'counters', id });
-    });
-  }
-
   close(): void {
     this.worker.terminate();
-    for (const resolve of this.pending.values()) resolve({ sealed: 0, opened: 0, passed: 0, dropped: 0, failed: 0 });
-    this.pending.clear();
   }
 
   private post(message: ToFrameWorker): void {

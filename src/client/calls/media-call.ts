@@ -16,7 +16,7 @@ import type { IceConfig } from '../messaging/ice-source.ts';
 import { NO_ICE } from '../messaging/ice-source.ts';
 import { QualityMeter, sampleOf } from './call-quality.ts';
 import { endText, type CallView, type EndReason } from './call-types.ts';
-import { FrameCrypto, frameCryptoSupported, type FrameCryptoCounters } from './frame-crypto.ts';
+import { FrameCrypto, frameCryptoSupported } from './frame-crypto.ts';
 import { acquireCamera, acquireLocalMedia, deviceNotice, type GetUserMedia, type LocalMedia } from './local-media.ts';
 import { RingTone } from './ring-tone.ts';
 
@@ -128,16 +128,6 @@ export class MediaCall {
 
   get isOver(): boolean {
     return this.view.phase === 'ended';
-  }
-
-  /** Whether this browser seals frames (it offers to; the call seals them only if the other side can too). */
-  get canSealFrames(): boolean {
-    return this.crypto !== undefined;
-  }
-
-  /** The frame worker's counters (tests and the benchmark read them through the page). */
-  frameCounters(): Promise<FrameCryptoCounters> | undefined {
-    return this.crypto?.counters();
   }
 
   // ---- caller

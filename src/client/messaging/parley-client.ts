@@ -517,11 +517,6 @@ export class ParleyClient {
     await this.account?.calls.toggleScreen();
   }
 
-  /** The call's frame counters (sealed, opened, failed, …), for checks from outside the page. */
-  async frameCounters(): Promise<unknown> {
-    return this.account?.calls.live?.frameCounters();
-  }
-
   // ---- internals
 
   private async enter(session: SessionResponse, fresh?: LocalIdentity): Promise<void> {
