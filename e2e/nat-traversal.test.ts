@@ -82,7 +82,20 @@ async function voiceCall(s: Scenario): Promise<void> {
   await startCall(s.alice.page, 'voice');
   await s.bob.page.getByRole('alertdialog', { name: 'Incoming voice call' }).waitFor({ timeout: 30_000 });
   await accept(s.bob.page);
-  for (const side of [s.alice, s.bob]) await waitFigures(side.page, `sound reaching ${side.username}`, (f) => f.audioBytesIn > 5_000 && f.audioEnergyIn > 0.01, 45_000);
+  try {
+    for (const side of [s.alice, s.bob]) await waitFigures(side.page, `sound reaching ${side.username}`, (f) => f.audioBytesIn > 5_000 && f.audioEnergyIn > 0.01, 45_000);
+  } catch (e) {
+    // What each side showed, so a failure here says how the call ended.
+    const seen = await Promise.all(
+      [s.alice, s.bob].map(async (side) => {
+        const panel = await side.page.locator('.call-panel').textContent().catch(() => null);
+        const notice = await side.page.locator('.notice').textContent().catch(() => null);
+        const lines = await side.page.locator('.call-line').allTextContents().catch(() => []);
+        return `${side.username}: panel ${JSON.stringify(panel)}, notice ${JSON.stringify(notice)}, lines ${JSON.stringify(lines)}`;
+      }),
+    );
+    throw new Error(`${(e as Error).message}\n${seen.join('\n')}`, { cause: e });
+  }
 }
 
 async function waitStatus(page: Page, text: string | RegExp, timeout = 30_000): Promise<void> {
