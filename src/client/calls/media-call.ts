@@ -72,7 +72,6 @@ export class MediaCall {
   /** The microphone and camera, asked for on the click and opened while the call connects. */
   private localReady: Promise<void> = Promise.resolve();
   private screen: MediaStreamTrack | undefined;
-  private readonly remoteTracks: { audio?: MediaStreamTrack; video?: MediaStreamTrack } = {};
   private pendingOffer: string | undefined;
   private readonly earlySignals: SignalData[] = [];
   /** The callee's connection, made while it rings (or why it could not be). */
@@ -462,13 +461,8 @@ export class MediaCall {
   }
 
   private remoteTrack(track: MediaStreamTrack): void {
-    if (track.kind === 'audio') {
-      this.remoteTracks.audio = track;
-      this.update({ remoteAudio: new MediaStream([track]) });
-    } else if (track.kind === 'video') {
-      this.remoteTracks.video = track;
-      this.update({ remoteVideo: new MediaStream([track]) });
-    }
+    if (track.kind === 'audio') this.update({ remoteAudio: new MediaStream([track]) });
+    else if (track.kind === 'video') this.update({ remoteVideo: new MediaStream([track]) });
   }
 
   /**
