@@ -12,7 +12,8 @@ export type ProtocolErrorCode =
   | 'too_many_skipped'
   | 'no_session'
   | 'unknown_prekey'
-  | 'identity_changed';
+  | 'identity_changed'
+  | 'link_mismatch';
 
 export class ProtocolError extends Error {
   readonly code: ProtocolErrorCode;

@@ -134,8 +134,8 @@ describe('key directory', () => {
     const db = new Database(path.join(t.dataDir, 'parley.sqlite'), { readonly: true });
     try {
       const columns = (table: string) => (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
-      expect(columns('signed_prekeys')).toEqual(['user_id', 'spk_id', 'spk_public', 'spk_signature', 'pqk_id', 'pqk_public', 'pqk_signature', 'updated_at']);
-      expect(columns('one_time_prekeys')).toEqual(['user_id', 'key_id', 'public_key']);
+      expect(columns('signed_prekeys')).toEqual(['user_id', 'device_id', 'spk_id', 'spk_public', 'spk_signature', 'pqk_id', 'pqk_public', 'pqk_signature', 'updated_at']);
+      expect(columns('one_time_prekeys')).toEqual(['user_id', 'device_id', 'key_id', 'public_key']);
       const pq = db.prepare('SELECT length(pqk_public) AS n FROM signed_prekeys LIMIT 1').get() as { n: number };
       expect(pq.n).toBe(1184); // an ML-KEM-768 public key; a secret key would be 2400
     } finally {

@@ -16,6 +16,7 @@ import { postgresMigrations } from '../../src/server/store/postgres/migrations/i
 import { migrate as migratePostgres } from '../../src/server/store/postgres/migrate.ts';
 import { createPool } from '../../src/server/store/postgres/pool.ts';
 import { storeContract } from '../support/store-contract.ts';
+import type { Store } from '../../src/server/store/types.ts';
 import { hostAndPort, startTcpProxy, viaProxy } from '../support/tcp-proxy.ts';
 import { dropSchema, freshSchemaName, postgresHarness, postgresSkipReason, sqliteHarness } from '../support/store-harness.ts';
 
@@ -38,6 +39,39 @@ describe.skipIf(Boolean(postgresSkipReason))(`PostgreSQL store contract (needs D
   storeContract(postgresHarness(DATABASE_URL));
 });
 
+/** A v1 Parley's data (schema version 5): alice with keys and prekeys, one envelope queued for her. */
+function seedVersion5(run: (sql: string, ...params: unknown[]) => void): void {
+  run('INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, ?)', 'u1', 'alice', 'hash', 1);
+  run('INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, ?)', 'u2', 'bob', 'hash', 1);
+  run('INSERT INTO identity_keys VALUES (?, ?, ?, ?, ?)', 'u1', Buffer.alloc(65, 4), Buffer.alloc(65, 5), Buffer.alloc(64, 6), 1);
+  run('INSERT INTO signed_prekeys VALUES (?, ?, ?, ?, ?, ?, ?, ?)', 'u1', 7, Buffer.alloc(65, 1), Buffer.alloc(64, 2), 8, Buffer.alloc(1184, 3), Buffer.alloc(64, 4), 1);
+  run('INSERT INTO one_time_prekeys VALUES (?, ?, ?)', 'u1', 9, Buffer.alloc(65, 9));
+  run('INSERT INTO queue (recipient_id, sender_id, sender_name, client_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)', 'u1', 'u2', 'bob', 'client-id-00000001', Buffer.alloc(10, 1), 5);
+}
+
+/** SQLite's `?` placeholders as PostgreSQL's `$1, $2, …`. */
+function numberedParameters(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+async function expectDevice1(store: Store): Promise<void> {
+  try {
+    expect((await store.identities.get('u1', '1'))?.dhKey).toEqual(new Uint8Array(65).fill(5));
+    expect((await store.preKeys.getSigned('u1', '1'))?.signedPreKey.id).toBe(7);
+    expect(await store.preKeys.countOneTime('u1', '1')).toBe(1);
+    const queued = await store.queue.pending('u1', 0, 10, 0, '1');
+    expect(queued.map((e) => [e.clientId, e.recipientDevice])).toEqual([['client-id-00000001', '1']]);
+    // The usage row the v1 queue kept is still the device's: acknowledging empties it.
+    expect(await store.queue.ack('u1', [queued[0]!.qid], '1')).toBe(1);
+    expect(await store.queue.depth()).toEqual({ envelopes: 0, bytes: 0 });
+    expect((await store.devices.list('u1')).map((d) => [d.deviceId, d.unlinkedAt])).toEqual([['1', null]]);
+    expect(await store.devices.chain('u1')).toEqual([]);
+  } finally {
+    await store.close();
+  }
+}
+
 describe('SQLite migrations', () => {
   it('migrates an empty file to the newest schema, in WAL mode', async () => {
     const file = tmpFile();
@@ -47,7 +81,7 @@ describe('SQLite migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(sqliteMigrations.at(-1)!.version);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => (r as { name: string }).name);
-    expect(tables).toEqual(['contacts', 'identity_keys', 'one_time_prekeys', 'queue', 'queue_usage', 'refresh_tokens', 'signed_prekeys', 'sqlite_sequence', 'users']);
+    expect(tables).toEqual(['contacts', 'device_lists', 'devices', 'identity_keys', 'link_requests', 'one_time_prekeys', 'queue', 'queue_usage', 'refresh_tokens', 'signed_prekeys', 'sqlite_sequence', 'users']);
     db.close();
   });
 
@@ -64,6 +98,15 @@ describe('SQLite migrations', () => {
     expect((await store.identities.get('u1'))?.dhKey).toEqual(new Uint8Array(65).fill(5));
     expect(await store.preKeys.countOneTime('u1')).toBe(0);
     await store.close();
+  });
+
+  it('migration 6 (devices) makes every v1 key, prekey and queued envelope device 1\'s', async () => {
+    const file = tmpFile();
+    const db = new Database(file);
+    migrateSqlite(db, sqliteMigrations.filter((m) => m.version <= 5));
+    seedVersion5((sql, ...params) => db.prepare(sql).run(...params));
+    db.close();
+    await expectDevice1(openSqliteStore(file));
   });
 
   it('refuses to open a database from a newer Parley', () => {
@@ -103,7 +146,7 @@ describe.skipIf(Boolean(postgresSkipReason))('PostgreSQL migrations (needs DATAB
     const versions = await sql(s, 'SELECT version, name FROM schema_migrations ORDER BY version');
     expect(versions).toEqual(postgresMigrations.map((m) => ({ version: m.version, name: m.name })));
     const tables = await sql(s, 'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [s]);
-    expect(tables.map((t) => t.table_name)).toEqual(['contacts', 'identity_keys', 'one_time_prekeys', 'queue', 'queue_usage', 'refresh_tokens', 'schema_migrations', 'signed_prekeys', 'users']);
+    expect(tables.map((t) => t.table_name)).toEqual(['contacts', 'device_lists', 'devices', 'identity_keys', 'link_requests', 'one_time_prekeys', 'queue', 'queue_usage', 'refresh_tokens', 'schema_migrations', 'signed_prekeys', 'users']);
   });
 
   it('lets six processes start at once on an empty schema: one migrates, all open', async () => {
@@ -130,6 +173,20 @@ describe.skipIf(Boolean(postgresSkipReason))('PostgreSQL migrations (needs DATAB
     expect((await store.identities.get('u1'))?.dhKey).toEqual(new Uint8Array(65).fill(5));
     expect(await store.preKeys.countOneTime('u1')).toBe(0);
     await store.close();
+  });
+
+  it('migration 6 (devices) makes every v1 key, prekey and queued envelope device 1\'s', async () => {
+    const s = schema();
+    const pool = createPool({ url: DATABASE_URL, size: 1, schema: s, onError: () => {} });
+    try {
+      expect(await migratePostgres(pool, postgresMigrations.filter((m) => m.version <= 5), s)).toBe(5);
+      const statements: [string, unknown[]][] = [];
+      seedVersion5((sql, ...params) => void statements.push([numberedParameters(sql), params]));
+      for (const [sql, params] of statements) await pool.query(sql, params);
+    } finally {
+      await pool.end();
+    }
+    await expectDevice1(await openPostgresStore({ url: DATABASE_URL, poolSize: 2, schema: s }));
   });
 
   it('rolls a failing migration back whole and leaves the version where it was', async () => {
@@ -170,7 +227,7 @@ describe.skipIf(Boolean(postgresSkipReason))('PostgreSQL connections (needs DATA
     try {
       const identity = { signingKey: new Uint8Array(65), dhKey: new Uint8Array(65), dhKeySignature: new Uint8Array(64), updatedAt: 1 };
       for (const id of ['bob', 'alice']) await store.users.create({ id, username: id, passwordHash: 'h', createdAt: 1 }, identity);
-      const envelope = (clientId: string) => ({ recipientId: 'bob', senderId: 'alice', senderName: 'alice', clientId, body: new Uint8Array(4), createdAt: 1 });
+      const envelope = (clientId: string) => ({ recipientId: 'bob', recipientDevice: '1', senderId: 'alice', senderName: 'alice', clientId, body: new Uint8Array(4), createdAt: 1 });
       const limits = { maxCount: 10, maxBytes: 1000, maxAgeMs: 1000 };
       expect((await store.queue.enqueue(envelope('first-envelope-id'), limits)).status).toBe('stored');
       // Hold bob's usage row, so the next enqueue waits inside its transaction.

@@ -21,6 +21,7 @@ const signed = (spk: number, at = 1) => ({
 const roomy: QueueLimits = { maxCount: 1000, maxBytes: 1 << 20, maxAgeMs: 86_400_000 };
 const envelope = (recipientId: string, senderId: string, clientId: string, size = 10, createdAt = 5000): Omit<QueuedEnvelope, 'qid'> => ({
   recipientId,
+  recipientDevice: '1',
   senderId,
   senderName: `name-of-${senderId}`,
   clientId,
@@ -242,7 +243,7 @@ export function storeContract(harness: StoreHarness): void {
       expect([...qids].sort((a, b) => a - b)).toEqual(qids);
       const all = await store.queue.pending('bob', 0, 100, 0);
       expect(all.map((e) => e.qid)).toEqual(qids);
-      expect(all[1]).toEqual({ qid: qids[1], recipientId: 'bob', senderId: 'carol', senderName: 'name-of-carol', clientId: cid(1), body: new Uint8Array(11).fill(cid(1).length), createdAt: 5001 });
+      expect(all[1]).toEqual({ qid: qids[1], recipientId: 'bob', recipientDevice: '1', senderId: 'carol', senderName: 'name-of-carol', clientId: cid(1), body: new Uint8Array(11).fill(cid(1).length), createdAt: 5001 });
       expect((await store.queue.pending('bob', qids[1]!, 2, 0)).map((e) => e.qid)).toEqual(qids.slice(2, 4));
       expect((await store.queue.pending('bob', 0, 100, 5003)).map((e) => e.qid)).toEqual(qids.slice(3));
       expect(await store.queue.pending('nobody', 0, 100, 0)).toEqual([]);
@@ -366,6 +367,103 @@ export function storeContract(harness: StoreHarness): void {
       const stored = (await o.store.queue.pending('bob', 0, 1000, 0)).map((e) => e.qid);
       expect(stored).toHaveLength(120);
       expect(seen).toEqual(stored);
+    });
+  });
+
+  describe(`${harness.name} store: devices`, () => {
+    it('keeps keys per device: device 1 is the v1 identity, another device has its own', async () => {
+      const { store } = await open();
+      await withUsers(store, 'u1');
+      expect((await store.devices.list('u1')).map((d) => [d.deviceId, d.name, d.unlinkedAt])).toEqual([['1', '', null]]);
+      await store.identities.put('u1', identityOf(40), 'laptop');
+      await store.preKeys.putSigned('u1', signed(5), 'laptop');
+      expect(await store.preKeys.addOneTime('u1', [key(1), key(2)], 100, 'laptop')).toBe(2);
+      expect(await store.preKeys.addOneTime('u1', [key(1)], 100)).toBe(1);
+      expect(await store.identities.get('u1')).toEqual(identityOf(10));
+      expect(await store.identities.get('u1', 'laptop')).toEqual(identityOf(40));
+      expect(await store.preKeys.getSigned('u1')).toBeUndefined();
+      expect((await store.preKeys.getSigned('u1', 'laptop'))?.signedPreKey.id).toBe(5);
+      expect(await store.preKeys.takeOneTime('u1', 'laptop')).toEqual(key(1));
+      expect(await store.preKeys.countOneTime('u1', 'laptop')).toBe(1);
+      expect(await store.preKeys.countOneTime('u1')).toBe(1);
+      await store.preKeys.dropDevice('u1', 'laptop');
+      expect(await store.identities.get('u1', 'laptop')).toBeUndefined();
+      expect(await store.preKeys.getSigned('u1', 'laptop')).toBeUndefined();
+      expect(await store.preKeys.countOneTime('u1', 'laptop')).toBe(0);
+      expect(await store.identities.get('u1')).toEqual(identityOf(10));
+      expect(await store.preKeys.countOneTime('u1')).toBe(1);
+    });
+
+    it('adds, renames, touches and unlinks devices, and never reuses an id', async () => {
+      const { store } = await open();
+      await withUsers(store, 'u1', 'u2');
+      expect(await store.devices.add('u1', { deviceId: 'laptop', name: 'Chromium on Linux', createdAt: 2000, lastSeenAt: 2000 })).toBe('ok');
+      expect(await store.devices.add('u1', { deviceId: 'laptop', name: 'again', createdAt: 3000, lastSeenAt: 3000 })).toBe('exists');
+      expect(await store.devices.add('u2', { deviceId: 'laptop', name: 'bob', createdAt: 3000, lastSeenAt: 3000 })).toBe('ok');
+      await store.devices.rename('u1', 'laptop', 'Work laptop');
+      await store.devices.touch('u1', 'laptop', 5000);
+      await store.devices.touch('u1', 'laptop', 4000);
+      await store.devices.unlink('u1', 'laptop', 6000);
+      await store.devices.unlink('u1', 'laptop', 7000);
+      expect(await store.devices.get('u1', 'laptop')).toEqual({ deviceId: 'laptop', name: 'Work laptop', createdAt: 2000, lastSeenAt: 5000, unlinkedAt: 6000 });
+      expect((await store.devices.list('u1')).map((d) => d.deviceId)).toEqual(['1', 'laptop']);
+      expect(await store.devices.add('u1', { deviceId: 'laptop', name: 'back', createdAt: 8000, lastSeenAt: 8000 })).toBe('exists');
+      expect(await store.devices.get('u1', 'nope')).toBeUndefined();
+    });
+
+    it('appends device-list versions strictly one after another, also from two processes at once', async () => {
+      const o = await open();
+      const other = await o.another();
+      await withUsers(o.store, 'u1');
+      const list = (version: number, fill = version) => ({ version, body: new Uint8Array(120).fill(fill), signature: new Uint8Array(64).fill(fill) });
+      expect(await o.store.devices.appendList('u1', list(2), 1)).toBe('conflict');
+      expect(await o.store.devices.appendList('u1', list(1), 1)).toBe('ok');
+      expect(await o.store.devices.appendList('u1', list(1, 9), 1)).toBe('conflict');
+      const both = await Promise.all([o.store.devices.appendList('u1', list(2, 20), 2), other.devices.appendList('u1', list(2, 21), 2)]);
+      expect([...both].sort()).toEqual(['conflict', 'ok']);
+      const chain = await other.devices.chain('u1');
+      expect(chain.map((l) => l.version)).toEqual([1, 2]);
+      expect(chain[0]).toEqual(list(1));
+      await o.store.devices.clearLists('u1');
+      expect(await o.store.devices.chain('u1')).toEqual([]);
+    });
+
+    it('answers a link request once, only for its account and before it expires', async () => {
+      const { store } = await open();
+      await withUsers(store, 'u1', 'u2');
+      const request = new Uint8Array(300).fill(7);
+      await store.linkRequests.insert({ id: 'link-0000000000000001', userId: 'u1', request, createdAt: 1000, expiresAt: 601_000 });
+      await store.linkRequests.insert({ id: 'link-0000000000000002', userId: 'u1', request, createdAt: 1000, expiresAt: 2000 });
+      expect(await store.linkRequests.countOpen('u1', 1500)).toBe(2);
+      expect(await store.linkRequests.answer('link-0000000000000001', 'u2', new Uint8Array(5), 1500)).toBe('missing');
+      expect(await store.linkRequests.answer('link-0000000000000002', 'u1', new Uint8Array(5), 3000)).toBe('missing');
+      expect(await store.linkRequests.answer('link-0000000000000001', 'u1', new Uint8Array(5).fill(1), 1500)).toBe('ok');
+      expect(await store.linkRequests.answer('link-0000000000000001', 'u1', new Uint8Array(5).fill(2), 1600)).toBe('used');
+      expect(await store.linkRequests.get('link-0000000000000001')).toEqual({
+        id: 'link-0000000000000001', userId: 'u1', request, answer: new Uint8Array(5).fill(1), createdAt: 1000, expiresAt: 601_000, usedAt: 1500,
+      });
+      expect(await store.linkRequests.countOpen('u1', 1500)).toBe(1);
+      expect(await store.linkRequests.purgeExpired(3000)).toBe(1);
+      expect(await store.linkRequests.get('link-0000000000000002')).toBeUndefined();
+    });
+
+    it('queues per device: its own envelopes, its own limits, dropped with the device', async () => {
+      const { store } = await open();
+      await withUsers(store, 'bob', 'alice');
+      const tight: QueueLimits = { maxCount: 2, maxBytes: 1000, maxAgeMs: 86_400_000 };
+      const toDevice = (device: string, n: number) => ({ ...envelope('bob', 'alice', cid(n)), recipientDevice: device });
+      expect((await store.queue.enqueue(toDevice('1', 1), tight)).status).toBe('stored');
+      expect((await store.queue.enqueue(toDevice('1', 2), tight)).status).toBe('stored');
+      expect(await store.queue.enqueue(toDevice('1', 3), tight)).toEqual({ status: 'full', reason: 'count' });
+      expect((await store.queue.enqueue(toDevice('laptop', 4), tight)).status).toBe('stored');
+      expect((await store.queue.pending('bob', 0, 10, 0)).map((e) => e.clientId)).toEqual([cid(1), cid(2)]);
+      const laptop = await store.queue.pending('bob', 0, 10, 0, 'laptop');
+      expect(laptop.map((e) => [e.clientId, e.recipientDevice])).toEqual([[cid(4), 'laptop']]);
+      // One device cannot acknowledge (delete) another's envelopes.
+      expect(await store.queue.ack('bob', [laptop[0]!.qid])).toBe(0);
+      expect(await store.queue.dropDevice('bob', 'laptop')).toBe(1);
+      expect(await store.queue.pending('bob', 0, 10, 0, 'laptop')).toEqual([]);
+      expect(await store.queue.depth()).toEqual({ envelopes: 2, bytes: 20 });
     });
   });
 }

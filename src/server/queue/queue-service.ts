@@ -37,7 +37,7 @@ export class QueueService {
     // A recipient who blocked the sender never gets it; the sender is not told (as in Signal).
     if (await this.lookups.blocks.blocks(recipient.id, sender.id)) return;
     const result = await this.store.queue.enqueue(
-      { recipientId: recipient.id, senderId: sender.id, senderName: sender.username, clientId, body, createdAt: now },
+      { recipientId: recipient.id, recipientDevice: '1', senderId: sender.id, senderName: sender.username, clientId, body, createdAt: now },
       this.limits,
     );
     if (result.status === 'full') {

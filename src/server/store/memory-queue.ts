@@ -1,6 +1,7 @@
 // The offline queue in memory: nothing survives a restart. It exists as the baseline of the
 // queue benchmark (what the SQLite queue costs) and as a reference for the QueueStore contract.
 import type { EnqueueResult, QueueStore, QueuedEnvelope } from './types.ts';
+import { usageKey } from './rows.ts';
 
 export function memoryQueue(): QueueStore {
   const byRecipient = new Map<string, QueuedEnvelope[]>();
@@ -10,26 +11,35 @@ export function memoryQueue(): QueueStore {
   const keyOf = (e: { recipientId: string; senderId: string; clientId: string }) => `${e.recipientId}\u0000${e.senderId}\u0000${e.clientId}`;
   return {
     async enqueue(e, limits): Promise<EnqueueResult> {
-      const list = byRecipient.get(e.recipientId) ?? [];
+      const box = usageKey(e.recipientId, e.recipientDevice);
+      const list = byRecipient.get(box) ?? [];
       if (list.length >= limits.maxCount) return { status: 'full', reason: 'count' };
       if (usage(list) + e.body.length > limits.maxBytes) return { status: 'full', reason: 'bytes' };
       if (keys.has(keyOf(e))) return { status: 'duplicate' };
       const stored = { ...e, qid: nextQid++ };
       list.push(stored);
-      byRecipient.set(e.recipientId, list);
+      byRecipient.set(box, list);
       keys.add(keyOf(e));
       return { status: 'stored', qid: stored.qid };
     },
-    async pending(recipientId, afterQid, limit, notBefore) {
-      return (byRecipient.get(recipientId) ?? []).filter((e) => e.qid > afterQid && e.createdAt >= notBefore).slice(0, limit);
+    async pending(recipientId, afterQid, limit, notBefore, device = '1') {
+      return (byRecipient.get(usageKey(recipientId, device)) ?? []).filter((e) => e.qid > afterQid && e.createdAt >= notBefore).slice(0, limit);
     },
-    async ack(recipientId, qids) {
-      const list = byRecipient.get(recipientId) ?? [];
+    async ack(recipientId, qids, device = '1') {
+      const box = usageKey(recipientId, device);
+      const list = byRecipient.get(box) ?? [];
       const drop = new Set(qids);
       const kept = list.filter((e) => !drop.has(e.qid));
       for (const e of list) if (drop.has(e.qid)) keys.delete(keyOf(e));
-      byRecipient.set(recipientId, kept);
+      byRecipient.set(box, kept);
       return list.length - kept.length;
+    },
+    async dropDevice(recipientId, device) {
+      const box = usageKey(recipientId, device);
+      const list = byRecipient.get(box) ?? [];
+      for (const e of list) keys.delete(keyOf(e));
+      byRecipient.delete(box);
+      return list.length;
     },
     async purgeExpired(before) {
       let n = 0;

@@ -1,7 +1,7 @@
 // The tables' row shapes and their mapping to records, shared by both adapters: SQLite and
 // PostgreSQL have the same columns (their migrations mirror each other), and both drivers hand
 // binary columns over as Buffers and, as configured, integers as numbers.
-import type { IdentityRecord, QueuedEnvelope, RefreshTokenRecord, SignedPreKeysRecord, UserRecord } from './types.ts';
+import type { DeviceRecord, IdentityRecord, LinkRequestRecord, QueuedEnvelope, RefreshTokenRecord, SignedListRecord, SignedPreKeysRecord, UserRecord } from './types.ts';
 
 export interface UserRow {
   id: string;
@@ -40,6 +40,7 @@ export interface RefreshRow {
 export interface QueueRow {
   qid: number;
   recipient_id: string;
+  recipient_device: string;
   sender_id: string;
   sender_name: string;
   client_id: string;
@@ -82,9 +83,57 @@ export const toRefresh = (r: RefreshRow): RefreshTokenRecord => ({
 export const toEnvelope = (r: QueueRow): QueuedEnvelope => ({
   qid: Number(r.qid),
   recipientId: r.recipient_id,
+  recipientDevice: r.recipient_device,
   senderId: r.sender_id,
   senderName: r.sender_name,
   clientId: r.client_id,
   body: bytes(r.body),
   createdAt: Number(r.created_at),
+});
+
+/** The queue_usage key of a device's queue (migration 006): the user id alone for device "1". */
+export const usageKey = (recipientId: string, device: string): string => (device === '1' ? recipientId : `${recipientId}:${device}`);
+
+export interface DeviceRow {
+  device_id: string;
+  name: string;
+  created_at: number;
+  last_seen_at: number;
+  unlinked_at: number | null;
+}
+
+export const toDevice = (r: DeviceRow): DeviceRecord => ({
+  deviceId: r.device_id,
+  name: r.name,
+  createdAt: Number(r.created_at),
+  lastSeenAt: Number(r.last_seen_at),
+  unlinkedAt: r.unlinked_at === null ? null : Number(r.unlinked_at),
+});
+
+export interface ListRow {
+  version: number;
+  body: Buffer;
+  signature: Buffer;
+}
+
+export const toList = (r: ListRow): SignedListRecord => ({ version: Number(r.version), body: bytes(r.body), signature: bytes(r.signature) });
+
+export interface LinkRequestRow {
+  id: string;
+  user_id: string;
+  request: Buffer;
+  answer: Buffer | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export const toLinkRequest = (r: LinkRequestRow): LinkRequestRecord => ({
+  id: r.id,
+  userId: r.user_id,
+  request: bytes(r.request),
+  answer: r.answer ? bytes(r.answer) : null,
+  createdAt: Number(r.created_at),
+  expiresAt: Number(r.expires_at),
+  usedAt: r.used_at === null ? null : Number(r.used_at),
 });

@@ -44,10 +44,13 @@ export interface UserStore {
   changePassword(id: string, passwordHash: string, at: number): Promise<void>;
 }
 
+// Keys and queues belong to one browser of an account, a device (issue #17). Device "1" is what
+// a v1 account had, so every method's device defaults to it and v1 callers go on unchanged.
+
 export interface IdentityStore {
-  get(userId: string): Promise<IdentityRecord | undefined>;
-  /** Stores the identity; a different identity than before (a new device) drops all prekeys. */
-  put(userId: string, identity: IdentityRecord): Promise<void>;
+  get(userId: string, device?: string): Promise<IdentityRecord | undefined>;
+  /** Stores the device's identity; a different identity than before (new keys) drops its prekeys. */
+  put(userId: string, identity: IdentityRecord, device?: string): Promise<void>;
 }
 
 export interface SignedPreKeysRecord {
@@ -63,16 +66,18 @@ export interface OneTimePreKeyRecord {
 
 export interface PreKeyStore {
   /** Replaces the current signed and PQ prekeys. */
-  putSigned(userId: string, record: SignedPreKeysRecord): Promise<void>;
-  getSigned(userId: string): Promise<SignedPreKeysRecord | undefined>;
+  putSigned(userId: string, record: SignedPreKeysRecord, device?: string): Promise<void>;
+  getSigned(userId: string, device?: string): Promise<SignedPreKeysRecord | undefined>;
   /**
    * Adds one-time prekeys, ignoring ids already present, keeping at most `cap` in all.
    * Returns how many the user has afterwards.
    */
-  addOneTime(userId: string, keys: OneTimePreKeyRecord[], cap: number): Promise<number>;
+  addOneTime(userId: string, keys: OneTimePreKeyRecord[], cap: number, device?: string): Promise<number>;
   /** Removes and returns one one-time prekey, atomically: no key is ever handed out twice. */
-  takeOneTime(userId: string): Promise<OneTimePreKeyRecord | undefined>;
-  countOneTime(userId: string): Promise<number>;
+  takeOneTime(userId: string, device?: string): Promise<OneTimePreKeyRecord | undefined>;
+  countOneTime(userId: string, device?: string): Promise<number>;
+  /** Forgets every key of a device (it was unlinked). */
+  dropDevice(userId: string, device: string): Promise<void>;
 }
 
 export interface RefreshTokenStore {
@@ -91,6 +96,8 @@ export interface QueuedEnvelope {
   /** The server's delivery id: increasing, so "oldest first" is "smallest qid first". */
   qid: number;
   recipientId: string;
+  /** The recipient's browser this envelope was sealed for. */
+  recipientDevice: string;
   senderId: string;
   senderName: string;
   /** The sender's id for the envelope: a retry with the same id is not stored twice. */
@@ -108,11 +115,14 @@ export interface QueueLimits {
 export type EnqueueResult = { status: 'stored'; qid: number } | { status: 'duplicate' } | { status: 'full'; reason: 'count' | 'bytes' };
 
 export interface QueueStore {
+  /** The limits are the recipient device's own. */
   enqueue(envelope: Omit<QueuedEnvelope, 'qid'>, limits: QueueLimits): Promise<EnqueueResult>;
   /** Oldest first: envelopes with qid > `afterQid`, created after `notBefore`, at most `limit`. */
-  pending(recipientId: string, afterQid: number, limit: number, notBefore: number): Promise<QueuedEnvelope[]>;
-  /** Deletes the recipient's own envelopes with these qids; returns how many were deleted. */
-  ack(recipientId: string, qids: number[]): Promise<number>;
+  pending(recipientId: string, afterQid: number, limit: number, notBefore: number, device?: string): Promise<QueuedEnvelope[]>;
+  /** Deletes the recipient device's own envelopes with these qids; returns how many were deleted. */
+  ack(recipientId: string, qids: number[], device?: string): Promise<number>;
+  /** Drops everything queued for a device (it was unlinked); returns how many. */
+  dropDevice(recipientId: string, device: string): Promise<number>;
   /** Deletes envelopes created before `before`; returns how many. */
   purgeExpired(before: number): Promise<number>;
   depth(): Promise<{ envelopes: number; bytes: number }>;
@@ -140,6 +150,59 @@ export interface ContactStore {
   mutual(userId: string): Promise<string[]>;
 }
 
+export interface DeviceRecord {
+  deviceId: string;
+  /** Chosen by the account's owner ("Chromium on Linux"); empty for a v1 browser not yet named. */
+  name: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** Set once the device is unlinked: it is told to wipe its keys when it next connects. */
+  unlinkedAt: number | null;
+}
+
+export interface SignedListRecord {
+  version: number;
+  body: Uint8Array;
+  signature: Uint8Array;
+}
+
+export interface DeviceStore {
+  /** Every device of the account ever linked, unlinked ones included, oldest first. */
+  list(userId: string): Promise<DeviceRecord[]>;
+  get(userId: string, deviceId: string): Promise<DeviceRecord | undefined>;
+  /** 'exists' if the id is taken (linked now or before: ids are never reused). */
+  add(userId: string, device: Omit<DeviceRecord, 'unlinkedAt'>): Promise<'ok' | 'exists'>;
+  rename(userId: string, deviceId: string, name: string): Promise<void>;
+  unlink(userId: string, deviceId: string, at: number): Promise<void>;
+  touch(userId: string, deviceId: string, at: number): Promise<void>;
+  /** Every version of the account's signed device list, oldest first. */
+  chain(userId: string): Promise<SignedListRecord[]>;
+  /** Appends the next version; 'conflict' unless it is exactly one more than the newest. */
+  appendList(userId: string, list: SignedListRecord, now: number): Promise<'ok' | 'conflict'>;
+  /** Forgets every list (the account reset its identity). */
+  clearLists(userId: string): Promise<void>;
+}
+
+export interface LinkRequestRecord {
+  id: string;
+  userId: string;
+  request: Uint8Array;
+  answer: Uint8Array | null;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export interface LinkRequestStore {
+  insert(record: Omit<LinkRequestRecord, 'answer' | 'usedAt'>): Promise<void>;
+  get(id: string): Promise<LinkRequestRecord | undefined>;
+  /** Sets the answer once: 'used' if it already has one, 'missing' if gone or expired. */
+  answer(id: string, userId: string, answer: Uint8Array, now: number): Promise<'ok' | 'used' | 'missing'>;
+  /** Open (unexpired, unanswered) requests of an account. */
+  countOpen(userId: string, now: number): Promise<number>;
+  purgeExpired(now: number): Promise<number>;
+}
+
 export interface Store {
   readonly users: UserStore;
   readonly identities: IdentityStore;
@@ -147,6 +210,8 @@ export interface Store {
   readonly refreshTokens: RefreshTokenStore;
   readonly queue: QueueStore;
   readonly contacts: ContactStore;
+  readonly devices: DeviceStore;
+  readonly linkRequests: LinkRequestStore;
   /** Resolves when the database answers a trivial query; the readiness check (/healthz/ready). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -9,10 +9,10 @@ import { inTransaction, toBuffer } from './pool.ts';
 
 
 const UPSERT_IDENTITY = `
-  INSERT INTO identity_keys (user_id, signing_key, dh_key, dh_key_signature, updated_at) VALUES ($1, $2, $3, $4, $5)
-  ON CONFLICT (user_id) DO UPDATE SET signing_key = EXCLUDED.signing_key, dh_key = EXCLUDED.dh_key,
+  INSERT INTO identity_keys (user_id, signing_key, dh_key, dh_key_signature, updated_at, device_id) VALUES ($1, $2, $3, $4, $5, $6)
+  ON CONFLICT (user_id, device_id) DO UPDATE SET signing_key = EXCLUDED.signing_key, dh_key = EXCLUDED.dh_key,
     dh_key_signature = EXCLUDED.dh_key_signature, updated_at = EXCLUDED.updated_at`;
-const identityParams = (userId: string, i: IdentityRecord) => [userId, toBuffer(i.signingKey), toBuffer(i.dhKey), toBuffer(i.dhKeySignature), i.updatedAt];
+const identityParams = (userId: string, i: IdentityRecord, device: string) => [userId, toBuffer(i.signingKey), toBuffer(i.dhKey), toBuffer(i.dhKeySignature), i.updatedAt, device];
 
 /** Takes the per-user lock described above; false if there is no such user. */
 export async function lockUser(client: pg.PoolClient, userId: string): Promise<boolean> {
@@ -29,7 +29,8 @@ export function postgresUsers(pool: pg.Pool): UserStore {
           [user.id, user.username, user.passwordHash, user.createdAt],
         );
         if (inserted.rowCount === 0) return 'taken' as const;
-        await c.query(UPSERT_IDENTITY, identityParams(user.id, identity));
+        await c.query("INSERT INTO devices (user_id, device_id, name, created_at, last_seen_at) VALUES ($1, '1', '', $2, $2)", [user.id, user.createdAt]);
+        await c.query(UPSERT_IDENTITY, identityParams(user.id, identity, '1'));
         return 'ok' as const;
       }),
     async findByUsername(username) {
@@ -51,21 +52,21 @@ export function postgresUsers(pool: pg.Pool): UserStore {
 
 export function postgresIdentities(pool: pg.Pool): IdentityStore {
   return {
-    async get(userId) {
-      const { rows } = await pool.query<IdentityRow>('SELECT signing_key, dh_key, dh_key_signature, updated_at FROM identity_keys WHERE user_id = $1', [userId]);
+    async get(userId, device = '1') {
+      const { rows } = await pool.query<IdentityRow>('SELECT signing_key, dh_key, dh_key_signature, updated_at FROM identity_keys WHERE user_id = $1 AND device_id = $2', [userId, device]);
       return rows[0] && toIdentity(rows[0]);
     },
-    put: (userId, identity) =>
+    put: (userId, identity, device = '1') =>
       inTransaction(pool, async (c) => {
         await lockUser(c, userId);
-        const { rows } = await c.query<IdentityRow>('SELECT signing_key, dh_key, dh_key_signature, updated_at FROM identity_keys WHERE user_id = $1', [userId]);
+        const { rows } = await c.query<IdentityRow>('SELECT signing_key, dh_key, dh_key_signature, updated_at FROM identity_keys WHERE user_id = $1 AND device_id = $2', [userId, device]);
         const old = rows[0];
         const changed = !old || !toBuffer(identity.signingKey).equals(old.signing_key) || !toBuffer(identity.dhKey).equals(old.dh_key);
-        await c.query(UPSERT_IDENTITY, identityParams(userId, identity));
+        await c.query(UPSERT_IDENTITY, identityParams(userId, identity, device));
         // Prekeys signed by the old identity key are useless to contacts and must not be handed out.
         if (changed && old) {
-          await c.query('DELETE FROM signed_prekeys WHERE user_id = $1', [userId]);
-          await c.query('DELETE FROM one_time_prekeys WHERE user_id = $1', [userId]);
+          await c.query('DELETE FROM signed_prekeys WHERE user_id = $1 AND device_id = $2', [userId, device]);
+          await c.query('DELETE FROM one_time_prekeys WHERE user_id = $1 AND device_id = $2', [userId, device]);
         }
       }),
   };

@@ -10,6 +10,7 @@ import { postgresPreKeys } from './prekeys.ts';
 import { postgresRefreshTokens } from './refresh-tokens.ts';
 import { postgresQueue } from './queue.ts';
 import { postgresContacts } from './contacts.ts';
+import { postgresDevices, postgresLinkRequests } from './devices.ts';
 
 export interface PostgresStoreOptions {
   url: string;
@@ -34,6 +35,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     refreshTokens: postgresRefreshTokens(pool),
     queue: postgresQueue(pool),
     contacts: postgresContacts(pool),
+    devices: postgresDevices(pool),
+    linkRequests: postgresLinkRequests(pool),
     async ping() {
       await pool.query('SELECT 1');
     },

@@ -9,7 +9,7 @@
 //    usage triggers (migration 003) touch the row already held.
 import type pg from 'pg';
 import type { EnqueueResult, QueueStore } from '../types.ts';
-import { toEnvelope, type QueueRow } from '../rows.ts';
+import { toEnvelope, usageKey, type QueueRow } from '../rows.ts';
 import { inTransaction, toBuffer } from './pool.ts';
 
 async function lockUsage(c: pg.PoolClient, recipientId: string): Promise<{ count: number; bytes: number }> {
@@ -25,38 +25,45 @@ export function postgresQueue(pool: pg.Pool): QueueStore {
   return {
     enqueue: (e, limits) =>
       inTransaction(pool, async (c): Promise<EnqueueResult> => {
-        const usage = await lockUsage(c, e.recipientId);
+        const usage = await lockUsage(c, usageKey(e.recipientId, e.recipientDevice));
         if (usage.count >= limits.maxCount) return { status: 'full', reason: 'count' };
         if (usage.bytes + e.body.length > limits.maxBytes) return { status: 'full', reason: 'bytes' };
         const { rows } = await c.query<{ qid: number }>(
-          `INSERT INTO queue (recipient_id, sender_id, sender_name, client_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+          `INSERT INTO queue (recipient_id, sender_id, sender_name, client_id, body, created_at, recipient_device) VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (recipient_id, sender_id, client_id) DO NOTHING RETURNING qid`,
-          [e.recipientId, e.senderId, e.senderName, e.clientId, toBuffer(e.body), e.createdAt],
+          [e.recipientId, e.senderId, e.senderName, e.clientId, toBuffer(e.body), e.createdAt, e.recipientDevice],
         );
         return rows[0] ? { status: 'stored', qid: rows[0].qid } : { status: 'duplicate' };
       }),
-    async pending(recipientId, afterQid, limit, notBefore) {
+    async pending(recipientId, afterQid, limit, notBefore, device = '1') {
       const { rows } = await pool.query<QueueRow>(
-        'SELECT * FROM queue WHERE recipient_id = $1 AND qid > $2 AND created_at >= $3 ORDER BY qid LIMIT $4',
-        [recipientId, afterQid, notBefore, limit],
+        'SELECT * FROM queue WHERE recipient_id = $1 AND recipient_device = $5 AND qid > $2 AND created_at >= $3 ORDER BY qid LIMIT $4',
+        [recipientId, afterQid, notBefore, limit, device],
       );
       return rows.map(toEnvelope);
     },
-    async ack(recipientId, qids) {
+    async ack(recipientId, qids, device = '1') {
       const wanted = validQids(qids);
       if (wanted.length === 0) return 0;
       return inTransaction(pool, async (c) => {
-        await lockUsage(c, recipientId);
-        const { rowCount } = await c.query('DELETE FROM queue WHERE recipient_id = $1 AND qid = ANY($2::bigint[])', [recipientId, wanted]);
+        await lockUsage(c, usageKey(recipientId, device));
+        const { rowCount } = await c.query('DELETE FROM queue WHERE recipient_id = $1 AND recipient_device = $3 AND qid = ANY($2::bigint[])', [recipientId, wanted, device]);
         return rowCount ?? 0;
       });
     },
+    dropDevice: (recipientId, device) =>
+      inTransaction(pool, async (c) => {
+        await lockUsage(c, usageKey(recipientId, device));
+        const { rowCount } = await c.query('DELETE FROM queue WHERE recipient_id = $1 AND recipient_device = $2', [recipientId, device]);
+        return rowCount ?? 0;
+      }),
     purgeExpired: (before) =>
       inTransaction(pool, async (c) => {
         // The same lock order as enqueue and ack, taken in recipient order so two purging
         // processes cannot deadlock each other either.
         await c.query(
-          `SELECT 1 FROM queue_usage WHERE recipient_id IN (SELECT DISTINCT recipient_id FROM queue WHERE created_at < $1)
+          `SELECT 1 FROM queue_usage WHERE recipient_id IN (
+             SELECT DISTINCT recipient_id || CASE recipient_device WHEN '1' THEN '' ELSE ':' || recipient_device END FROM queue WHERE created_at < $1)
            ORDER BY recipient_id FOR UPDATE`,
           [before],
         );

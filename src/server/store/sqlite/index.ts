@@ -8,6 +8,7 @@ import { migrate } from './migrate.ts';
 import { sqliteMigrations } from './migrations/index.ts';
 import { sqliteQueue } from './queue.ts';
 import { sqliteContacts } from './contacts.ts';
+import { sqliteDevices, sqliteLinkRequests } from './devices.ts';
 
 interface OneTimeRow {
   key_id: number;
@@ -30,28 +31,30 @@ export function openSqliteStore(file: string): Store {
     userById: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
     setHash: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
     changePassword: db.prepare('UPDATE users SET password_hash = ?, tokens_valid_after = ? WHERE id = ?'),
-    getIdentity: db.prepare<[string], IdentityRow>('SELECT signing_key, dh_key, dh_key_signature, updated_at FROM identity_keys WHERE user_id = ?'),
+    insertFirstDevice: db.prepare("INSERT INTO devices (user_id, device_id, name, created_at, last_seen_at) VALUES (?, '1', '', ?, ?)"),
+    getIdentity: db.prepare<[string, string], IdentityRow>('SELECT signing_key, dh_key, dh_key_signature, updated_at FROM identity_keys WHERE user_id = ? AND device_id = ?'),
     putIdentity: db.prepare(
-      `INSERT INTO identity_keys (user_id, signing_key, dh_key, dh_key_signature, updated_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT(user_id) DO UPDATE SET signing_key = excluded.signing_key, dh_key = excluded.dh_key,
+      `INSERT INTO identity_keys (user_id, device_id, signing_key, dh_key, dh_key_signature, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(user_id, device_id) DO UPDATE SET signing_key = excluded.signing_key, dh_key = excluded.dh_key,
          dh_key_signature = excluded.dh_key_signature, updated_at = excluded.updated_at`,
     ),
     putSigned: db.prepare(
-      `INSERT INTO signed_prekeys (user_id, spk_id, spk_public, spk_signature, pqk_id, pqk_public, pqk_signature, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(user_id) DO UPDATE SET spk_id = excluded.spk_id, spk_public = excluded.spk_public,
+      `INSERT INTO signed_prekeys (user_id, device_id, spk_id, spk_public, spk_signature, pqk_id, pqk_public, pqk_signature, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(user_id, device_id) DO UPDATE SET spk_id = excluded.spk_id, spk_public = excluded.spk_public,
          spk_signature = excluded.spk_signature, pqk_id = excluded.pqk_id, pqk_public = excluded.pqk_public,
          pqk_signature = excluded.pqk_signature, updated_at = excluded.updated_at`,
     ),
-    getSigned: db.prepare<[string], SignedPreKeysRow>('SELECT * FROM signed_prekeys WHERE user_id = ?'),
-    deleteSigned: db.prepare('DELETE FROM signed_prekeys WHERE user_id = ?'),
-    insertOneTime: db.prepare('INSERT OR IGNORE INTO one_time_prekeys (user_id, key_id, public_key) VALUES (?, ?, ?)'),
-    countOneTime: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM one_time_prekeys WHERE user_id = ?'),
-    takeOneTime: db.prepare<[string], OneTimeRow>(
-      `DELETE FROM one_time_prekeys WHERE rowid = (SELECT rowid FROM one_time_prekeys WHERE user_id = ? ORDER BY key_id LIMIT 1)
+    getSigned: db.prepare<[string, string], SignedPreKeysRow>('SELECT * FROM signed_prekeys WHERE user_id = ? AND device_id = ?'),
+    deleteSigned: db.prepare('DELETE FROM signed_prekeys WHERE user_id = ? AND device_id = ?'),
+    insertOneTime: db.prepare('INSERT OR IGNORE INTO one_time_prekeys (user_id, device_id, key_id, public_key) VALUES (?, ?, ?, ?)'),
+    countOneTime: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM one_time_prekeys WHERE user_id = ? AND device_id = ?'),
+    takeOneTime: db.prepare<[string, string], OneTimeRow>(
+      `DELETE FROM one_time_prekeys WHERE rowid = (SELECT rowid FROM one_time_prekeys WHERE user_id = ? AND device_id = ? ORDER BY key_id LIMIT 1)
        RETURNING key_id, public_key`,
     ),
-    deleteOneTime: db.prepare('DELETE FROM one_time_prekeys WHERE user_id = ?'),
+    deleteOneTime: db.prepare('DELETE FROM one_time_prekeys WHERE user_id = ? AND device_id = ?'),
+    deleteIdentity: db.prepare('DELETE FROM identity_keys WHERE user_id = ? AND device_id = ?'),
     insertRefresh: db.prepare('INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)'),
     getRefresh: db.prepare<[string], RefreshRow>('SELECT * FROM refresh_tokens WHERE token_hash = ?'),
     spendRefresh: db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL'),
@@ -65,28 +68,35 @@ export function openSqliteStore(file: string): Store {
   const createUser = db.transaction((user: Omit<UserRecord, 'tokensValidAfter'>, identity: IdentityRecord): 'ok' | 'taken' => {
     const res = q.insertUser.run(user.id, user.username, user.passwordHash, user.createdAt);
     if (res.changes === 0) return 'taken';
-    q.putIdentity.run(user.id, buf(identity.signingKey), buf(identity.dhKey), buf(identity.dhKeySignature), identity.updatedAt);
+    q.insertFirstDevice.run(user.id, user.createdAt, user.createdAt);
+    q.putIdentity.run(user.id, '1', buf(identity.signingKey), buf(identity.dhKey), buf(identity.dhKeySignature), identity.updatedAt);
     return 'ok';
   });
 
-  const putIdentity = db.transaction((userId: string, identity: IdentityRecord) => {
-    const old = q.getIdentity.get(userId);
+  const putIdentity = db.transaction((userId: string, identity: IdentityRecord, device: string) => {
+    const old = q.getIdentity.get(userId, device);
     const changed = !old || !Buffer.from(identity.signingKey).equals(old.signing_key) || !Buffer.from(identity.dhKey).equals(old.dh_key);
-    q.putIdentity.run(userId, buf(identity.signingKey), buf(identity.dhKey), buf(identity.dhKeySignature), identity.updatedAt);
+    q.putIdentity.run(userId, device, buf(identity.signingKey), buf(identity.dhKey), buf(identity.dhKeySignature), identity.updatedAt);
     // Prekeys signed by the old identity key are useless to contacts and must not be handed out.
     if (changed && old) {
-      q.deleteSigned.run(userId);
-      q.deleteOneTime.run(userId);
+      q.deleteSigned.run(userId, device);
+      q.deleteOneTime.run(userId, device);
     }
   });
 
-  const addOneTime = db.transaction((userId: string, keys: OneTimePreKeyRecord[], cap: number): number => {
-    let count = q.countOneTime.get(userId)!.n;
+  const addOneTime = db.transaction((userId: string, keys: OneTimePreKeyRecord[], cap: number, device: string): number => {
+    let count = q.countOneTime.get(userId, device)!.n;
     for (const k of keys) {
       if (count >= cap) break;
-      count += q.insertOneTime.run(userId, k.id, buf(k.publicKey)).changes;
+      count += q.insertOneTime.run(userId, device, k.id, buf(k.publicKey)).changes;
     }
     return count;
+  });
+
+  const dropDeviceKeys = db.transaction((userId: string, device: string) => {
+    q.deleteIdentity.run(userId, device);
+    q.deleteSigned.run(userId, device);
+    q.deleteOneTime.run(userId, device);
   });
 
   const consume = db.transaction((tokenHash: string, now: number): ConsumeResult => {
@@ -118,32 +128,35 @@ export function openSqliteStore(file: string): Store {
       },
     },
     identities: {
-      async get(userId) {
-        const r = q.getIdentity.get(userId);
+      async get(userId, device = '1') {
+        const r = q.getIdentity.get(userId, device);
         return r && toIdentity(r);
       },
-      async put(userId, identity) {
-        putIdentity(userId, identity);
+      async put(userId, identity, device = '1') {
+        putIdentity(userId, identity, device);
       },
     },
     preKeys: {
-      async putSigned(userId, r: SignedPreKeysRecord) {
-        q.putSigned.run(userId, r.signedPreKey.id, buf(r.signedPreKey.publicKey), buf(r.signedPreKey.signature), r.pqPreKey.id, buf(r.pqPreKey.publicKey), buf(r.pqPreKey.signature), r.updatedAt);
+      async putSigned(userId, r: SignedPreKeysRecord, device = '1') {
+        q.putSigned.run(userId, device, r.signedPreKey.id, buf(r.signedPreKey.publicKey), buf(r.signedPreKey.signature), r.pqPreKey.id, buf(r.pqPreKey.publicKey), buf(r.pqPreKey.signature), r.updatedAt);
       },
-      async getSigned(userId) {
-        const r = q.getSigned.get(userId);
+      async getSigned(userId, device = '1') {
+        const r = q.getSigned.get(userId, device);
         return r && toSignedPreKeys(r);
       },
-      async addOneTime(userId, keys, cap) {
-        return addOneTime(userId, keys, cap);
+      async addOneTime(userId, keys, cap, device = '1') {
+        return addOneTime(userId, keys, cap, device);
       },
-      async takeOneTime(userId) {
+      async takeOneTime(userId, device = '1') {
         // One statement: SQLite runs it atomically, so concurrent takers never get the same key.
-        const r = q.takeOneTime.get(userId);
+        const r = q.takeOneTime.get(userId, device);
         return r && { id: r.key_id, publicKey: new Uint8Array(r.public_key) };
       },
-      async countOneTime(userId) {
-        return q.countOneTime.get(userId)!.n;
+      async countOneTime(userId, device = '1') {
+        return q.countOneTime.get(userId, device)!.n;
+      },
+      async dropDevice(userId, device) {
+        dropDeviceKeys(userId, device);
       },
     },
     refreshTokens: {
@@ -165,6 +178,8 @@ export function openSqliteStore(file: string): Store {
     },
     queue: sqliteQueue(db),
     contacts: sqliteContacts(db),
+    devices: sqliteDevices(db),
+    linkRequests: sqliteLinkRequests(db),
     async ping() {
       db.prepare('SELECT 1').get();
     },
