@@ -30,6 +30,9 @@ import { authRoutes } from './http/auth-routes.ts';
 import { keyRoutes } from './http/key-routes.ts';
 import { contactRoutes } from './http/contact-routes.ts';
 import { Presence } from './contacts/presence.ts';
+import { DeviceRouter } from './devices/device-router.ts';
+import { DeviceService } from './devices/device-service.ts';
+import { deviceRoutes } from './http/device-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { iceRoutes } from './http/ice-routes.ts';
 import { KeyDirectory } from './keys/key-directory.ts';
@@ -141,7 +144,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   bus.onBlocksChanged((ownerId) => blocks.forget(ownerId));
 
   const findUser = cachedUserLookup(store.users);
-  const queueService = new QueueService(store, bus, config.queue, { findUser, blocks });
+  const router = new DeviceRouter(store.devices, bus);
+  const queueService = new QueueService(store, bus, config.queue, { findUser, blocks }, (userId) => router.linked(userId));
   let sockets = () => 0;
   const metrics = createServerMetrics({
     role: config.role,
@@ -161,13 +165,14 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       if (!health && !viaHttps(request.raw)) return sendError(reply, 'forbidden', PLAIN_HTTP_REFUSAL);
     });
   }
-  const presence = new Presence(store, bus);
+  const devices = new DeviceService({ store, bus, router });
+  const presence = new Presence(store, router);
   await healthRoutes(app, { checks: { store: () => store.ping(), bus: () => bus.ping() }, registry: metrics.registry });
   if (serveApi) {
     await authRoutes(app, {
       accounts,
       tokens,
-      bus,
+      bus: router,
       limits: {
         loginPerIp: limiter('login-ip', config.rateLimits.loginPerIpPerMinute, 60_000),
         loginPerUser: limiter('login-user', config.rateLimits.loginPerUserPer15Minutes, 15 * 60_000),
@@ -175,8 +180,9 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       },
       observeLogin: (seconds) => metrics.loginSeconds.observe(seconds),
     });
-    await keyRoutes(app, { accounts, tokens, directory: new KeyDirectory(store), bundleLimit: limiter('bundle-user', config.rateLimits.bundlesPerUserPerMinute, 60_000) });
-    await contactRoutes(app, { store, bus, tokens, presence });
+    await keyRoutes(app, { accounts, tokens, devices, directory: new KeyDirectory(store), bundleLimit: limiter('bundle-user', config.rateLimits.bundlesPerUserPerMinute, 60_000) });
+    await contactRoutes(app, { store, bus, router, tokens, presence });
+    await deviceRoutes(app, { store, tokens, devices });
     await iceRoutes(app, { tokens, settings: config.ice, limit: limiter('ice-user', config.rateLimits.icePerUserPerMinute, 60_000) });
   }
   // Without a client directory this only installs the JSON 404 for everything not mounted.
@@ -189,6 +195,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
         tokens,
         findUser,
         bus,
+        router,
+        devices,
         queue: store.queue,
         queueService,
         presence,
@@ -207,6 +215,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   // Each role purges what it owns; with many processes the purges overlap harmlessly.
   const purgeAll = () => {
     if (serveApi) void store.refreshTokens.purgeExpired(Date.now()).catch((e: unknown) => app.log.warn({ err: e }, 'refresh token purge failed'));
+    if (serveApi) void devices.purge().catch((e: unknown) => app.log.warn({ err: e }, 'link request purge failed'));
     if (serveSignaling) void queueService.purge().catch((e: unknown) => app.log.warn({ err: e }, 'queue purge failed'));
   };
   purgeAll();

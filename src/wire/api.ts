@@ -129,3 +129,59 @@ export const contactView = z.object({
 });
 export type ContactView = z.infer<typeof contactView>;
 export const contactsResponse = z.object({ contacts: z.array(contactView) });
+
+// ---- Devices: several browsers per account (issue #17) ----
+
+/** Which of the account's browsers a request comes from; absent means device "1" (a v1 browser). */
+export const DEVICE_HEADER = 'parley-device';
+export const deviceIdField = z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, 'device id must be 1–16 base64url characters');
+export const deviceName = z.string().trim().min(1, 'Name the browser').max(64, 'The name is too long (64 characters at most)');
+
+/** A device list version as the server keeps it: the signed bytes (wire/device-list.ts) and the signature. */
+export const signedDeviceListWire = z.object({
+  body: z.string().min(1).max(4096),
+  signature: p256Signature('signature'),
+});
+export type SignedDeviceListWire = z.infer<typeof signedDeviceListWire>;
+
+/** Every version of an account's device list, oldest first; empty for an account that never linked a browser. */
+export const deviceListChainResponse = z.object({ username: z.string().min(1), chain: z.array(signedDeviceListWire).max(10_000) });
+export type DeviceListChainResponse = z.infer<typeof deviceListChainResponse>;
+
+/**
+ * The next version of the own account's list, signed by one of its browsers. Browsers it adds
+ * are named here (names are for the account's own browsers, never in the public list); browsers
+ * it drops are unlinked.
+ */
+export const appendDeviceListRequest = z.object({
+  list: signedDeviceListWire,
+  /** The first version of a v1 account is published with the second, in one request. */
+  first: signedDeviceListWire.optional(),
+  names: z.record(deviceIdField, deviceName).optional(),
+});
+export type AppendDeviceListRequest = z.infer<typeof appendDeviceListRequest>;
+
+export const deviceView = z.object({
+  id: deviceIdField,
+  name: z.string().max(64),
+  createdAt: z.number().int(),
+  lastSeenAt: z.number().int(),
+});
+export type DeviceView = z.infer<typeof deviceView>;
+export const devicesResponse = z.object({ devices: z.array(deviceView) });
+export type DevicesResponse = z.infer<typeof devicesResponse>;
+
+export const renameDeviceRequest = z.object({ name: deviceName });
+
+/** A link request's public part: ephemeral key, device keys, tag (protocol/link-code.ts). At most 1 KiB. */
+export const LINK_REQUEST_MAX_BYTES = 1024;
+/** The sealed answer: the list, contacts and up to 30 days of history. */
+export const LINK_ANSWER_MAX_BYTES = 8 * 1024 * 1024;
+export const LINK_TTL_MS = 10 * 60_000;
+
+export const createLinkRequest = z.object({ request: z.string().min(1).max(Math.ceil((LINK_REQUEST_MAX_BYTES * 4) / 3)) });
+export const linkCreatedResponse = z.object({ linkId: z.string(), expiresAt: z.number().int() });
+export const linkRequestResponse = z.object({ request: z.string(), expiresAt: z.number().int() });
+export const linkAnswerRequest = z.object({ answer: z.string().min(1).max(Math.ceil((LINK_ANSWER_MAX_BYTES * 4) / 3)) });
+/** `answer` is null until the linked browser has answered. */
+export const linkAnswerResponse = z.object({ answer: z.string().nullable() });

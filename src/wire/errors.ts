@@ -17,6 +17,10 @@ export const ERROR_CODES = {
   rate_limited: 429,
   peer_unavailable: 404,
   queue_full: 507,
+  /** The browser was unlinked from its account: it must wipe its keys. */
+  device_unlinked: 403,
+  /** A device list that is not the next version of the account's list. */
+  conflict: 409,
   internal: 500,
 } as const;
 

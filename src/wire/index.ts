@@ -11,3 +11,4 @@ export * from './peer.ts';
 export * from './payload.ts';
 export * from './signatures.ts';
 export * from './ice.ts';
+export * from './device-list.ts';

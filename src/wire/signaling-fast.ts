@@ -19,7 +19,8 @@ function onlyKeys(o: Record<string, unknown>, allowed: readonly string[]): boole
 
 // The allowed keys of each shape, made once: an array literal in the call would be a new array
 // for every frame checked.
-const SIGNAL_KEYS = ['type', 'to', 'callId', 'data'] as const;
+const SIGNAL_KEYS = ['type', 'to', 'toDevice', 'callId', 'data'] as const;
+const DEVICE_ID = /^[A-Za-z0-9_-]{1,16}$/;
 const PING_KEYS = ['type'] as const;
 const CANDIDATE_KEYS = ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment'] as const;
 const SDP_KEYS = ['kind', 'sdp'] as const;
@@ -71,5 +72,6 @@ export function exactRelayFrame(value: unknown): ClientFrame | undefined {
   const { to, callId } = value;
   if (typeof to !== 'string' || to.length < 1 || to.length > 128) return undefined;
   if (typeof callId !== 'string' || !CLIENT_ID.test(callId)) return undefined;
+  if ('toDevice' in value && (typeof value.toDevice !== 'string' || !DEVICE_ID.test(value.toDevice))) return undefined;
   return signalData(value.data) ? (value as ClientFrame) : undefined;
 }

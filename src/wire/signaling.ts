@@ -4,6 +4,7 @@
 // a client cannot name itself.
 import { z } from 'zod';
 import { boundedBytesB64, clientId, usernameInput } from './fields.ts';
+import { deviceIdField } from './api.ts';
 import type { ErrorCode } from './errors.ts';
 
 /** ws `maxPayload`: a frame larger than this closes the socket with 1009. */
@@ -55,30 +56,37 @@ export const signalData = z.discriminatedUnion('kind', [
 export type SignalData = z.infer<typeof signalData>;
 
 export const clientFrame = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('auth'), token: z.string().min(1).max(4096) }),
-  z.object({ type: z.literal('signal'), to: usernameInput, callId: clientId, data: signalData }),
+  /** `device`: which of the account's browsers this is (absent: device "1", as a v1 browser). */
+  z.object({ type: z.literal('auth'), token: z.string().min(1).max(4096), device: deviceIdField.optional() }),
+  /** `toDevice`: which of the recipient's browsers (absent: device "1"). The same on `send` and `transient`. */
+  z.object({ type: z.literal('signal'), to: usernameInput, toDevice: deviceIdField.optional(), callId: clientId, data: signalData }),
   z.object({ type: z.literal('ping') }),
   /** Store a ciphertext envelope for `to` (offline delivery). `id` makes retries idempotent. */
-  z.object({ type: z.literal('send'), to: usernameInput, id: clientId, body: boundedBytesB64(QUEUE_MAX_ENVELOPE_BYTES, 'body') }),
+  z.object({ type: z.literal('send'), to: usernameInput, toDevice: deviceIdField.optional(), id: clientId, body: boundedBytesB64(QUEUE_MAX_ENVELOPE_BYTES, 'body') }),
   /** An envelope relayed only if the recipient is online right now, never stored (typing notices). */
-  z.object({ type: z.literal('transient'), to: usernameInput, body: boundedBytesB64(TRANSIENT_MAX_BYTES, 'body') }),
+  z.object({ type: z.literal('transient'), to: usernameInput, toDevice: deviceIdField.optional(), body: boundedBytesB64(TRANSIENT_MAX_BYTES, 'body') }),
   /** The recipient has stored these queued envelopes durably: delete them. */
   z.object({ type: z.literal('ack'), qids: z.array(z.number().int().positive()).min(1).max(ACK_MAX_IDS) }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
 
+// `fromDevice`: which of the sender's browsers sent it (absent from a v1 server: device "1").
 export type ServerFrame =
-  | { type: 'ready'; user: { id: string; username: string } }
-  | { type: 'signal'; from: string; callId: string; data: SignalData }
+  | { type: 'ready'; user: { id: string; username: string }; device?: string }
+  | { type: 'signal'; from: string; fromDevice?: string; callId: string; data: SignalData }
   | { type: 'error'; code: ErrorCode; message: string; callId?: string; id?: string }
   | { type: 'pong' }
   /** A queued envelope for you; `qid` is the server's delivery id, acknowledged with `ack`. */
-  | { type: 'envelope'; qid: number; from: string; body: string; sentAt: number }
+  | { type: 'envelope'; qid: number; from: string; fromDevice?: string; body: string; sentAt: number }
   /** The server holds the envelope you sent with this id. */
   | { type: 'sent'; id: string }
   /** A mutual contact came online or went offline. */
   | { type: 'presence'; user: string; online: boolean }
-  | { type: 'transient'; from: string; body: string };
+  | { type: 'transient'; from: string; fromDevice?: string; body: string }
+  /** `user` (a contact, or you) published a new list of browsers: fetch it before sending again. */
+  | { type: 'devices'; user: string }
+  /** This browser was unlinked from its account: wipe its keys. The socket closes after this. */
+  | { type: 'unlinked' };
 
 const errorFrame = z.object({
   type: z.literal('error'),
@@ -90,14 +98,16 @@ const errorFrame = z.object({
 
 /** What the browser accepts from the server: checked too, since a proxy can be wrong. */
 export const serverFrame = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready'), user: z.object({ id: z.string(), username: z.string() }) }),
-  z.object({ type: z.literal('signal'), from: z.string(), callId: clientId, data: signalData }),
+  z.object({ type: z.literal('ready'), user: z.object({ id: z.string(), username: z.string() }), device: deviceIdField.optional() }),
+  z.object({ type: z.literal('signal'), from: z.string(), fromDevice: deviceIdField.optional(), callId: clientId, data: signalData }),
   errorFrame,
   z.object({ type: z.literal('pong') }),
-  z.object({ type: z.literal('envelope'), qid: z.number().int().positive(), from: z.string().min(1).max(64), body: boundedBytesB64(QUEUE_MAX_ENVELOPE_BYTES, 'body'), sentAt: z.number().int() }),
+  z.object({ type: z.literal('envelope'), qid: z.number().int().positive(), from: z.string().min(1).max(64), fromDevice: deviceIdField.optional(), body: boundedBytesB64(QUEUE_MAX_ENVELOPE_BYTES, 'body'), sentAt: z.number().int() }),
   z.object({ type: z.literal('sent'), id: clientId }),
   z.object({ type: z.literal('presence'), user: z.string().min(1).max(64), online: z.boolean() }),
-  z.object({ type: z.literal('transient'), from: z.string().min(1).max(64), body: boundedBytesB64(TRANSIENT_MAX_BYTES, 'body') }),
+  z.object({ type: z.literal('transient'), from: z.string().min(1).max(64), fromDevice: deviceIdField.optional(), body: boundedBytesB64(TRANSIENT_MAX_BYTES, 'body') }),
+  z.object({ type: z.literal('devices'), user: z.string().min(1).max(64) }),
+  z.object({ type: z.literal('unlinked') }),
 ]);
 
 /** WebSocket close codes the server uses (RFC 6455 §7.4.1, plus the 4000–4999 private range). */
@@ -112,4 +122,6 @@ export const CLOSE = {
   loggedOut: 4004,
   tokenExpired: 4005,
   passwordChanged: 4006,
+  /** The browser was unlinked from its account (issue #17). */
+  unlinked: 4007,
 } as const;

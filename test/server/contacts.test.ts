@@ -129,7 +129,7 @@ describe('contacts and presence', () => {
     expect(await a.silentFor(150)).toBe(true);
     const b = await connectAs(t, bob.token);
     a.send({ type: 'transient', to: bob.username, body: 'AAAA', from: 'mallory' });
-    expect(await b.next()).toEqual({ type: 'transient', from: alice.username, body: 'AAAA' });
+    expect(await b.next()).toEqual({ type: 'transient', from: alice.username, fromDevice: '1', body: 'AAAA' });
     a.close();
     b.close();
   });

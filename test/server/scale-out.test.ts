@@ -97,7 +97,7 @@ describe.skipIf(Boolean(skipReason))('scale-out: processes sharing PostgreSQL an
     const onA = await connectAs(a, alice.token);
     const onB = await connectAs(b, bob.token);
     onA.send({ type: 'signal', to: bob.username, callId: CALL, data: { kind: 'offer', sdp: 'v=0 offer\r\n' } });
-    expect(await onB.next()).toEqual({ type: 'signal', from: alice.username, callId: CALL, data: { kind: 'offer', sdp: 'v=0 offer\r\n' } });
+    expect(await onB.next()).toEqual({ type: 'signal', from: alice.username, fromDevice: '1', callId: CALL, data: { kind: 'offer', sdp: 'v=0 offer\r\n' } });
     onB.send({ type: 'signal', to: alice.username, callId: CALL, data: { kind: 'answer', sdp: 'v=0 answer\r\n' } });
     expect(await onA.next()).toMatchObject({ type: 'signal', from: bob.username, data: { kind: 'answer' } });
     for (let i = 0; i < 10; i++) {

@@ -21,7 +21,7 @@ describe('signaling relay', () => {
     const b = await connectAs(t, bob.token);
 
     a.send(offer(bob.username, { from: 'mallory' }));
-    expect(await b.next()).toEqual({ type: 'signal', from: alice.username, callId: CALL, data: { kind: 'offer', sdp: 'v=0\r\n' } });
+    expect(await b.next()).toEqual({ type: 'signal', from: alice.username, fromDevice: '1', callId: CALL, data: { kind: 'offer', sdp: 'v=0\r\n' } });
 
     b.send({ type: 'signal', to: alice.username, callId: CALL, data: { kind: 'answer', sdp: 'v=0 answer' } });
     expect(await a.next()).toMatchObject({ type: 'signal', from: bob.username, data: { kind: 'answer' } });

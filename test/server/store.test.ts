@@ -227,7 +227,7 @@ describe.skipIf(Boolean(postgresSkipReason))('PostgreSQL connections (needs DATA
     try {
       const identity = { signingKey: new Uint8Array(65), dhKey: new Uint8Array(65), dhKeySignature: new Uint8Array(64), updatedAt: 1 };
       for (const id of ['bob', 'alice']) await store.users.create({ id, username: id, passwordHash: 'h', createdAt: 1 }, identity);
-      const envelope = (clientId: string) => ({ recipientId: 'bob', recipientDevice: '1', senderId: 'alice', senderName: 'alice', clientId, body: new Uint8Array(4), createdAt: 1 });
+      const envelope = (clientId: string) => ({ recipientId: 'bob', recipientDevice: '1', senderId: 'alice', senderDevice: '1', senderName: 'alice', clientId, body: new Uint8Array(4), createdAt: 1 });
       const limits = { maxCount: 10, maxBytes: 1000, maxAgeMs: 1000 };
       expect((await store.queue.enqueue(envelope('first-envelope-id'), limits)).status).toBe('stored');
       // Hold bob's usage row, so the next enqueue waits inside its transaction.

@@ -130,7 +130,7 @@ describe('TLS_OFFLOAD behind a trusted proxy', () => {
     if (!('ws' in a) || !('ws' in b)) throw new Error('a socket was refused');
     const received = new Promise<unknown>((resolve) => b.ws.once('message', (data) => resolve(JSON.parse(data.toString()))));
     a.ws.send(JSON.stringify({ type: 'signal', to: bob.username, callId: 'AAAAAAAAAAAAAAAAAAAAAA', data: { kind: 'offer', sdp: 'v=0\r\n' } }));
-    expect(await received).toEqual({ type: 'signal', from: alice.username, callId: 'AAAAAAAAAAAAAAAAAAAAAA', data: { kind: 'offer', sdp: 'v=0\r\n' } });
+    expect(await received).toEqual({ type: 'signal', from: alice.username, fromDevice: '1', callId: 'AAAAAAAAAAAAAAAAAAAAAA', data: { kind: 'offer', sdp: 'v=0\r\n' } });
     a.ws.close();
     b.ws.close();
   });

@@ -23,6 +23,7 @@ const envelope = (recipientId: string, senderId: string, clientId: string, size 
   recipientId,
   recipientDevice: '1',
   senderId,
+  senderDevice: '1',
   senderName: `name-of-${senderId}`,
   clientId,
   body: new Uint8Array(size).fill(clientId.length % 256),
@@ -243,7 +244,7 @@ export function storeContract(harness: StoreHarness): void {
       expect([...qids].sort((a, b) => a - b)).toEqual(qids);
       const all = await store.queue.pending('bob', 0, 100, 0);
       expect(all.map((e) => e.qid)).toEqual(qids);
-      expect(all[1]).toEqual({ qid: qids[1], recipientId: 'bob', recipientDevice: '1', senderId: 'carol', senderName: 'name-of-carol', clientId: cid(1), body: new Uint8Array(11).fill(cid(1).length), createdAt: 5001 });
+      expect(all[1]).toEqual({ qid: qids[1], recipientId: 'bob', recipientDevice: '1', senderId: 'carol', senderDevice: '1', senderName: 'name-of-carol', clientId: cid(1), body: new Uint8Array(11).fill(cid(1).length), createdAt: 5001 });
       expect((await store.queue.pending('bob', qids[1]!, 2, 0)).map((e) => e.qid)).toEqual(qids.slice(2, 4));
       expect((await store.queue.pending('bob', 0, 100, 5003)).map((e) => e.qid)).toEqual(qids.slice(3));
       expect(await store.queue.pending('nobody', 0, 100, 0)).toEqual([]);

@@ -8,7 +8,8 @@ import type { Store } from '../store/types.ts';
 export class Presence {
   constructor(
     private readonly store: Store,
-    private readonly bus: Bus,
+    /** User-level routing: every linked browser of an account (devices/device-router.ts). */
+    private readonly bus: Pick<Bus, 'isOnline' | 'deliver'>,
   ) {}
 
   private frame(username: string, online: boolean): string {

@@ -1,6 +1,6 @@
 // Identity for API handlers comes from the verified Bearer token and nothing else.
 import type { FastifyRequest } from 'fastify';
-import { WireError } from '../../wire/index.ts';
+import { DEVICE_HEADER, FIRST_DEVICE_ID, WireError, isDeviceId } from '../../wire/index.ts';
 import type { AccessClaims, AccessTokens } from '../auth/access-tokens.ts';
 
 export async function requireUser(request: FastifyRequest, tokens: AccessTokens): Promise<AccessClaims> {
@@ -27,4 +27,12 @@ export function assertSameOrigin(request: FastifyRequest): void {
     throw new WireError('forbidden', 'Cross-site request refused.');
   }
   if (host !== request.headers.host) throw new WireError('forbidden', 'Cross-site request refused.');
+}
+
+/** Which of the account's browsers sent the request (the `parley-device` header; absent: "1"). */
+export function requestDevice(request: FastifyRequest): string {
+  const raw = request.headers[DEVICE_HEADER];
+  if (raw === undefined) return FIRST_DEVICE_ID;
+  if (typeof raw !== 'string' || !isDeviceId(raw)) throw new WireError('bad_request', `The ${DEVICE_HEADER} header must be a device id.`);
+  return raw;
 }

@@ -6,16 +6,17 @@ import { WireError, changePasswordRequest, loginRequest, normalizeUsername, sign
 import type { AccountService, LoginOutcome } from '../auth/account-service.ts';
 import type { AttemptLimiter } from '../auth/rate-limiter.ts';
 import type { AccessTokens } from '../auth/access-tokens.ts';
-import type { Bus } from '../bus/types.ts';
+import type { DeviceRouter } from '../devices/device-router.ts';
 import { CLOSE } from '../../wire/index.ts';
-import { assertSameOrigin, requireUser } from './auth-guard.ts';
+import { assertSameOrigin, requestDevice, requireUser } from './auth-guard.ts';
 import { REFRESH_COOKIE, clearRefreshCookie, readCookie, setRefreshCookie } from './cookies.ts';
 import { validBody } from './validate.ts';
 
 export interface AuthRouteDeps {
   accounts: AccountService;
   tokens: AccessTokens;
-  bus: Bus;
+  /** Every browser of an account (password change), or one (log-out). */
+  bus: Pick<DeviceRouter, 'disconnect'> & { disconnectDevice(userId: string, device: string, code: number, reason: string): Promise<void> };
   limits: { loginPerIp: AttemptLimiter; loginPerUser: AttemptLimiter; signupPerIp: AttemptLimiter };
   /** Seconds each log-in past the rate limits took, successful or not (the latency metric). */
   observeLogin?: (seconds: number) => void;
@@ -88,7 +89,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRouteDeps): Pro
     const bearer = request.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
     if (bearer) {
       const result = await deps.tokens.verify(bearer);
-      if (result.ok) await deps.bus.disconnect(result.claims.userId, CLOSE.loggedOut, 'logged out');
+      if (result.ok) await deps.bus.disconnectDevice(result.claims.userId, requestDevice(request), CLOSE.loggedOut, 'logged out');
     }
     return reply.code(204).send();
   });

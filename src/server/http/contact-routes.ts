@@ -9,8 +9,8 @@ import type { Store } from '../store/types.ts';
 import { requireUser } from './auth-guard.ts';
 import { validBody } from './validate.ts';
 
-export async function contactRoutes(app: FastifyInstance, deps: { store: Store; bus: Bus; tokens: AccessTokens; presence: Presence }): Promise<void> {
-  const { store, bus, tokens, presence } = deps;
+export async function contactRoutes(app: FastifyInstance, deps: { store: Store; bus: Bus; router: Pick<Bus, 'isOnline'>; tokens: AccessTokens; presence: Presence }): Promise<void> {
+  const { store, bus, router, tokens, presence } = deps;
 
   const target = async (raw: string, meId: string) => {
     const name = normalizeUsername(raw);
@@ -26,7 +26,7 @@ export async function contactRoutes(app: FastifyInstance, deps: { store: Store; 
     const contacts: ContactView[] = [];
     for (const c of list) {
       const shared = c.state === 'added' && c.mutual;
-      contacts.push({ username: c.username, state: c.state, mutual: c.mutual, online: shared ? await bus.isOnline(c.contactId) : null });
+      contacts.push({ username: c.username, state: c.state, mutual: c.mutual, online: shared ? await router.isOnline(c.contactId) : null });
     }
     return { contacts };
   });

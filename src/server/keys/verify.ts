@@ -49,3 +49,14 @@ export async function assertOneTimePreKeys(keys: Array<{ publicKey: Uint8Array }
     if (!(await isP256Point(k.publicKey))) throw new WireError('bad_request', 'oneTimePreKeys: every key must be a P-256 point.');
   }
 }
+
+/** Whether `signature` over `data` verifies under the P-256 signing key `signingKey`. */
+export async function signedBy(signingKey: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
+  const key = await verifyKey(signingKey);
+  if (!key || signature.length !== 64) return false;
+  try {
+    return await subtle.verify(ECDSA, key, signature, data);
+  } catch {
+    return false;
+  }
+}

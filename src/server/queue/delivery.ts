@@ -24,6 +24,8 @@ export class QueueDelivery {
     private readonly to: FrameSink,
     private readonly maxAgeMs: number,
     private readonly window = 64,
+    /** Which of the recipient's browsers this connection is. */
+    private readonly device = '1',
   ) {}
 
   /** Sends whatever is queued and fits in the window; safe to call at any time, any number of times. */
@@ -39,12 +41,12 @@ export class QueueDelivery {
         this.again = false;
         const room = this.window - (this.inflight?.size ?? 0);
         if (room <= 0) break;
-        const batch = await this.queue.pending(this.recipientId, this.lastSent, room, Date.now() - this.maxAgeMs);
+        const batch = await this.queue.pending(this.recipientId, this.lastSent, room, Date.now() - this.maxAgeMs, this.device);
         for (const e of batch) {
           if (this.closed) return;
           (this.inflight ??= new Set()).add(e.qid);
           this.lastSent = e.qid;
-          this.to.sendFrame({ type: 'envelope', qid: e.qid, from: e.senderName, body: encodeBase64url(e.body), sentAt: e.createdAt });
+          this.to.sendFrame({ type: 'envelope', qid: e.qid, from: e.senderName, fromDevice: e.senderDevice, body: encodeBase64url(e.body), sentAt: e.createdAt });
         }
         if (batch.length === room) this.again = true;
       } while (this.again && !this.closed);
@@ -54,7 +56,7 @@ export class QueueDelivery {
   }
 
   async ack(qids: number[]): Promise<void> {
-    await this.queue.ack(this.recipientId, qids);
+    await this.queue.ack(this.recipientId, qids, this.device);
     for (const q of qids) this.inflight?.delete(q);
     await this.pump();
   }

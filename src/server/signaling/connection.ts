@@ -28,6 +28,8 @@ import type { QueueService } from '../queue/queue-service.ts';
 import { QueueDelivery } from '../queue/delivery.ts';
 import type { Presence } from '../contacts/presence.ts';
 import type { RelaySocket, SocketHandler } from './relay-socket.ts';
+import { deviceAddress, type DeviceRouter } from '../devices/device-router.ts';
+import type { DeviceService } from '../devices/device-service.ts';
 
 export interface SignalingLimits {
   authTimeoutMs: number;
@@ -45,6 +47,9 @@ export interface ConnectionDeps {
   queue: QueueStore;
   queueService: QueueService;
   presence: Presence;
+  /** Every linked browser of an account, for what concerns the person (presence). */
+  router: Pick<DeviceRouter, 'isOnline'>;
+  devices: Pick<DeviceService, 'connected'>;
   /** Whether `ownerId` has blocked `otherId` (cached: block-cache.ts); a blocked sender's frames are dropped, silently. */
   blocks: Pick<BlockCache, 'known' | 'blocks' | 'warm'>;
   log: FastifyBaseLogger;
@@ -86,6 +91,10 @@ export function handleConnection(ws: RelaySocket, deps: ConnectionContext): void
 /** One socket's state, and its Endpoint on the bus once authenticated. */
 class Connection implements Endpoint, Expiring, SocketHandler {
   user: UserRef | undefined;
+  /** Which of the account's browsers this socket is (issue #17); device "1" for a v1 browser. */
+  device = '1';
+  /** Its bus address: the user id for browser 1, `user:device` for others. */
+  private address = '';
   private attached = false;
   private delivery: QueueDelivery | undefined;
   private violations = 0;
@@ -131,7 +140,7 @@ class Connection implements Endpoint, Expiring, SocketHandler {
   /** Endpoint: new envelopes wait in the offline queue. */
   onQueue(): void {
     if (!this.user || !this.open) return;
-    const delivery = (this.delivery ??= new QueueDelivery(this.deps.queue, this.user.id, this, this.deps.queueService.limits.maxAgeMs));
+    const delivery = (this.delivery ??= new QueueDelivery(this.deps.queue, this.user.id, this, this.deps.queueService.limits.maxAgeMs, 64, this.device));
     delivery.pump().then(
       () => {
         // Most sockets have nothing queued most of the time; an idle delivery holds nothing
@@ -149,7 +158,7 @@ class Connection implements Endpoint, Expiring, SocketHandler {
     else this.close(CLOSE.authTimeout, 'authentication timed out');
   }
 
-  private async authenticate(token: string): Promise<void> {
+  private async authenticate(token: string, device = '1'): Promise<void> {
     const { deps } = this;
     const result = await deps.tokens.verify(token);
     if (!this.open) return;
@@ -160,11 +169,21 @@ class Connection implements Endpoint, Expiring, SocketHandler {
     }
     const { userId, username, expiresAt } = result.claims;
     if (this.user) {
-      // A fresh token on an open socket extends it; it may not switch accounts.
-      if (this.user.id !== userId) this.close(CLOSE.policy, 'token belongs to another user');
+      // A fresh token on an open socket extends it; it may not switch accounts or browsers.
+      if (this.user.id !== userId || this.device !== device) this.close(CLOSE.policy, 'token belongs to another user');
       else this.deps.deadlines.set(this, expiresAt);
       return;
     }
+    // An unlinked browser is told to wipe its keys; one the account never had is just refused.
+    const linked = await deps.devices.connected(userId, device);
+    if (!this.open) return;
+    if (linked !== 'ok') {
+      if (linked === 'unlinked') this.sendFrame({ type: 'unlinked' });
+      else this.sendError('forbidden', 'This browser is not linked to your account.');
+      return this.close(CLOSE.unlinked, 'browser not linked');
+    }
+    this.device = device;
+    this.address = deviceAddress(userId, device);
     // The name and id are the verified token's: the process's name cache keeps them, so whoever
     // calls this user next finds them without a store lookup, and this socket holds the cache's
     // object rather than a copy of its own.
@@ -172,10 +191,10 @@ class Connection implements Endpoint, Expiring, SocketHandler {
     this.deps.deadlines.set(this, expiresAt);
     // `ready` only once other processes can route to this socket: a client that hears it may
     // tell a contact to call, and that call must find it.
-    await deps.bus.attach(userId, this, CLOSE.replaced);
-    if (!this.open) return deps.bus.detach(userId, this);
+    await deps.bus.attach(this.address, this, CLOSE.replaced);
+    if (!this.open) return deps.bus.detach(this.address, this);
     this.attached = true;
-    this.sendFrame({ type: 'ready', user: me });
+    this.sendFrame({ type: 'ready', user: me, device });
     this.onQueue();
     // Their block list is read now, while sockets arrive at the pace of TLS handshakes, rather
     // than on the first frame sent to them. With PostgreSQL, 10,000 first frames at once
@@ -190,7 +209,7 @@ class Connection implements Endpoint, Expiring, SocketHandler {
 
   private async enqueue(frame: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
     try {
-      await this.deps.queueService.accept(this.user!, frame.to, frame.id, decodeBase64url(frame.body)!);
+      await this.deps.queueService.accept({ ...this.user!, device: this.device }, frame.to, frame.toDevice ?? '1', frame.id, decodeBase64url(frame.body)!);
       this.deps.onEnvelope?.();
       this.sendFrame({ type: 'sent', id: frame.id });
     } catch (e) {
@@ -204,19 +223,19 @@ class Connection implements Endpoint, Expiring, SocketHandler {
   // before this method returns, with no promise in between; otherwise the same checks are
   // awaited. Both ways answer alike: true if the recipient's connection was handed the frame.
   // Someone who blocked the sender looks exactly like someone offline.
-  private handOn(name: string, text: string): true | Promise<boolean> {
+  private handOn(name: string, device: string, text: string): true | Promise<boolean> {
     const { deps } = this;
     const me = this.user!;
     const last = this.lastRecipient;
     const known = last !== undefined && last.username === name ? last : deps.findUser.known(name);
     if (known) {
       this.lastRecipient = known;
-      if (deps.blocks.known(known.id, me.id) === false && deps.bus.deliverHere(known.id, text)) return true;
+      if (deps.blocks.known(known.id, me.id) === false && deps.bus.deliverHere(deviceAddress(known.id, device), text)) return true;
     }
     return (async () => {
       const recipient = known ?? (await deps.findUser(name));
       if (!recipient || (await deps.blocks.blocks(recipient.id, me.id))) return false;
-      return deps.bus.deliver(recipient.id, text);
+      return deps.bus.deliver(deviceAddress(recipient.id, device), text);
     })();
   }
 
@@ -224,9 +243,10 @@ class Connection implements Endpoint, Expiring, SocketHandler {
     const me = this.user!;
     const name = targetName(frame.to);
     if (name === undefined) return this.sendError('peer_unavailable', unavailable(frame.to.slice(0, 32)), frame.callId);
-    if (name === me.username) return this.sendError('bad_request', 'You cannot call yourself.', frame.callId);
-    const text = JSON.stringify({ type: 'signal', from: me.username, callId: frame.callId, data: frame.data } satisfies ServerFrame);
-    const handed = this.handOn(name, text);
+    const toDevice = frame.toDevice ?? '1';
+    if (name === me.username && toDevice === this.device) return this.sendError('bad_request', 'You cannot call yourself.', frame.callId);
+    const text = JSON.stringify({ type: 'signal', from: me.username, fromDevice: this.device, callId: frame.callId, data: frame.data } satisfies ServerFrame);
+    const handed = this.handOn(name, toDevice, text);
     if (handed === true) return this.deps.onRelay?.();
     return handed.then((delivered) => {
       if (delivered) this.deps.onRelay?.();
@@ -237,14 +257,15 @@ class Connection implements Endpoint, Expiring, SocketHandler {
   private transient(frame: Extract<ClientFrame, { type: 'transient' }>): void | Promise<void> {
     const me = this.user!;
     const name = targetName(frame.to);
-    if (name === undefined || name === me.username) return;
+    const toDevice = frame.toDevice ?? '1';
+    if (name === undefined || (name === me.username && toDevice === this.device)) return;
     // Never stored, never answered: delivered if the recipient is there and allows it, else dropped.
-    const handed = this.handOn(name, JSON.stringify({ type: 'transient', from: me.username, body: frame.body } satisfies ServerFrame));
+    const handed = this.handOn(name, toDevice, JSON.stringify({ type: 'transient', from: me.username, fromDevice: this.device, body: frame.body } satisfies ServerFrame));
     if (handed !== true) return handed.then(() => undefined);
   }
 
   private onFrame(frame: ClientFrame): void | Promise<void> {
-    if (frame.type === 'auth') return this.authenticate(frame.token);
+    if (frame.type === 'auth') return this.authenticate(frame.token, frame.device);
     if (!this.user) {
       this.sendError('unauthorized', 'Authenticate first.');
       return this.close(CLOSE.policy, 'not authenticated');
@@ -267,7 +288,7 @@ class Connection implements Endpoint, Expiring, SocketHandler {
     // Acknowledged envelopes are deleted even if this socket's delivery has gone idle since
     // (an ack may come after a reconnect, for envelopes an earlier socket delivered).
     if (this.delivery) return this.delivery.ack(qids);
-    await this.deps.queue.ack(this.user!.id, qids);
+    await this.deps.queue.ack(this.user!.id, qids, this.device);
   }
 
   private failed(e: unknown): void {
@@ -347,13 +368,13 @@ class Connection implements Endpoint, Expiring, SocketHandler {
     this.ws.handler = undefined;
     this.deps.deadlines.clear(this);
     this.delivery?.close();
-    if (this.attached) this.deps.bus.detach(this.user!.id, this);
+    if (this.attached) this.deps.bus.detach(this.address, this);
     const me = this.user;
     if (!me) return;
     const { deps } = this;
     // A newer connection of the same user (another tab, a reconnect) keeps them online.
     void (async () => {
-      if (!(await deps.bus.isOnline(me.id))) await deps.presence.announce(me, false);
+      if (!(await deps.router.isOnline(me.id))) await deps.presence.announce(me, false);
     })().catch((e: unknown) => deps.log.error({ err: e }, 'presence on disconnect failed'));
   }
 }

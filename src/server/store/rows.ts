@@ -42,6 +42,7 @@ export interface QueueRow {
   recipient_id: string;
   recipient_device: string;
   sender_id: string;
+  sender_device: string;
   sender_name: string;
   client_id: string;
   body: Buffer;
@@ -85,6 +86,7 @@ export const toEnvelope = (r: QueueRow): QueuedEnvelope => ({
   recipientId: r.recipient_id,
   recipientDevice: r.recipient_device,
   senderId: r.sender_id,
+  senderDevice: r.sender_device,
   senderName: r.sender_name,
   clientId: r.client_id,
   body: bytes(r.body),

@@ -99,6 +99,8 @@ export interface QueuedEnvelope {
   /** The recipient's browser this envelope was sealed for. */
   recipientDevice: string;
   senderId: string;
+  /** Which of the sender's browsers sealed it: the recipient opens it with that browser's session. */
+  senderDevice: string;
   senderName: string;
   /** The sender's id for the envelope: a retry with the same id is not stored twice. */
   clientId: string;

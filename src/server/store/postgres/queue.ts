@@ -29,9 +29,9 @@ export function postgresQueue(pool: pg.Pool): QueueStore {
         if (usage.count >= limits.maxCount) return { status: 'full', reason: 'count' };
         if (usage.bytes + e.body.length > limits.maxBytes) return { status: 'full', reason: 'bytes' };
         const { rows } = await c.query<{ qid: number }>(
-          `INSERT INTO queue (recipient_id, sender_id, sender_name, client_id, body, created_at, recipient_device) VALUES ($1, $2, $3, $4, $5, $6, $7)
+          `INSERT INTO queue (recipient_id, sender_id, sender_name, client_id, body, created_at, recipient_device, sender_device) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (recipient_id, sender_id, client_id) DO NOTHING RETURNING qid`,
-          [e.recipientId, e.senderId, e.senderName, e.clientId, toBuffer(e.body), e.createdAt, e.recipientDevice],
+          [e.recipientId, e.senderId, e.senderName, e.clientId, toBuffer(e.body), e.createdAt, e.recipientDevice, e.senderDevice],
         );
         return rows[0] ? { status: 'stored', qid: rows[0].qid } : { status: 'duplicate' };
       }),

@@ -8,7 +8,7 @@ export function sqliteQueue(db: Database.Database): QueueStore {
   const q = {
     usage: db.prepare<[string], { count: number; bytes: number }>('SELECT count, bytes FROM queue_usage WHERE recipient_id = ?'),
     insert: db.prepare(
-      'INSERT OR IGNORE INTO queue (recipient_id, recipient_device, sender_id, sender_name, client_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO queue (recipient_id, recipient_device, sender_id, sender_device, sender_name, client_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     pending: db.prepare<[string, string, number, number, number], QueueRow>(
       'SELECT * FROM queue WHERE recipient_id = ? AND recipient_device = ? AND qid > ? AND created_at >= ? ORDER BY qid LIMIT ?',
@@ -23,7 +23,7 @@ export function sqliteQueue(db: Database.Database): QueueStore {
     const usage = q.usage.get(usageKey(e.recipientId, e.recipientDevice)) ?? { count: 0, bytes: 0 };
     if (usage.count >= maxCount) return { status: 'full', reason: 'count' };
     if (usage.bytes + e.body.length > maxBytes) return { status: 'full', reason: 'bytes' };
-    const res = q.insert.run(e.recipientId, e.recipientDevice, e.senderId, e.senderName, e.clientId, Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength), e.createdAt);
+    const res = q.insert.run(e.recipientId, e.recipientDevice, e.senderId, e.senderDevice, e.senderName, e.clientId, Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength), e.createdAt);
     return res.changes === 0 ? { status: 'duplicate' } : { status: 'stored', qid: Number(res.lastInsertRowid) };
   });
 

@@ -18,6 +18,7 @@ export const migration006 = {
     ALTER TABLE one_time_prekeys ADD PRIMARY KEY (user_id, device_id, key_id);
 
     ALTER TABLE queue ADD COLUMN recipient_device TEXT NOT NULL DEFAULT '1';
+    ALTER TABLE queue ADD COLUMN sender_device TEXT NOT NULL DEFAULT '1';
     CREATE INDEX queue_recipient_device ON queue(recipient_id, recipient_device, qid);
     CREATE OR REPLACE FUNCTION queue_usage_insert() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
     BEGIN

@@ -49,6 +49,7 @@ export const migration006 = {
     ALTER TABLE one_time_prekeys_v6 RENAME TO one_time_prekeys;
 
     ALTER TABLE queue ADD COLUMN recipient_device TEXT NOT NULL DEFAULT '1';
+    ALTER TABLE queue ADD COLUMN sender_device TEXT NOT NULL DEFAULT '1';
     CREATE INDEX queue_recipient_device ON queue(recipient_id, recipient_device, qid);
     DROP TRIGGER queue_usage_insert;
     DROP TRIGGER queue_usage_delete;
