@@ -10,13 +10,27 @@ export async function signUp(page: Page, url: string, username: string, password
   await waitConnected(page);
 }
 
-export async function logIn(page: Page, url: string, username: string, password = 'correct horse battery'): Promise<void> {
+/**
+ * Logs in. A browser that holds no keys for the account is asked to link to another browser or
+ * to start with new keys (issue #17): `newKeys` (the default) starts with new keys, as a browser
+ * without keys did before; `link` stops at that choice.
+ */
+export async function logIn(page: Page, url: string, username: string, password = 'correct horse battery', keys: 'newKeys' | 'link' = 'newKeys'): Promise<void> {
   await page.goto(url);
   await page.getByRole('tab', { name: 'Log in' }).click();
   const form = page.getByRole('form', { name: 'Log in' });
   await form.getByLabel('Username').fill(username);
   await form.getByLabel('Password').fill(password);
   await form.getByRole('button', { name: 'Log in' }).click();
+  const connected = page.getByRole('status', { name: 'Server: Connected' });
+  const choice = page.getByRole('button', { name: 'Start with new keys' });
+  await connected.or(choice).first().waitFor({ timeout: 30_000 });
+  if (await choice.isVisible()) {
+    if (keys === 'link') return;
+    await choice.click();
+  } else if (keys === 'link') {
+    throw new Error('this browser already holds keys for the account');
+  }
   await waitConnected(page);
 }
 

@@ -13,7 +13,8 @@ export type ProtocolErrorCode =
   | 'no_session'
   | 'unknown_prekey'
   | 'identity_changed'
-  | 'link_mismatch';
+  | 'link_mismatch'
+  | 'unknown_device';
 
 export class ProtocolError extends Error {
   readonly code: ProtocolErrorCode;

@@ -179,7 +179,9 @@ export const LINK_REQUEST_MAX_BYTES = 1024;
 export const LINK_ANSWER_MAX_BYTES = 8 * 1024 * 1024;
 export const LINK_TTL_MS = 10 * 60_000;
 
-export const createLinkRequest = z.object({ request: z.string().min(1).max(Math.ceil((LINK_REQUEST_MAX_BYTES * 4) / 3)) });
+/** The new browser chooses the link id (16 random bytes): its request's tag covers it. */
+export const linkIdField = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'link id must be 22 base64url characters');
+export const createLinkRequest = z.object({ linkId: linkIdField, request: z.string().min(1).max(Math.ceil((LINK_REQUEST_MAX_BYTES * 4) / 3)) });
 export const linkCreatedResponse = z.object({ linkId: z.string(), expiresAt: z.number().int() });
 export const linkRequestResponse = z.object({ request: z.string(), expiresAt: z.number().int() });
 export const linkAnswerRequest = z.object({ answer: z.string().min(1).max(Math.ceil((LINK_ANSWER_MAX_BYTES * 4) / 3)) });

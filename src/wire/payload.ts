@@ -28,6 +28,20 @@ export const payload = z.discriminatedUnion('type', [
     sentAt: z.number().int().nonnegative(),
     seq: z.number().int().nonnegative(),
   }),
+  /**
+   * A copy of a text this account sent to `to`, for its other browsers (issue #17): shown there
+   * as sent. Only ever accepted from a browser of the same account.
+   */
+  z.object({
+    type: z.literal('sent-copy'),
+    to: z.string().min(1).max(64),
+    id: z.string().min(1).max(64),
+    text: z.string().min(1).max(MAX_TEXT_CHARS),
+    sentAt: z.number().int().nonnegative(),
+    seq: z.number().int().nonnegative(),
+  }),
+  /** This account read these messages from `peer` in another of its browsers: read here too, no receipt. */
+  z.object({ type: z.literal('read-sync'), peer: z.string().min(1).max(64), ids: z.array(z.string().min(1).max(64)).min(1).max(MAX_RECEIPT_IDS) }),
   /** The recipient's device has stored these messages (delivered) or the person has seen them (read). */
   z.object({ type: z.literal('receipt'), status: z.enum(['delivered', 'read']), ids: z.array(z.string().min(1).max(64)).min(1).max(MAX_RECEIPT_IDS) }),
   /**

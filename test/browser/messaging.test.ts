@@ -7,6 +7,7 @@ import { BrowserProtocolStore } from '../../src/client/platform/protocol-stores.
 import { HistoryStore, type MessageRecord } from '../../src/client/platform/history-store.ts';
 import { createIdentity } from '../../src/client/platform/key-vault.ts';
 import { maintainKeys } from '../../src/client/messaging/key-maintenance.ts';
+import { DeviceDirectory } from '../../src/client/messaging/device-directory.ts';
 import { SessionManager } from '../../src/client/messaging/session-manager.ts';
 import { Outbox } from '../../src/client/messaging/outbox.ts';
 import { Inbox } from '../../src/client/messaging/inbox.ts';
@@ -42,6 +43,8 @@ async function world() {
       },
       addOneTimePreKeys: async () => undefined,
       userKeys: async (peer: string) => ({ username: peer, identity: published.get(peer)!.body.identity }),
+      // Accounts of one browser each: no list of browsers, as in v1.
+      deviceChain: async (peer: string) => ({ username: peer, chain: [] }),
       bundle: async (peer: string): Promise<PreKeyBundleResponse> => {
         const p = published.get(peer)!;
         const otk = p.body.oneTimePreKeys[p.taken++];
@@ -57,7 +60,7 @@ async function world() {
     const api = apiFor(name);
     await maintainKeys(api, store, identity);
     const history = new HistoryStore(userId);
-    const sessions = new SessionManager({ username: name, identity }, store, api);
+    const sessions = new SessionManager({ username: name, identity, device: '1' }, store, api, new DeviceDirectory(userId, api, store, () => undefined));
     const device = { name, history, sessions, queue: [], online: true, channelTo: new Map(), blocked: [] } as unknown as Device;
     device.outbox = new Outbox(
       history,
@@ -76,7 +79,7 @@ async function world() {
       },
       { changed: () => undefined, blocked: (_p, reason) => device.blocked.push(reason) },
     );
-    device.inbox = new Inbox(history, sessions, device.outbox, { message: () => undefined, fileOffer: () => undefined, receipts: () => undefined, control: () => undefined, keyChanged: () => undefined, undecryptable: () => undefined }, (peer) => device.reading === peer, () => true);
+    device.inbox = new Inbox(history, sessions, device.outbox, { message: () => undefined, fileOffer: () => undefined, receipts: () => undefined, control: () => undefined, keyChanged: () => undefined, undecryptable: () => undefined, unknownDevice: () => undefined, own: () => undefined }, (peer) => device.reading === peer, () => true);
     devices.set(name, device);
     return device;
   };

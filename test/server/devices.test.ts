@@ -1,6 +1,7 @@
 // Several browsers per account on a real server (issue #17): the signed list of browsers, keys and
 // queues per browser, unlinking, and link requests. Peers verify lists themselves
 // (test/protocol/device-list.test.ts); this is what the server refuses and routes.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE, DEVICE_HEADER, encodeBase64url } from '../../src/wire/index.ts';
 import { deviceEntryOf, firstDeviceList, nextDeviceList, type SignedDeviceList } from '../../src/protocol/device-list.ts';
@@ -16,6 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
+const freshLinkId = () => encodeBase64url(randomBytes(16));
 const wire = (l: SignedDeviceList) => ({ body: encodeBase64url(l.body), signature: encodeBase64url(l.signature) });
 
 /** An account the way v1 made it: one browser, whose identity is the account key. */
@@ -185,9 +187,12 @@ describe('devices', () => {
     const alice = await account();
     const mallory = await account();
     const request = encodeBase64url(new Uint8Array(300).fill(3));
-    const created = await http(t, 'POST', '/api/links', { token: alice.token, json: { request } });
+    const linkId = freshLinkId();
+    const created = await http(t, 'POST', '/api/links', { token: alice.token, json: { linkId, request } });
     expect(created.status).toBe(200);
-    const { linkId } = created.body as { linkId: string; expiresAt: number };
+    expect(created.body.linkId).toBe(linkId);
+    // Another account cannot take the same id (nor learn anything else from trying).
+    expect((await http(t, 'POST', '/api/links', { token: mallory.token, json: { linkId, request } })).status).toBe(409);
     expect(created.body.expiresAt - Date.now()).toBeGreaterThan(9 * 60_000);
     expect((await http(t, 'GET', `/api/links/${linkId}`, { token: mallory.token })).status).toBe(404);
     expect((await http(t, 'GET', `/api/links/${linkId}`, { token: alice.token })).body.request).toBe(request);
@@ -198,10 +203,10 @@ describe('devices', () => {
     expect((await http(t, 'GET', `/api/links/${linkId}/answer`, { token: alice.token })).body).toEqual({ answer: 'AAAA' });
     expect((await http(t, 'GET', `/api/links/${linkId}`, { token: alice.token })).status).toBe(404);
     expect((await http(t, 'GET', '/api/links/not-a-link-id', { token: alice.token })).status).toBe(404);
-    expect((await http(t, 'POST', '/api/links', { token: alice.token, json: { request: '!!' } })).status).toBe(400);
+    expect((await http(t, 'POST', '/api/links', { token: alice.token, json: { linkId: freshLinkId(), request: '!!' } })).status).toBe(400);
     // At most five open codes at once.
-    for (let i = 0; i < 5; i++) expect((await http(t, 'POST', '/api/links', { token: alice.token, json: { request } })).status).toBe(200);
-    expect((await http(t, 'POST', '/api/links', { token: alice.token, json: { request } })).status).toBe(429);
+    for (let i = 0; i < 5; i++) expect((await http(t, 'POST', '/api/links', { token: alice.token, json: { linkId: freshLinkId(), request } })).status).toBe(200);
+    expect((await http(t, 'POST', '/api/links', { token: alice.token, json: { linkId: freshLinkId(), request } })).status).toBe(429);
   });
 
   it('holds an account to ten browsers', async () => {
@@ -211,7 +216,7 @@ describe('devices', () => {
     for (let i = 0; i < 9; i++) devices.push(deviceEntryOf(`d${i}`, await makeIdentity()));
     const ten = await nextDeviceList(first, devices, { id: '1', identity: alice.identity });
     expect((await http(t, 'POST', '/api/devices/list', { token: alice.token, json: { first: wire(first), list: wire(ten) } })).status).toBe(200);
-    const res = await http(t, 'POST', '/api/links', { token: alice.token, json: { request: 'AAAA' } });
+    const res = await http(t, 'POST', '/api/links', { token: alice.token, json: { linkId: freshLinkId(), request: 'AAAA' } });
     expect(res.status).toBe(403);
     expect(res.body.error.message).toMatch(/10 linked browsers/);
   });

@@ -433,7 +433,8 @@ export function storeContract(harness: StoreHarness): void {
       const { store } = await open();
       await withUsers(store, 'u1', 'u2');
       const request = new Uint8Array(300).fill(7);
-      await store.linkRequests.insert({ id: 'link-0000000000000001', userId: 'u1', request, createdAt: 1000, expiresAt: 601_000 });
+      expect(await store.linkRequests.insert({ id: 'link-0000000000000001', userId: 'u1', request, createdAt: 1000, expiresAt: 601_000 })).toBe('ok');
+      expect(await store.linkRequests.insert({ id: 'link-0000000000000001', userId: 'u2', request, createdAt: 1000, expiresAt: 601_000 })).toBe('exists');
       await store.linkRequests.insert({ id: 'link-0000000000000002', userId: 'u1', request, createdAt: 1000, expiresAt: 2000 });
       expect(await store.linkRequests.countOpen('u1', 1500)).toBe(2);
       expect(await store.linkRequests.answer('link-0000000000000001', 'u2', new Uint8Array(5), 1500)).toBe('missing');

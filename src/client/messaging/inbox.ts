@@ -8,6 +8,7 @@ import { isProtocolError } from '../../protocol/errors.ts';
 import type { HistoryStore, IncomingEffect, MessageRecord, TransferRecord } from '../platform/history-store.ts';
 import type { Outbox } from './outbox.ts';
 import type { SessionManager } from './session-manager.ts';
+import { addressOf } from './device-directory.ts';
 
 export interface InboxEvents {
   message(peer: string, message: MessageRecord, isNew: boolean): void;
@@ -16,12 +17,16 @@ export interface InboxEvents {
   control(peer: string, payload: Payload): void;
   keyChanged(peer: string): void;
   undecryptable(peer: string): void;
+  /** A message from a browser that `peer`'s verified list does not name: refused, and said. */
+  unknownDevice(peer: string): void;
+  /** Another browser of this account sent `message` to `peer` (a copy), or read messages from them. */
+  own(peer: string, message: MessageRecord | undefined, isNew: boolean): void;
 }
 
 const RECEIPT_DELAY_MS = 50;
 
 export class Inbox {
-  private readonly pendingReceipts = new Map<string, { delivered: string[]; read: string[] }>();
+  private readonly pendingReceipts = new Map<string, { delivered: string[]; read: string[]; seen: string[] }>();
   private receiptTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -31,6 +36,8 @@ export class Inbox {
     private readonly events: InboxEvents,
     private readonly isReading: (peer: string) => boolean,
     private readonly readReceipts: () => boolean,
+    /** This account's username: what comes from it came from another of its browsers. */
+    private readonly me = '',
   ) {}
 
   /**
@@ -39,13 +46,18 @@ export class Inbox {
    * (its binding, its goodbye, a call's keys) before anyone else sees them; a payload of that
    * kind that arrives any other way means nothing and is dropped by whoever gets it.
    */
-  async receive(peer: string, envelope: Uint8Array, via?: (p: Payload) => boolean): Promise<void> {
+  async receive(peer: string, envelope: Uint8Array, via?: (p: Payload) => boolean, device = '1'): Promise<void> {
+    const own = peer === this.me;
     const reading = this.isReading(peer);
     let received;
     try {
-      received = await this.sessions.receive(peer, envelope, (tx, payload) => this.history.applyIncoming(tx, peer, payload, reading));
+      received = await this.sessions.receive(addressOf(peer, device), envelope, (tx, payload) => this.history.applyIncoming(tx, peer, payload, reading, own));
     } catch (e) {
       if (isProtocolError(e, 'duplicate')) return;
+      if (isProtocolError(e, 'unknown_device')) {
+        this.events.unknownDevice(peer);
+        return;
+      }
       if (isProtocolError(e)) {
         this.events.undecryptable(peer);
         return;
@@ -54,6 +66,11 @@ export class Inbox {
     }
     if (received.keyChanged) this.events.keyChanged(peer);
     if (received.effect.kind === 'control' && via?.(received.payload)) return;
+    if (received.effect.kind === 'copy' || received.effect.kind === 'read-sync') {
+      this.events.own(received.effect.peer, received.effect.kind === 'copy' ? received.effect.message : undefined, received.effect.kind === 'copy' && received.effect.isNew);
+      return;
+    }
+    if (own) return;
     this.apply(peer, received.effect, received.payload, reading);
     // The conversation was opened while this was being decrypted and stored, and the opening
     // marked read only what had been stored by then: without this the message would stay unread
@@ -69,6 +86,8 @@ export class Inbox {
         // Confirm even repeats: the first receipt may be what got lost.
         this.queueReceipt(peer, 'delivered', effect.message.id);
         if (reading && this.readReceipts()) this.queueReceipt(peer, 'read', effect.message.id);
+        // Read here as it arrived: the account's other browsers mark it read too.
+        if (reading && effect.isNew) this.queueReceipt(peer, 'seen', effect.message.id);
         return;
       case 'receipt':
         if (effect.updated.length) this.events.receipts(peer, effect.updated);
@@ -78,6 +97,10 @@ export class Inbox {
         return;
       case 'control':
         this.events.control(peer, payload);
+        return;
+      case 'copy':
+      case 'read-sync':
+        return;
     }
   }
 
@@ -85,10 +108,12 @@ export class Inbox {
   async markRead(peer: string): Promise<void> {
     const ids = await this.history.markRead(peer);
     if (this.readReceipts()) for (const id of ids) this.queueReceipt(peer, 'read', id);
+    if (ids.length) await this.outbox.sendReadSync(peer, ids);
   }
 
-  private queueReceipt(peer: string, status: 'delivered' | 'read', id: string): void {
-    const p = this.pendingReceipts.get(peer) ?? { delivered: [], read: [] };
+  /** `seen`: a read mark for this account's other browsers (no receipt to anyone). */
+  private queueReceipt(peer: string, status: 'delivered' | 'read' | 'seen', id: string): void {
+    const p = this.pendingReceipts.get(peer) ?? { delivered: [], read: [], seen: [] };
     p[status].push(id);
     this.pendingReceipts.set(peer, p);
     // Batched: a backlog of a thousand messages gets ten receipts, not a thousand.
@@ -99,9 +124,10 @@ export class Inbox {
     this.receiptTimer = undefined;
     const all = [...this.pendingReceipts];
     this.pendingReceipts.clear();
-    for (const [peer, { delivered, read }] of all) {
+    for (const [peer, { delivered, read, seen }] of all) {
       if (delivered.length) await this.outbox.sendReceipt(peer, 'delivered', [...new Set(delivered)]);
       if (read.length) await this.outbox.sendReceipt(peer, 'read', [...new Set(read)]);
+      if (seen.length) await this.outbox.sendReadSync(peer, [...new Set(seen)]);
     }
   }
 }

@@ -11,13 +11,14 @@ import { ApiError } from '../platform/api-client.ts';
 import type { HistoryStore, MessageRecord, OutboxEntry } from '../platform/history-store.ts';
 import type { EnqueueOutcome } from '../transport/signaling-client.ts';
 import { newId } from './ids.ts';
+import { parseAddress } from './device-directory.ts';
 import type { SessionManager } from './session-manager.ts';
 
 export interface OutboxTransport {
   /** The open direct channel to `peer`, if there is one. */
   channel(peer: string): { send(bytes: Uint8Array): boolean } | undefined;
-  /** Undefined when the server cannot be reached right now. */
-  enqueue(peer: string, id: string, bytes: Uint8Array): Promise<EnqueueOutcome | undefined>;
+  /** Undefined when the server cannot be reached right now. `device`: which of `peer`'s browsers. */
+  enqueue(peer: string, id: string, bytes: Uint8Array, device?: string): Promise<EnqueueOutcome | undefined>;
 }
 
 export interface OutboxEvents {
@@ -39,6 +40,8 @@ export class Outbox {
     private readonly transport: OutboxTransport,
     private readonly events: OutboxEvents,
     private readonly now: () => number = Date.now,
+    /** This account's username: copies of what it sends go to its other browsers. */
+    private readonly me = '',
   ) {}
 
   /** Stores the text, then tries to send it. Resolves once it is stored. */
@@ -54,6 +57,16 @@ export class Outbox {
       await this.history.addOutbox({ id: newId(), peer, payload, createdAt: this.now(), viaChannelAt: null, serverStored: false, channelOnly: false });
     }
     this.kick(peer);
+  }
+
+  /** Read in this browser: the account's other browsers mark the same messages read (no receipt). */
+  async sendReadSync(peer: string, ids: string[]): Promise<void> {
+    if (!this.me) return;
+    for (let i = 0; i < ids.length; i += 100) {
+      const payload: Payload = { type: 'read-sync', peer, ids: ids.slice(i, i + 100) };
+      await this.history.addOutbox({ id: newId(), peer: this.me, payload, createdAt: this.now(), viaChannelAt: null, serverStored: false, channelOnly: false });
+    }
+    this.kick(this.me);
   }
 
   /** The direct channel to `peer` closed: whatever it did not confirm goes through the server. */
@@ -92,6 +105,13 @@ export class Outbox {
   private async pump(peer: string): Promise<void> {
     for (const entry of await this.history.outbox(peer)) {
       if (entry.serverStored) continue; // waiting for the contact's receipt
+      if (!entry.channelOnly) {
+        const remaining = entry.remaining ?? (await this.plan(peer, entry));
+        if (remaining !== undefined) {
+          if ((await this.fanOut(peer, { ...entry, remaining }, remaining)) === 'stop') return;
+          continue;
+        }
+      }
       const channel = this.transport.channel(peer);
       if (entry.viaChannelAt !== null && channel && this.now() - entry.viaChannelAt < CHANNEL_CONFIRM_MS) continue;
       const bytes = await this.seal(peer, entry);
@@ -119,6 +139,73 @@ export class Outbox {
       }
       await this.fail(peer, entry, outcome.message);
     }
+  }
+
+  /**
+   * Where an entry goes when either side has several browsers: every browser of the contact, and
+   * (texts) a copy to each other browser of this account, through the server's queue. Undefined:
+   * one browser each side, the v1 way (direct channel or queue).
+   */
+  private async plan(peer: string, entry: OutboxEntry): Promise<string[] | undefined> {
+    if (!this.me) return undefined;
+    let targets;
+    try {
+      targets = await this.sessions.targets(peer, entry.payload.type === 'text');
+    } catch {
+      return undefined; // the lists cannot be fetched now (offline): the v1 way still works
+    }
+    if (peer !== this.me && targets.own.length === 0 && targets.peer.length === 1 && targets.peer[0] === peer) return undefined;
+    const remaining = [...targets.own, ...targets.peer];
+    await this.history.updateOutbox({ ...entry, remaining });
+    return remaining;
+  }
+
+  private async fanOut(peer: string, entry: OutboxEntry, remaining: string[]): Promise<'stop' | 'done'> {
+    let left = [...remaining];
+    for (const address of remaining) {
+      const { peer: name, device } = parseAddress(address);
+      const copy = name === this.me && peer !== this.me;
+      const payload: Payload | undefined = !copy
+        ? entry.payload
+        : entry.payload.type === 'text'
+          ? { type: 'sent-copy', to: peer, id: entry.payload.id, text: entry.payload.text, sentAt: entry.payload.sentAt, seq: entry.payload.seq }
+          : undefined;
+      let outcome: EnqueueOutcome | undefined;
+      if (payload) {
+        let bytes: Uint8Array;
+        try {
+          bytes = await this.sessions.seal(address, payload);
+        } catch (e) {
+          if (isProtocolError(e, 'identity_changed')) {
+            this.events.blocked(peer, 'identity_changed', `Your safety number with ${peer} has changed.`);
+            return 'stop';
+          }
+          if (!isProtocolError(e)) throw e;
+          bytes = new Uint8Array(0); // no session with that browser any more: skip it
+        }
+        if (bytes.length) {
+          outcome = await this.transport.enqueue(name, device === '1' ? entry.id : `${entry.id}-${device}`, bytes, device);
+          if (!outcome) return 'stop'; // offline: the next reconnect kicks us again
+          if (!outcome.ok && outcome.code === 'queue_full') {
+            this.events.blocked(peer, 'queue_full', outcome.message);
+            return 'stop';
+          }
+          // Any other refusal (that browser was unlinked meanwhile): it is dropped from the list.
+          if (!outcome.ok) this.sessions.directory.markStale(name);
+        }
+      }
+      left = left.filter((a) => a !== address);
+      await this.history.updateOutbox({ ...entry, remaining: left });
+    }
+    const state = entry.payload.type === 'text' ? (await this.history.message(peer, entry.id))?.state : undefined;
+    if (entry.payload.type === 'text' && peer !== this.me && state !== 'delivered' && state !== 'read') {
+      // Kept until a browser of the contact confirms it (a "delivered" receipt).
+      await this.history.updateOutbox({ ...entry, remaining: [], serverStored: true });
+      this.events.changed(peer, await this.history.setState(peer, [entry.id], 'sent'));
+    } else {
+      await this.history.removeOutbox(entry.id);
+    }
+    return 'done';
   }
 
   /** Seals the entry's payload; 'stop' holds this contact's queue, 'skip' drops the entry. */

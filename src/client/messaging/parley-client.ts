@@ -5,7 +5,7 @@
 import { normalizeUsername, checkNewPassword, type Payload, type SessionResponse, type SignalData } from '../../wire/index.ts';
 import type { LocalIdentity } from '../../protocol/identity.ts';
 import { ApiClient, ApiError } from '../platform/api-client.ts';
-import { createIdentity, loadIdentity, saveIdentity } from '../platform/key-vault.ts';
+import { createIdentity, loadDeviceId, loadIdentity, saveDeviceId, saveIdentity } from '../platform/key-vault.ts';
 import { BrowserProtocolStore } from '../platform/protocol-stores.ts';
 import { HistoryStore, type ConversationRecord, type MessageRecord, type MessageState } from '../platform/history-store.ts';
 import { idbWipePrefix } from '../platform/idb.ts';
@@ -23,6 +23,10 @@ import { Outbox } from './outbox.ts';
 import { SessionManager, type ContactSecurity } from './session-manager.ts';
 import { ContactBook, type ContactEntry } from './contact-book.ts';
 import { FileTransfers, type FileChannel } from './file-transfers.ts';
+import { DeviceDirectory, type DeviceListEvent } from './device-directory.ts';
+import { approveLink, HISTORY_DAYS, PendingLink, readLinkCode, unlinkDevice, type LinkOffer, type LinkTransfer } from './device-linking.ts';
+import { decodeBase64url, encodeBase64url, type DeviceView } from '../../wire/index.ts';
+import type { MessageRecord as StoredMessage } from '../platform/history-store.ts';
 import type { FileInfo } from '../platform/history-store.ts';
 
 export type { SignalingState, ContactSecurity, CallView, LinkView, MessageState, ContactEntry };
@@ -93,6 +97,16 @@ export interface ParleyState {
   notifications: NotificationPermission | 'unsupported';
   notice: Notice | null;
   busy: boolean;
+  /**
+   * Signed in on a browser that holds no keys for the account (issue #17): choose to link it to
+   * another browser, or start with new keys; or waiting, with the link code shown.
+   */
+  setup: { kind: 'choose'; username: string } | { kind: 'linking'; username: string; code: string; expiresAt: number } | null;
+  /** This account's linked browsers, and which one this is. */
+  devices: readonly DeviceView[];
+  thisDevice: string;
+  /** A link code read in this browser, waiting for the person to confirm the new browser's name. */
+  linkOffer: { name: string } | null;
 }
 
 const INITIAL: ParleyState = {
@@ -108,6 +122,10 @@ const INITIAL: ParleyState = {
   notifications: typeof Notification === 'undefined' ? 'unsupported' : Notification.permission,
   notice: null,
   busy: false,
+  setup: null,
+  devices: [],
+  thisDevice: '1',
+  linkOffer: null,
 };
 
 const TYPING_SEND_EVERY_MS = 4_000;
@@ -138,6 +156,8 @@ interface Account {
   contacts: ContactBook;
   files: FileTransfers;
   identity: LocalIdentity;
+  device: string;
+  store: BrowserProtocolStore;
   sessions: SessionManager;
   history: HistoryStore;
   outbox: Outbox;
@@ -160,6 +180,11 @@ export class ParleyClient {
   /** Live progress of file transfers, ahead of what the store has checkpointed. */
   private readonly fileProgress = new Map<string, { bytes: number; status: FileInfo['status'] }>();
   private lastTypingSent = 0;
+  /** Signed in, no keys here: the session waits while the person chooses (issue #17). */
+  private pendingSession: SessionResponse | undefined;
+  private pendingLink: PendingLink | undefined;
+  private linkPoll: ReturnType<typeof setTimeout> | undefined;
+  private linkOfferFull: LinkOffer | undefined;
 
   constructor(private readonly origin: string = location.origin) {
     this.api.onSession = (s) => this.scheduleRefresh(s);
@@ -228,6 +253,7 @@ export class ParleyClient {
   /** Logs out; `wipe` also deletes this browser's history and keys for the account. */
   async logout(options: { wipe: boolean } = { wipe: false }): Promise<void> {
     clearTimeout(this.refreshTimer);
+    this.cancelLinking();
     const account = this.account;
     this.account = undefined;
     if (account) {
@@ -468,6 +494,7 @@ export class ParleyClient {
     if (!a || !active) return;
     const peer = active.peer;
     if (a.calls.live) return void this.fail('End the current call first.');
+    if (a.device !== '1') return void this.fail('Calls start from the first browser of your account for now; this linked browser carries messages.');
     if (this.current.connection !== 'connected') return void this.fail('You are offline: calls need the server to ring the other person.');
     if (a.contacts.isBlocked(peer)) return void this.fail(`You blocked ${peer}. Unblock them to call.`);
     if (active.security?.keyChanged) return void this.fail(`Accept the new safety number with ${peer} first.`);
@@ -520,14 +547,29 @@ export class ParleyClient {
   // ---- internals
 
   private async enter(session: SessionResponse, fresh?: LocalIdentity): Promise<void> {
-    const identity = fresh ?? (await this.ensureIdentity(session));
+    const identity = fresh ?? (await loadIdentity(session.user.id));
+    if (!identity) {
+      // A browser with no keys for this account: link it to another browser, or start afresh.
+      this.pendingSession = session;
+      this.set({ setup: { kind: 'choose', username: session.user.username }, notice: null });
+      return;
+    }
+    this.pendingSession = undefined;
     const user = session.user;
+    const device = await loadDeviceId(user.id);
+    this.api.device = device;
     const store = new BrowserProtocolStore(user.id, identity);
-    const sessions = new SessionManager({ username: user.username, identity }, store, this.api);
+    // This account's own key is pinned like a contact's, so its list of browsers verifies too.
+    if (device === '1' && !(await store.contact(user.username))) await store.pin(user.username, identity.signing.publicRaw);
+    const directory = new DeviceDirectory(user.id, this.api, store, (peer, event) => this.onDeviceList(peer, event));
+    const sessions = new SessionManager({ username: user.username, identity, device }, store, this.api, directory);
     const history = new HistoryStore(user.id);
 
     const wsUrl = this.origin.replace(/^http/, 'ws') + '/ws';
-    const signaling = new SignalingClient(wsUrl, () => this.api.token(), {
+    const signaling = new SignalingClient(
+      wsUrl,
+      () => this.api.token(),
+      {
       state: (state, detail) => {
         this.set({ connection: state, ...(detail ? { notice: { kind: 'info' as const, text: detail } } : {}) });
         if (state === 'connected') {
@@ -536,7 +578,7 @@ export class ParleyClient {
           if (peer) this.account?.links.want(peer);
         }
       },
-      signal: (from, callId, data) => this.onSignal(from, callId, data),
+      signal: (from, callId, data, fromDevice) => this.onSignal(from, callId, data, fromDevice),
       error: (code, message, callId) => {
         const a = this.account;
         if (callId && a?.calls.unreachable(callId)) return;
@@ -547,7 +589,7 @@ export class ParleyClient {
         }
         if (code !== 'rate_limited') this.set({ notice: { kind: 'error', text: message } });
       },
-      envelope: (qid, from, body) => void this.onQueuedEnvelope(qid, from, body),
+      envelope: (qid, from, body, _sentAt, fromDevice) => void this.onQueuedEnvelope(qid, from, body, fromDevice),
       presence: (user, online) => {
         this.account?.contacts.presence(user, online);
         // Gone from the server means gone (a closed tab, a lost network): the direct channel would
@@ -555,10 +597,16 @@ export class ParleyClient {
         if (!online) this.account?.links.close(user);
         else if (this.current.active?.peer === user) this.account?.links.want(user);
       },
-      transient: (from, body) => {
+      transient: (from, body, fromDevice) => {
         // Typing notices: decrypted like any envelope (nothing is stored for them).
-        if (!this.account?.contacts.isBlocked(from)) void this.account?.inbox.receive(from, body).catch(() => undefined);
+        if (!this.account?.contacts.isBlocked(from)) void this.account?.inbox.receive(from, body, undefined, fromDevice).catch(() => undefined);
       },
+      devices: (who) => {
+        this.account?.sessions.directory.markStale(who);
+        if (who === this.account?.user.username) void this.refreshDevices();
+        else void this.account?.sessions.directory.refresh(who).catch(() => undefined);
+      },
+      unlinked: () => void this.unlinkedHere(),
       authFailed: () => {
         this.api.invalidate();
         this.api.refresh().catch((e: unknown) => {
@@ -567,13 +615,15 @@ export class ParleyClient {
           }
         });
       },
-    });
+      },
+      device,
+    );
     const outbox = new Outbox(
       history,
       sessions,
       {
         channel: (peer) => this.account?.links.channel(peer),
-        enqueue: (peer, id, bytes) => signaling.enqueue(peer, id, bytes),
+        enqueue: (peer, id, bytes, device) => signaling.enqueue(peer, id, bytes, device),
       },
       {
         changed: (peer) => void this.afterHistoryChange(peer),
@@ -582,6 +632,8 @@ export class ParleyClient {
           else this.note(peer, detail);
         },
       },
+      Date.now,
+      user.username,
     );
     const inbox = new Inbox(
       history,
@@ -603,9 +655,13 @@ export class ParleyClient {
         control: (peer, payload) => this.onControl(peer, payload),
         keyChanged: (peer) => void this.refreshSecurity(peer),
         undecryptable: (peer) => this.note(peer, `A message from ${peer} could not be decrypted and was dropped.`),
+        unknownDevice: (peer) =>
+          this.note(peer, `Warning: a message from a browser that is not in ${peer}'s signed list of browsers was refused. Someone may be trying to pose as ${peer}.`),
+        own: (peer) => void this.afterHistoryChange(peer),
       },
       (peer) => this.current.active?.peer === peer && (typeof document === 'undefined' || document.visibilityState === 'visible'),
       () => this.current.readReceipts,
+      user.username,
     );
 
     const maintain = () =>
@@ -643,7 +699,8 @@ export class ParleyClient {
     const keyBlocked = (peer: string) => Boolean(this.current.active?.peer === peer && this.current.active.security?.keyChanged);
     const links = new LinkManager({
       me: () => user.username,
-      mutual: (peer) => Boolean(contacts.find(peer)?.mutual) && contacts.isAdded(peer),
+      // Direct channels run between browsers "1" for now (docs/devices.md); others use the queue.
+      mutual: (peer) => device === '1' && Boolean(contacts.find(peer)?.mutual) && contacts.isAdded(peer),
       online: (peer) => contacts.online(peer) === true,
       ready: () => signaling.state === 'connected',
       interested: (peer) => this.current.active?.peer === peer,
@@ -685,36 +742,221 @@ export class ParleyClient {
       notice: (kind, text) => this.set({ notice: { kind, text } }),
       changed: () => this.refreshCall(),
     });
-    this.account = { user, identity, contacts, files, sessions, history, outbox, inbox, signaling, links, calls, timers: [] };
+    this.account = { user, identity, device, store, contacts, files, sessions, history, outbox, inbox, signaling, links, calls, timers: [] };
     await contacts.load().catch(() => undefined);
-    this.set({ user, notice: null, readReceipts: await history.setting('readReceipts', true) });
+    this.set({ user, setup: null, thisDevice: device, notice: null, readReceipts: await history.setting('readReceipts', true) });
     await this.refreshConversations();
     // Keys must be in the directory before anyone can start a session with us.
     await maintain();
     this.account.timers.push(setInterval(() => void maintain(), KEY_MAINTENANCE_INTERVAL_MS));
     this.account.timers.push(setInterval(() => void outbox.kickAll(), OUTBOX_RETRY_MS));
     signaling.connect();
+    void this.refreshDevices();
   }
+
+  // ---- several browsers per account (issue #17)
 
   /**
-   * This browser's identity keys for the account. A browser without them (a new device, cleared
-   * storage) makes new ones, as reinstalling a phone app does; key maintenance then publishes
-   * them, and contacts see that the safety number changed.
+   * "Start with new keys" on a browser that holds none: new keys, published as the account's
+   * browser 1. Contacts see a new safety number, and any other linked browser is unlinked.
    */
-  private async ensureIdentity(session: SessionResponse): Promise<LocalIdentity> {
-    const existing = await loadIdentity(session.user.id);
-    if (existing) return existing;
-    const identity = await createIdentity();
-    await saveIdentity(session.user.id, identity);
-    return identity;
+  async startWithNewKeys(): Promise<boolean> {
+    const session = this.pendingSession;
+    if (!session) return false;
+    return this.withBusy(async () => {
+      const identity = await createIdentity();
+      await saveIdentity(session.user.id, identity);
+      await saveDeviceId(session.user.id, '1');
+      await this.enter(session, identity);
+    });
   }
 
-  private async onQueuedEnvelope(qid: number, from: string, body: Uint8Array): Promise<void> {
+  /** "Link to another browser": shows a link code and waits for a linked browser to answer it. */
+  async linkToAnotherBrowser(): Promise<boolean> {
+    const session = this.pendingSession;
+    if (!session) return false;
+    return this.withBusy(async () => {
+      const pending = await PendingLink.start(this.api);
+      this.pendingLink = pending;
+      this.set({ setup: { kind: 'linking', username: session.user.username, code: pending.text, expiresAt: pending.expiresAt } });
+      this.pollLink(session, pending);
+    });
+  }
+
+  /** Back to the choice (or, with `signOut`, to the sign-in screen). */
+  cancelLinking(): void {
+    clearTimeout(this.linkPoll);
+    this.linkPoll = undefined;
+    this.pendingLink = undefined;
+    if (this.pendingSession && this.current.setup?.kind === 'linking') this.set({ setup: { kind: 'choose', username: this.pendingSession.user.username } });
+  }
+
+  private pollLink(session: SessionResponse, pending: PendingLink): void {
+    this.linkPoll = setTimeout(() => {
+      if (this.pendingLink !== pending) return;
+      if (Date.now() > pending.expiresAt) {
+        this.cancelLinking();
+        this.set({ notice: { kind: 'error', text: 'The link code expired. Make a new one.' } });
+        return;
+      }
+      pending.poll(this.api, session.user.username).then(
+        async (transfer) => {
+          if (this.pendingLink !== pending) return;
+          if (!transfer) return this.pollLink(session, pending);
+          await this.completeLink(session, pending, transfer);
+        },
+        (e: unknown) => {
+          if (this.pendingLink !== pending) return;
+          if (e instanceof ApiError && e.code === 'network') return this.pollLink(session, pending);
+          this.cancelLinking();
+          this.set({ notice: { kind: 'error', text: isProtocolError(e) ? `Linking failed: ${e.message}.` : messageOf(e) } });
+        },
+      );
+    }, 1000);
+  }
+
+  private async completeLink(session: SessionResponse, pending: PendingLink, transfer: LinkTransfer): Promise<void> {
+    const userId = session.user.id;
+    const store = new BrowserProtocolStore(userId, pending.identity);
+    await store.pin(session.user.username, decodeBase64url(transfer.account)!);
+    for (const c of transfer.contacts) {
+      await store.pin(c.peer, decodeBase64url(c.pinnedKey)!);
+      if (c.verified) await store.setVerified(c.peer, true);
+    }
+    const history = new HistoryStore(userId);
+    await history.importLinked(
+      transfer.conversations as ConversationRecord[],
+      transfer.messages.map((m) => ({ ...m, state: m.direction === 'out' ? ('sent' as const) : undefined, read: m.direction === 'in' ? (m.read ?? true) : undefined }) as StoredMessage),
+    );
+    await history.saveSetting('readReceipts', transfer.settings.readReceipts);
+    await saveIdentity(userId, pending.identity);
+    await saveDeviceId(userId, pending.deviceId);
+    this.pendingLink = undefined;
+    await this.enter(session, pending.identity);
+    this.set({ notice: { kind: 'info', text: 'This browser is linked. Your contacts see the same safety number as before.' } });
+  }
+
+  /** "Link a new browser" → "Link": reads the code and checks it; the person confirms the name next. */
+  async readLinkCode(text: string): Promise<boolean> {
+    if (!this.account) return false;
+    return this.withBusy(async () => {
+      try {
+        const offer = await readLinkCode(this.api, text);
+        this.linkOfferFull = offer;
+        this.set({ linkOffer: { name: offer.name } });
+      } catch (e) {
+        if (isProtocolError(e, 'link_mismatch')) throw new ApiError('bad_request', 'This link code does not match the request the server holds: it may have been altered. Nothing was linked.', 400);
+        if (isProtocolError(e)) throw new ApiError('bad_request', e.message, 400);
+        throw e;
+      }
+    });
+  }
+
+  cancelLinkOffer(): void {
+    this.linkOfferFull = undefined;
+    this.set({ linkOffer: null });
+  }
+
+  /** Confirms the new browser: signs it into the list and sends it what it needs, end-to-end encrypted. */
+  async confirmLink(name: string, withHistory: boolean): Promise<boolean> {
+    const a = this.account;
+    const offer = this.linkOfferFull;
+    if (!a || !offer) return false;
+    const label = name.trim() || offer.name;
+    return this.withBusy(async () => {
+      const account = (await a.store.contact(a.user.username))?.pinnedKey ?? a.identity.signing.publicRaw;
+      const since = withHistory ? Date.now() - HISTORY_DAYS * 86_400_000 : Number.POSITIVE_INFINITY;
+      const recent = await a.history.exportRecent(since);
+      const peers = new Set([...recent.conversations.map((c) => c.peer), ...a.contacts.entries.map((c) => c.username)]);
+      const contacts: LinkTransfer['contacts'] = [];
+      for (const peer of peers) {
+        const c = await a.store.contact(peer);
+        if (c && !c.pendingKey) contacts.push({ peer, pinnedKey: encodeBase64url(c.pinnedKey), verified: c.verified });
+      }
+      const transfer: LinkTransfer = {
+        v: 1,
+        account: encodeBase64url(account),
+        contacts,
+        conversations: recent.conversations.map((c) => ({ peer: c.peer, lastAt: c.lastAt, lastText: c.lastText, lastDirection: c.lastDirection, unread: c.unread, nextSeq: c.nextSeq })),
+        messages: recent.messages.map((m) => ({ peer: m.peer, id: m.id, direction: m.direction, text: m.text, at: m.at, seq: m.seq, ...(m.read === undefined ? {} : { read: m.read }) })),
+        settings: { readReceipts: this.current.readReceipts },
+      };
+      try {
+        await approveLink(this.api, { username: a.user.username, device: a.device, identity: a.identity, account }, offer, label, transfer);
+      } catch (e) {
+        if (isProtocolError(e)) throw new ApiError('bad_request', `Linking failed: ${e.message}.`, 400);
+        throw e;
+      }
+      this.linkOfferFull = undefined;
+      this.set({ linkOffer: null, notice: { kind: 'info', text: `${label} is linked to your account.` } });
+      a.sessions.directory.markStale(a.user.username);
+      await this.refreshDevices();
+    });
+  }
+
+  /** "Unlink <name>": the next version of the list without it; the server drops its queue and tells it to wipe. */
+  async unlinkBrowser(id: string): Promise<boolean> {
+    const a = this.account;
+    if (!a) return false;
+    if (id === a.device) return this.fail('This is the browser you are using: log out and wipe it instead, or unlink it from another browser.');
+    return this.withBusy(async () => {
+      const account = (await a.store.contact(a.user.username))?.pinnedKey ?? a.identity.signing.publicRaw;
+      try {
+        await unlinkDevice(this.api, { username: a.user.username, device: a.device, identity: a.identity, account }, id);
+      } catch (e) {
+        if (isProtocolError(e)) throw new ApiError('bad_request', e.message, 400);
+        throw e;
+      }
+      a.sessions.directory.markStale(a.user.username);
+      await this.refreshDevices();
+    });
+  }
+
+  private async refreshDevices(): Promise<void> {
     const a = this.account;
     if (!a) return;
     try {
-      await a.history.touch(from, Date.now());
-      await a.inbox.receive(from, body);
+      this.set({ devices: await this.api.devices() });
+    } catch {
+      // Offline: the list shows what it showed.
+    }
+  }
+
+  /** The server says this browser was unlinked: its keys and history for the account go. */
+  private async unlinkedHere(): Promise<void> {
+    const a = this.account;
+    if (!a) return;
+    await this.logout({ wipe: true });
+    this.set({ notice: { kind: 'info', text: 'This browser was unlinked from your account, and its keys and messages were deleted.' } });
+  }
+
+  private onDeviceList(peer: string, event: DeviceListEvent): void {
+    const a = this.account;
+    if (peer === a?.user.username) {
+      void this.refreshDevices();
+      return;
+    }
+    switch (event.kind) {
+      case 'linked':
+        this.note(peer, event.count === 1 ? `${peer} linked a new browser.` : `${peer} linked ${event.count} new browsers.`);
+        return;
+      case 'unlinked':
+        this.note(peer, event.count === 1 ? `${peer} unlinked a browser.` : `${peer} unlinked ${event.count} browsers.`);
+        return;
+      case 'refused':
+        this.note(peer, `Warning: the server sent a list of ${peer}'s browsers that does not verify (${event.reason === 'stale' ? 'an older list' : event.reason === 'fork' ? 'a list no browser of theirs signed' : 'a bad signature'}). Messages go only to the browsers already verified.`);
+        return;
+      case 'new-identity':
+        void a?.store.markChanged(peer, event.account).then(() => this.refreshSecurity(peer));
+    }
+  }
+
+  private async onQueuedEnvelope(qid: number, from: string, body: Uint8Array, fromDevice = '1'): Promise<void> {
+    const a = this.account;
+    if (!a) return;
+    try {
+      if (from !== a.user.username) await a.history.touch(from, Date.now());
+      await a.inbox.receive(from, body, undefined, fromDevice);
       // Acknowledged only once stored (or reported as undecryptable): never lost, never twice.
       a.signaling.ack([qid]);
     } catch {
@@ -809,9 +1051,12 @@ export class ParleyClient {
     if (active?.peer === peer) this.set({ active: { ...active, link: view } });
   }
 
-  private onSignal(from: string, callId: string, data: SignalData): void {
+  private onSignal(from: string, callId: string, data: SignalData, fromDevice = '1'): void {
     const a = this.account;
     if (!a) return;
+    // Direct channels and calls run between browsers "1" for now (docs/devices.md): another
+    // browser of a contact reaches this one through the queue.
+    if (fromDevice !== '1' || a.device !== '1') return;
     if (a.calls.handleSignal(from, callId, data)) return;
     if (a.links.owns(from, callId)) return a.links.handleSignal(from, callId, data);
     if (data.kind !== 'offer') return;

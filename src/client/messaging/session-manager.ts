@@ -11,8 +11,10 @@ import type { LocalIdentity } from '../../protocol/identity.ts';
 import type { PreKeyBundle } from '../../protocol/prekeys.ts';
 import { safetyNumber } from '../../protocol/safety-number.ts';
 import { open, seal, sessionIdentityKey, startSession, type SessionDeps } from '../../protocol/session-cipher.ts';
-import type { ApiClient } from '../platform/api-client.ts';
+import { ApiError, type ApiClient } from '../platform/api-client.ts';
 import type { BrowserProtocolStore, ContactKeys } from '../platform/protocol-stores.ts';
+import { decodeEnvelope } from '../../protocol/envelope.ts';
+import { addressOf, parseAddress, type DeviceDirectory } from './device-directory.ts';
 
 export interface ContactSecurity {
   /** 60 digits, or null until a key for the contact is known. */
@@ -22,6 +24,8 @@ export interface ContactSecurity {
   keyChanged: boolean;
   /** The contact had been verified before the change (the warning says so, loudly). */
   wasVerified: boolean;
+  /** How many browsers the contact's verified list names (1 for an account without a list). */
+  devices: number | null;
 }
 
 export interface Received<T> {
@@ -60,9 +64,10 @@ export class SessionManager {
   private readonly deps: SessionDeps;
 
   constructor(
-    private readonly me: { username: string; identity: LocalIdentity },
+    private readonly me: { username: string; identity: LocalIdentity; device: string },
     private readonly store: BrowserProtocolStore,
     private readonly api: ApiClient,
+    readonly directory: DeviceDirectory,
   ) {
     this.deps = { identities: store, preKeys: store, sessions: store, random: webRandom, now: () => Date.now() };
   }
@@ -84,22 +89,68 @@ export class SessionManager {
     return this.serial(peer, async () => {
       const listed = await this.api.userKeys(peer);
       const directoryKey = decodeBase64url(listed.identity.signingKey)!;
-      const trust = await this.store.trustOf(peer, directoryKey);
-      if (trust === 'changed') {
+      const pinned = (await this.store.contact(peer))?.pinnedKey;
+      if (pinned && !bytesEqual(pinned, directoryKey)) {
         await this.store.markChanged(peer, directoryKey);
         return;
       }
-      const current = await sessionIdentityKey(peer, this.deps);
-      if (current && bytesEqual(current, directoryKey)) return;
-      await startSession(peer, bundleFromWire(await this.api.bundle(peer)), this.deps);
+      const known = (await this.directory.refresh(peer).catch(() => undefined)) ?? (await this.directory.known(peer));
+      if (!known || known.version === 0) {
+        const current = await sessionIdentityKey(peer, this.deps);
+        if (current && bytesEqual(current, directoryKey)) return;
+        await startSession(peer, bundleFromWire(await this.api.bundle(peer)), this.deps);
+        return;
+      }
+      for (const d of known.devices) {
+        if (peer === this.me.username && d.id === this.me.device) continue;
+        await this.ensureSession(peer, d.id, d.signingKey);
+      }
     });
   }
 
-  /** Refuses (identity_changed) while the contact has a new key the user has not accepted. */
-  seal(peer: string, p: Payload): Promise<Bytes> {
+  /** A session with one browser of `peer`, from its bundle, whose keys must be the list's. */
+  private async ensureSession(peer: string, device: string, signingKey: Uint8Array): Promise<void> {
+    const address = addressOf(peer, device);
+    const current = await sessionIdentityKey(address, this.deps);
+    if (current && bytesEqual(current, signingKey)) return;
+    const bundle = bundleFromWire(await this.api.bundle(peer, device));
+    if (!bytesEqual(bundle.identity.signingKey, signingKey)) throw new ProtocolError('unknown_device', `the keys the server gave for ${peer}'s browser are not the ones their list names`);
+    await startSession(address, bundle, this.deps);
+  }
+
+  /**
+   * The sessions' addresses a message to `peer` goes to: every browser of theirs, and (when
+   * `copies`) every other browser of this account. Browsers without a session yet get one; one
+   * that cannot be reached yet (just linked, keys not published) is left out this time.
+   */
+  async targets(peer: string, copies: boolean): Promise<{ peer: string[]; own: string[] }> {
+    const of = async (name: string) => {
+      const known = await this.directory.devicesOf(name).catch(() => undefined);
+      if (!known || known.version === 0) return name === this.me.username ? [] : [addressOf(name, '1')];
+      const out: string[] = [];
+      for (const d of known.devices) {
+        if (name === this.me.username && d.id === this.me.device) continue;
+        try {
+          await this.serial(name, () => this.ensureSession(name, d.id, d.signingKey));
+          out.push(addressOf(name, d.id));
+        } catch (e) {
+          if (!(e instanceof ApiError) && !(e instanceof ProtocolError)) throw e;
+        }
+      }
+      return out;
+    };
+    return { peer: await of(peer), own: copies ? await of(this.me.username) : [] };
+  }
+
+  /**
+   * Seals for one session (`address`: a username is that person's browser "1"). Refuses
+   * (identity_changed) while the contact has a new key the user has not accepted.
+   */
+  seal(address: string, p: Payload): Promise<Bytes> {
+    const { peer } = parseAddress(address);
     return this.serial(peer, async () => {
       if ((await this.store.contact(peer))?.pendingKey) throw new ProtocolError('identity_changed', `the safety number with ${peer} has changed`);
-      return seal(peer, utf8(JSON.stringify(p)), this.deps);
+      return seal(address, utf8(JSON.stringify(p)), this.deps);
     });
   }
 
@@ -108,17 +159,29 @@ export class SessionManager {
    * applies what it says (`alongside`). Throws ProtocolError for anything that does not decrypt
    * to a valid payload; then nothing at all is written.
    */
-  receive<T>(peer: string, envelope: Uint8Array, alongside: (tx: IDBTransaction, payload: Payload) => Promise<T>): Promise<Received<T>> {
+  receive<T>(address: string, envelope: Uint8Array, alongside: (tx: IDBTransaction, payload: Payload) => Promise<T>): Promise<Received<T>> {
+    const { peer, device } = parseAddress(address);
     return this.serial(peer, async () => {
+      // A browser the account's verified list does not name gets nothing opened: it may be one
+      // the server made up (a "ghost device"), or one that was unlinked.
+      const known = await this.directory.known(peer);
+      if (device !== '1' || (known && known.version > 0)) {
+        const parsed = decodeEnvelope(envelope);
+        const key = parsed?.kind === 'prekey' ? parsed.initial.identity.signingKey : undefined;
+        if (!(await this.directory.isListed(peer, device, key).catch(() => false))) {
+          throw new ProtocolError('unknown_device', `a message from a browser that is not in ${peer}'s list of browsers`);
+        }
+      }
       let payload: Payload | undefined;
       let effect: T | undefined;
-      const opened = await open(peer, envelope, this.deps, async (record, plaintext) => {
+      const opened = await open(address, envelope, this.deps, async (record, plaintext) => {
         const p = parsePayload(plaintext);
-        effect = await this.store.commitSession(peer, record, (tx) => alongside(tx, p));
+        effect = await this.store.commitSession(address, record, (tx) => alongside(tx, p));
         payload = p;
       });
-      if (opened.trust === 'changed') await this.store.markChanged(peer, opened.identityKey);
-      return { payload: payload!, keyChanged: opened.trust === 'changed', effect: effect as T };
+      const changed = opened.trust === 'changed' && device === '1' && !(known && known.version > 0);
+      if (changed) await this.store.markChanged(peer, opened.identityKey);
+      return { payload: payload!, keyChanged: changed, effect: effect as T };
     });
   }
 
@@ -129,11 +192,13 @@ export class SessionManager {
   async security(peer: string): Promise<ContactSecurity> {
     const c: ContactKeys | undefined = await this.store.contact(peer);
     const key = c?.pendingKey ?? c?.pinnedKey;
+    const known = await this.directory.known(peer);
     return {
       safetyNumber: key ? await this.safetyNumberWith(peer, key) : null,
       verified: c?.verified ?? false,
       keyChanged: Boolean(c?.pendingKey),
       wasVerified: c?.wasVerified ?? false,
+      devices: known ? known.devices.length : null,
     };
   }
 
@@ -163,6 +228,7 @@ export class SessionManager {
       const c = await this.store.contact(peer);
       if (!c?.pendingKey) return;
       await this.store.pin(peer, c.pendingKey);
+      this.directory.markStale(peer);
       const current = await sessionIdentityKey(peer, this.deps);
       if (current && bytesEqual(current, c.pendingKey)) return;
       const bundle = bundleFromWire(await this.api.bundle(peer));

@@ -20,6 +20,16 @@ import {
   type PublishKeysRequest,
   type SessionResponse,
   type UserKeysResponse,
+  DEVICE_HEADER,
+  FIRST_DEVICE_ID,
+  deviceListChainResponse,
+  devicesResponse,
+  linkAnswerResponse,
+  linkCreatedResponse,
+  linkRequestResponse,
+  type AppendDeviceListRequest,
+  type DeviceListChainResponse,
+  type DeviceView,
 } from '../../wire/index.ts';
 
 export class ApiError extends Error {
@@ -33,8 +43,9 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method: string, path: string, body: unknown, token: string | undefined): Promise<unknown> {
+async function request(method: string, path: string, body: unknown, token: string | undefined, device = FIRST_DEVICE_ID): Promise<unknown> {
   const headers: Record<string, string> = {};
+  if (device !== FIRST_DEVICE_ID) headers[DEVICE_HEADER] = device;
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
   let res: Response;
@@ -67,6 +78,8 @@ function session(data: unknown): SessionResponse {
 }
 
 export class ApiClient {
+  /** Which of the account's browsers this is (issue #17); browser 1 sends no header, as v1 did. */
+  device: string = FIRST_DEVICE_ID;
   private accessToken: string | undefined;
   private expiresAt = 0;
   private refreshing: Promise<SessionResponse> | undefined;
@@ -112,7 +125,9 @@ export class ApiClient {
     const token = this.accessToken;
     this.accessToken = undefined;
     this.expiresAt = 0;
-    await request('POST', '/api/auth/logout', undefined, token).catch(() => undefined);
+    // Only this browser's socket is closed: the account's other browsers stay signed in.
+    await request('POST', '/api/auth/logout', undefined, token, this.device).catch(() => undefined);
+    this.device = FIRST_DEVICE_ID;
   }
 
   /** A token valid for at least another 30 seconds, refreshing if needed. */
@@ -127,9 +142,9 @@ export class ApiClient {
 
   private async authed(method: string, path: string, body?: unknown): Promise<unknown> {
     try {
-      return await request(method, path, body, await this.token());
+      return await request(method, path, body, await this.token(), this.device);
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'token_expired') return request(method, path, body, (await this.refresh()).accessToken);
+      if (e instanceof ApiError && e.code === 'token_expired') return request(method, path, body, (await this.refresh()).accessToken, this.device);
       throw e;
     }
   }
@@ -141,8 +156,9 @@ export class ApiClient {
     return parsed.value;
   }
 
-  async bundle(username: string): Promise<PreKeyBundleResponse> {
-    const parsed = parseWith(preKeyBundleResponse, await this.authed('GET', `/api/users/${encodeURIComponent(username)}/bundle`));
+  async bundle(username: string, device = FIRST_DEVICE_ID): Promise<PreKeyBundleResponse> {
+    const query = device === FIRST_DEVICE_ID ? '' : `?device=${encodeURIComponent(device)}`;
+    const parsed = parseWith(preKeyBundleResponse, await this.authed('GET', `/api/users/${encodeURIComponent(username)}/bundle${query}`));
     if (!parsed.ok) throw new ApiError('internal', 'The server sent a malformed key bundle.', 200);
     return parsed.value;
   }
@@ -173,6 +189,51 @@ export class ApiClient {
 
   async removeContact(username: string): Promise<void> {
     await this.authed('DELETE', `/api/contacts/${encodeURIComponent(username)}`);
+  }
+
+  // ---- several browsers per account (issue #17)
+
+  /** Every version of `username`'s signed list of browsers, oldest first (to verify, not to trust). */
+  async deviceChain(username: string): Promise<DeviceListChainResponse> {
+    const parsed = parseWith(deviceListChainResponse, await this.authed('GET', `/api/users/${encodeURIComponent(username)}/devices`));
+    if (!parsed.ok) throw new ApiError('internal', 'The server sent a malformed list of browsers.', 200);
+    return parsed.value;
+  }
+
+  async devices(): Promise<DeviceView[]> {
+    const parsed = parseWith(devicesResponse, await this.authed('GET', '/api/devices'));
+    if (!parsed.ok) throw new ApiError('internal', 'The server sent a malformed list of browsers.', 200);
+    return parsed.value.devices;
+  }
+
+  async appendDeviceList(body: AppendDeviceListRequest): Promise<void> {
+    await this.authed('POST', '/api/devices/list', body);
+  }
+
+  async renameDevice(id: string, name: string): Promise<void> {
+    await this.authed('PATCH', `/api/devices/${encodeURIComponent(id)}`, { name });
+  }
+
+  async createLink(linkId: string, request: string): Promise<{ linkId: string; expiresAt: number }> {
+    const parsed = parseWith(linkCreatedResponse, await this.authed('POST', '/api/links', { linkId, request }));
+    if (!parsed.ok) throw new ApiError('internal', 'The server sent an unexpected answer.', 200);
+    return parsed.value;
+  }
+
+  async linkRequest(linkId: string): Promise<{ request: string; expiresAt: number }> {
+    const parsed = parseWith(linkRequestResponse, await this.authed('GET', `/api/links/${encodeURIComponent(linkId)}`));
+    if (!parsed.ok) throw new ApiError('internal', 'The server sent an unexpected answer.', 200);
+    return parsed.value;
+  }
+
+  async answerLink(linkId: string, answer: string): Promise<void> {
+    await this.authed('POST', `/api/links/${encodeURIComponent(linkId)}/answer`, { answer });
+  }
+
+  async linkAnswer(linkId: string): Promise<string | null> {
+    const parsed = parseWith(linkAnswerResponse, await this.authed('GET', `/api/links/${encodeURIComponent(linkId)}/answer`));
+    if (!parsed.ok) throw new ApiError('internal', 'The server sent an unexpected answer.', 200);
+    return parsed.value.answer;
   }
 
   /** STUN and TURN servers with a TURN credential made for us now (it expires: fetch one per call). */

@@ -94,6 +94,12 @@ export interface OutboxEntry {
   serverStored: boolean;
   /** Meaningful only on the direct channel (channel binding, goodbye): never queued. */
   channelOnly: boolean;
+  /**
+   * Several browsers (issue #17): the sessions (messaging/device-directory.ts addresses) the
+   * server has not yet taken this entry for, the contact's browsers and this account's others.
+   * Absent: one browser each side, sent as in v1.
+   */
+  remaining?: string[];
 }
 
 const STATE_RANK: Record<MessageState, number> = { failed: 0, sending: 1, sent: 2, delivered: 3, read: 4 };
@@ -108,6 +114,9 @@ export type IncomingEffect =
   | { kind: 'text'; message: MessageRecord; isNew: boolean }
   | { kind: 'file-offer'; message: MessageRecord; transfer: TransferRecord; isNew: boolean }
   | { kind: 'receipt'; updated: MessageRecord[] }
+  /** From another browser of this account: a text it sent to `peer`, or messages it read. */
+  | { kind: 'copy'; peer: string; message: MessageRecord; isNew: boolean }
+  | { kind: 'read-sync'; peer: string }
   | { kind: 'control' };
 
 export class HistoryStore {
@@ -120,6 +129,35 @@ export class HistoryStore {
   async conversations(): Promise<ConversationRecord[]> {
     const all = await idbGetAllWithPrefix<ConversationRecord>('conversations', [this.userId]);
     return all.sort((a, b) => b.lastAt - a.lastAt);
+  }
+
+  /** Conversations, and texts since `since`, for a browser being linked (files and calls stay). */
+  async exportRecent(since: number): Promise<{ conversations: ConversationRecord[]; messages: MessageRecord[] }> {
+    const conversations = await idbGetAllWithPrefix<ConversationRecord>('conversations', [this.userId]);
+    const messages = (await idbGetAllWithPrefix<MessageRecord>('messages', [this.userId])).filter((m) => m.at >= since && !m.file && !m.call && typeof m.peer === 'string');
+    return { conversations: conversations.filter((c) => typeof c.peer === 'string'), messages };
+  }
+
+  /** Writes what a linked browser sent; nothing here is replaced by it. */
+  async importLinked(conversations: ConversationRecord[], messages: MessageRecord[]): Promise<void> {
+    await idbTransaction(['messages', 'conversations'], async (tx) => {
+      const convos = tx.objectStore('conversations');
+      for (const c of conversations) {
+        if (!(await request(convos.get(this.key(c.peer))))) convos.put(c, this.key(c.peer));
+      }
+      const store = tx.objectStore('messages');
+      for (const m of messages) {
+        if (!(await request(store.get(this.key(m.peer, m.id))))) store.put(m, this.key(m.peer, m.id));
+      }
+    });
+  }
+
+  message(peer: string, id: string): Promise<MessageRecord | undefined> {
+    return idbGet('messages', this.key(peer, id));
+  }
+
+  outboxEntry(id: string): Promise<OutboxEntry | undefined> {
+    return idbGet('outbox', this.key(id));
   }
 
   async messages(peer: string): Promise<MessageRecord[]> {
@@ -221,7 +259,13 @@ export class HistoryStore {
       if (!lower && !(state === 'failed' && m.state === 'sending')) continue;
       const next = { ...m, state };
       store.put(next, this.key(peer, id));
-      if (state === 'delivered' || state === 'read') tx.objectStore('outbox').delete(this.key(id));
+      if (state === 'delivered' || state === 'read') {
+        // A message still on its way to another browser (several browsers, issue #17) stays in
+        // the outbox until the server has it for every one; then it is dropped (outbox.ts).
+        const outbox = tx.objectStore('outbox');
+        const entry = (await request(outbox.get(this.key(id)))) as OutboxEntry | undefined;
+        if (!entry?.remaining?.length) outbox.delete(this.key(id));
+      }
       changed.push(next);
     }
     return changed;
@@ -232,7 +276,10 @@ export class HistoryStore {
    * holds the ratchet state). Texts are de-duplicated by id: at-least-once delivery shows each
    * message once.
    */
-  async applyIncoming(tx: IDBTransaction, peer: string, payload: Payload, visible: boolean): Promise<IncomingEffect> {
+  async applyIncoming(tx: IDBTransaction, peer: string, payload: Payload, visible: boolean, own = false): Promise<IncomingEffect> {
+    // Copies and read marks mean something only from this account's own browsers.
+    if (payload.type === 'sent-copy' || payload.type === 'read-sync') return own ? this.applyOwn(tx, payload) : { kind: 'control' };
+    if (own) return { kind: 'control' };
     if (payload.type === 'receipt') return { kind: 'receipt', updated: await this.raise(tx, peer, payload.ids, payload.status) };
     if (payload.type === 'file-offer') return this.applyOffer(tx, peer, payload, visible);
     if (payload.type !== 'text') return { kind: 'control' };
@@ -257,6 +304,44 @@ export class HistoryStore {
       this.key(peer),
     );
     return { kind: 'text', message, isNew: true };
+  }
+
+  private async applyOwn(tx: IDBTransaction, payload: Extract<Payload, { type: 'sent-copy' | 'read-sync' }>): Promise<IncomingEffect> {
+    const messages = tx.objectStore('messages');
+    const convos = tx.objectStore('conversations');
+    const peer = payload.type === 'sent-copy' ? payload.to : payload.peer;
+    const c = (await request(convos.get(this.key(peer)))) as ConversationRecord | undefined;
+    if (payload.type === 'read-sync') {
+      let cleared = 0;
+      for (const id of payload.ids) {
+        const m = (await request(messages.get(this.key(peer, id)))) as MessageRecord | undefined;
+        if (m && m.direction === 'in' && !m.read) {
+          messages.put({ ...m, read: true }, this.key(peer, id));
+          cleared++;
+        }
+      }
+      if (c && cleared) convos.put({ ...c, unread: Math.max(0, c.unread - cleared) }, this.key(peer));
+      return { kind: 'read-sync', peer };
+    }
+    const existing = (await request(messages.get(this.key(peer, payload.id)))) as MessageRecord | undefined;
+    if (existing) return { kind: 'copy', peer, message: existing, isNew: false };
+    const message: MessageRecord = { id: payload.id, peer, direction: 'out', text: payload.text, at: payload.sentAt, seq: payload.seq, state: 'sent' };
+    messages.put(message, this.key(peer, payload.id));
+    const newer = !c || payload.sentAt >= c.lastAt;
+    convos.put(
+      {
+        peer,
+        lastAt: newer ? payload.sentAt : c.lastAt,
+        lastText: newer ? payload.text : c.lastText,
+        lastDirection: newer ? 'out' : c.lastDirection,
+        unread: c?.unread ?? 0,
+        // The next message written here must not reuse a number the other browser used.
+        nextSeq: Math.max(c?.nextSeq ?? 0, payload.seq + 1),
+        ...(newer ? {} : { lastIsCall: c.lastIsCall }),
+      } satisfies ConversationRecord,
+      this.key(peer),
+    );
+    return { kind: 'copy', peer, message, isNew: true };
   }
 
   /** A file offer: the message and the transfer record (with its key) are written with the ratchet state. */

@@ -28,3 +28,12 @@ export function saveIdentity(userId: string, identity: LocalIdentity): Promise<v
 export function forgetIdentity(userId: string): Promise<void> {
   return idbDelete('identity', userId);
 }
+
+/** Which of the account's browsers this is (issue #17): "1" for the browser that made the account. */
+export async function loadDeviceId(userId: string): Promise<string> {
+  return (await idbGet<string>('meta', [userId, 'device-id'])) ?? '1';
+}
+
+export function saveDeviceId(userId: string, device: string): Promise<void> {
+  return idbPut('meta', [userId, 'device-id'], device);
+}

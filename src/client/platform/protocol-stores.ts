@@ -8,6 +8,7 @@ import type { LocalIdentity } from '../../protocol/identity.ts';
 import type { OneTimePreKeyRecord, PqPreKeyRecord, SignedPreKeyRecord } from '../../protocol/prekeys.ts';
 import { readSessionRecord, type SessionRecord } from '../../protocol/session-record.ts';
 import type { IdentityKeyStore, PreKeyStore, SessionStore, Trust } from '../../protocol/stores.ts';
+import { parseAddress } from './addresses.ts';
 import { idbDelete, idbGet, idbGetAllWithPrefix, idbPut, idbPutMany, idbTransaction } from './idb.ts';
 
 export interface ContactKeys {
@@ -37,13 +38,29 @@ export class BrowserProtocolStore implements IdentityKeyStore, PreKeyStore, Sess
     return idbGet<ContactKeys>('contacts', [this.userId, peer]);
   }
 
-  async trustOf(peer: string, identityKey: Bytes): Promise<Trust> {
+  /**
+   * `address` is a session's: the username for a contact's browser "1", `name#device` for another
+   * of their browsers (messaging/device-directory.ts). Browser "1" of an account without a list is
+   * trusted as in v1, by its pinned identity key; any other browser only when the account's
+   * verified list names it with this key, and the list is for the pinned account key.
+   */
+  async trustOf(address: string, identityKey: Bytes): Promise<Trust> {
+    const { peer, device } = parseAddress(address);
     const c = await this.contact(peer);
-    if (!c) return 'new';
-    return bytesEqual(c.pinnedKey, identityKey) ? 'trusted' : 'changed';
+    const listed = await idbGet<{ account: Bytes; version: number; devices: Array<{ id: string; signingKey: Bytes }> }>('meta', [this.userId, `devices:${peer}`]);
+    if (device === '1' && (!listed || listed.version === 0)) {
+      if (!c) return 'new';
+      return bytesEqual(c.pinnedKey, identityKey) ? 'trusted' : 'changed';
+    }
+    if (!c || !listed || !bytesEqual(listed.account, c.pinnedKey)) return 'changed';
+    const entry = listed.devices.find((d) => d.id === device);
+    return entry && bytesEqual(entry.signingKey, identityKey) ? 'trusted' : 'changed';
   }
 
-  async pin(peer: string, identityKey: Bytes): Promise<void> {
+  /** Pins a contact's account key; another browser's key is vouched for by the list, never pinned. */
+  async pin(address: string, identityKey: Bytes): Promise<void> {
+    const { peer, device } = parseAddress(address);
+    if (device !== '1') return;
     const c = await this.contact(peer);
     const same = c && bytesEqual(c.pinnedKey, identityKey);
     await idbPut('contacts', [this.userId, peer], {

@@ -8,14 +8,19 @@ export type SignalingState = 'offline' | 'connecting' | 'connected' | 'reconnect
 
 export interface SignalingEvents {
   state(state: SignalingState, detail?: string): void;
-  signal(from: string, callId: string, data: SignalData): void;
+  /** `fromDevice`: which of the sender's browsers ("1" from a v1 browser or server). */
+  signal(from: string, callId: string, data: SignalData, fromDevice: string): void;
   error(code: string, message: string, callId: string | undefined): void;
   /** An envelope from the offline queue; acknowledge it with `ack` once it is stored. */
-  envelope(qid: number, from: string, body: Uint8Array, sentAt: number): void;
+  envelope(qid: number, from: string, body: Uint8Array, sentAt: number, fromDevice: string): void;
   /** The server refused our token (revoked by a password change, say). */
   authFailed(): void;
   presence(user: string, online: boolean): void;
-  transient(from: string, body: Uint8Array): void;
+  transient(from: string, body: Uint8Array, fromDevice: string): void;
+  /** `user` (a contact, or this account) has a new list of browsers. */
+  devices(user: string): void;
+  /** This browser was unlinked from its account: it must wipe its keys. */
+  unlinked(): void;
 }
 
 export type EnqueueOutcome = { ok: true } | { ok: false; code: string; message: string };
@@ -37,6 +42,8 @@ export class SignalingClient {
     private readonly url: string,
     private readonly getToken: () => Promise<string>,
     private readonly events: SignalingEvents,
+    /** Which of the account's browsers this is (issue #17). */
+    private readonly device = '1',
   ) {}
 
   get state(): SignalingState {
@@ -69,8 +76,9 @@ export class SignalingClient {
    * Hands an envelope to the server's offline queue. Resolves when the server says it holds
    * it (or refuses it); undefined when the socket went away or the server did not answer.
    */
-  enqueue(to: string, id: string, body: Uint8Array): Promise<EnqueueOutcome | undefined> {
-    if (!this.send({ type: 'send', to, id, body: encodeBase64url(body) })) return Promise.resolve(undefined);
+  enqueue(to: string, id: string, body: Uint8Array, toDevice = '1'): Promise<EnqueueOutcome | undefined> {
+    const frame: ClientFrame = toDevice === '1' ? { type: 'send', to, id, body: encodeBase64url(body) } : { type: 'send', to, toDevice, id, body: encodeBase64url(body) };
+    if (!this.send(frame)) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle(undefined), ENQUEUE_TIMEOUT_MS);
       const settle = (outcome: EnqueueOutcome | undefined) => {
@@ -84,8 +92,8 @@ export class SignalingClient {
   }
 
   /** Relayed only if `to` is online now, never stored, never answered. */
-  sendTransient(to: string, body: Uint8Array): boolean {
-    return this.send({ type: 'transient', to, body: encodeBase64url(body) });
+  sendTransient(to: string, body: Uint8Array, toDevice = '1'): boolean {
+    return this.send(toDevice === '1' ? { type: 'transient', to, body: encodeBase64url(body) } : { type: 'transient', to, toDevice, body: encodeBase64url(body) });
   }
 
   ack(qids: number[]): void {
@@ -94,7 +102,11 @@ export class SignalingClient {
 
   /** A refreshed token extends the open socket instead of reconnecting. */
   reauthenticate(token: string): void {
-    if (this.current === 'connected') this.ws?.send(JSON.stringify({ type: 'auth', token } satisfies ClientFrame));
+    if (this.current === 'connected') this.ws?.send(JSON.stringify(this.authFrame(token)));
+  }
+
+  private authFrame(token: string): ClientFrame {
+    return this.device === '1' ? { type: 'auth', token } : { type: 'auth', token, device: this.device };
   }
 
   private setState(state: SignalingState, detail?: string): void {
@@ -108,7 +120,7 @@ export class SignalingClient {
     this.ws = ws;
     ws.onopen = () => {
       this.getToken().then(
-        (token) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'auth', token } satisfies ClientFrame)),
+        (token) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(this.authFrame(token))),
         () => ws.close(CLOSE.normal, 'no token'),
       );
     };
@@ -123,7 +135,7 @@ export class SignalingClient {
           this.setState('connected');
           break;
         case 'signal':
-          this.events.signal(frame.from, frame.callId, frame.data);
+          this.events.signal(frame.from, frame.callId, frame.data, frame.fromDevice ?? '1');
           break;
         case 'error':
           if (frame.id && this.awaiting.has(frame.id)) this.awaiting.get(frame.id)!({ ok: false, code: frame.code, message: frame.message });
@@ -133,13 +145,20 @@ export class SignalingClient {
           this.awaiting.get(frame.id)?.({ ok: true });
           break;
         case 'envelope':
-          this.events.envelope(frame.qid, frame.from, decodeBase64url(frame.body)!, frame.sentAt);
+          this.events.envelope(frame.qid, frame.from, decodeBase64url(frame.body)!, frame.sentAt, frame.fromDevice ?? '1');
           break;
         case 'presence':
           this.events.presence(frame.user, frame.online);
           break;
         case 'transient':
-          this.events.transient(frame.from, decodeBase64url(frame.body)!);
+          this.events.transient(frame.from, decodeBase64url(frame.body)!, frame.fromDevice ?? '1');
+          break;
+        case 'devices':
+          this.events.devices(frame.user);
+          break;
+        case 'unlinked':
+          this.wanted = false;
+          this.events.unlinked();
           break;
         case 'pong':
           break;

@@ -4,6 +4,7 @@ import { useParley } from './use-parley.ts';
 import { AuthScreen } from './AuthScreen.tsx';
 import { MainScreen } from './MainScreen.tsx';
 import { Brand } from './Brand.tsx';
+import { DeviceSetup } from './DeviceSetup.tsx';
 
 export function App({ client }: { client: ParleyClient }) {
   const state = useParley(client);
@@ -19,5 +20,6 @@ export function App({ client }: { client: ParleyClient }) {
       </div>
     );
   }
+  if (state.setup) return <DeviceSetup client={client} state={state} />;
   return state.user ? <MainScreen client={client} state={state} /> : <AuthScreen client={client} state={state} />;
 }

@@ -14,6 +14,7 @@ import { IncomingCall } from './IncomingCall.tsx';
 import { LogoutDialog } from './LogoutDialog.tsx';
 import { ChangePasswordDialog } from './ChangePasswordDialog.tsx';
 import { NoticeBanner } from './NoticeBanner.tsx';
+import { LinkedBrowsers } from './LinkedBrowsers.tsx';
 
 export function MainScreen({ client, state }: { client: ParleyClient; state: ParleyState }) {
   const [loggingOut, setLoggingOut] = useState(false);
@@ -72,6 +73,7 @@ export function MainScreen({ client, state }: { client: ParleyClient; state: Par
           <button type="button" className="link-button" onClick={() => setChangingPassword(true)}>
             Change password
           </button>
+          <LinkedBrowsers client={client} state={state} />
         </aside>
         <div className="stage">
           {state.call && state.call.phase !== 'incoming' && <CallPanel client={client} call={state.call} />}

@@ -20,6 +20,11 @@ export function SafetyNumberPanel({ peer, security, onVerify, onClose }: { peer:
             ))}
           </p>
           <QrCode text={digits} label="QR code to scan and compare" />
+          {security.devices !== null && (
+            <p className="hint">
+              {peer} uses Parley in {security.devices === 1 ? 'one browser' : `${security.devices} browsers`}, all under this safety number.
+            </p>
+          )}
           <p className="hint">
             Compare these numbers with {peer}, in person or on a call you trust. If they match on both screens, nobody is
             in the middle of your conversation.

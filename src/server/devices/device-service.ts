@@ -3,7 +3,7 @@
 // nothing: peers verify every list themselves (protocol/device-list.ts), so a server that lied
 // here would be caught there. What it does own: which browsers may connect, their names and last
 // seen, dropping an unlinked browser's keys and queue, and the link requests between browsers.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   WireError,
   LINK_TTL_MS,
@@ -205,7 +205,7 @@ export class DeviceService {
 
   // ---- link requests
 
-  async createLink(userId: string, request: Uint8Array): Promise<{ linkId: string; expiresAt: number }> {
+  async createLink(userId: string, linkId: string, request: Uint8Array): Promise<{ linkId: string; expiresAt: number }> {
     const { store } = this.deps;
     const now = this.now();
     if ((await this.list(userId)).length >= MAX_DEVICES) {
@@ -214,9 +214,10 @@ export class DeviceService {
     if ((await store.linkRequests.countOpen(userId, now)) >= MAX_OPEN_LINKS) {
       throw new WireError('rate_limited', 'Too many link codes are waiting. Use one of them, or wait ten minutes.');
     }
-    const linkId = encodeBase64url(randomBytes(16));
     const expiresAt = now + LINK_TTL_MS;
-    await store.linkRequests.insert({ id: linkId, userId, request, createdAt: now, expiresAt });
+    if ((await store.linkRequests.insert({ id: linkId, userId, request, createdAt: now, expiresAt })) === 'exists') {
+      throw new WireError('conflict', 'That link id is taken. Make a new link code.');
+    }
     return { linkId, expiresAt };
   }
 

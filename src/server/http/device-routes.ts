@@ -69,7 +69,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: { store: Store; t
   app.post('/api/links', async (request) => {
     const me = await requireUser(request, tokens);
     const body = validBody(createLinkRequest, request.body);
-    return devices.createLink(me.userId, bytesOf(body.request, LINK_REQUEST_MAX_BYTES, 'request'));
+    return devices.createLink(me.userId, body.linkId, bytesOf(body.request, LINK_REQUEST_MAX_BYTES, 'request'));
   });
 
   app.get<{ Params: { id: string } }>('/api/links/:id', async (request) => {

@@ -196,7 +196,8 @@ export interface LinkRequestRecord {
 }
 
 export interface LinkRequestStore {
-  insert(record: Omit<LinkRequestRecord, 'answer' | 'usedAt'>): Promise<void>;
+  /** 'exists' if the id is taken. */
+  insert(record: Omit<LinkRequestRecord, 'answer' | 'usedAt'>): Promise<'ok' | 'exists'>;
   get(id: string): Promise<LinkRequestRecord | undefined>;
   /** Sets the answer once: 'used' if it already has one, 'missing' if gone or expired. */
   answer(id: string, userId: string, answer: Uint8Array, now: number): Promise<'ok' | 'used' | 'missing'>;

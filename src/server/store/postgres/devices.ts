@@ -60,13 +60,14 @@ export function postgresDevices(pool: pg.Pool): DeviceStore {
 export function postgresLinkRequests(pool: pg.Pool): LinkRequestStore {
   return {
     async insert(r) {
-      await pool.query('INSERT INTO link_requests (id, user_id, request, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+      const { rowCount } = await pool.query('INSERT INTO link_requests (id, user_id, request, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
         r.id,
         r.userId,
         toBuffer(r.request),
         r.createdAt,
         r.expiresAt,
       ]);
+      return rowCount === 1 ? 'ok' : 'exists';
     },
     async get(id) {
       const { rows } = await pool.query<LinkRequestRow>('SELECT * FROM link_requests WHERE id = $1', [id]);

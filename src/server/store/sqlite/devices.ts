@@ -55,7 +55,7 @@ export function sqliteDevices(db: Database.Database): DeviceStore {
 
 export function sqliteLinkRequests(db: Database.Database): LinkRequestStore {
   const q = {
-    insert: db.prepare('INSERT INTO link_requests (id, user_id, request, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
+    insert: db.prepare('INSERT INTO link_requests (id, user_id, request, created_at, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
     get: db.prepare<[string], LinkRequestRow>('SELECT * FROM link_requests WHERE id = ?'),
     answer: db.prepare('UPDATE link_requests SET answer = ?, used_at = ? WHERE id = ? AND user_id = ? AND used_at IS NULL AND expires_at > ?'),
     countOpen: db.prepare<[string, number], { n: number }>('SELECT COUNT(*) AS n FROM link_requests WHERE user_id = ? AND used_at IS NULL AND expires_at > ?'),
@@ -63,7 +63,7 @@ export function sqliteLinkRequests(db: Database.Database): LinkRequestStore {
   };
   return {
     async insert(r) {
-      q.insert.run(r.id, r.userId, buffer(r.request), r.createdAt, r.expiresAt);
+      return q.insert.run(r.id, r.userId, buffer(r.request), r.createdAt, r.expiresAt).changes === 1 ? 'ok' : 'exists';
     },
     async get(id) {
       const r = q.get.get(id);

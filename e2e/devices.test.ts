@@ -1,0 +1,181 @@
+// Issue #17 in the browser: one account in several browsers. Alice links a second browser with
+// a link code; Bob sees no key change; every message reaches every browser, what Alice writes in
+// one shows as sent in the other, reading in one reads in all; unlinking stops the unlinked one.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { launchBrowser, newContext, recordedPage, type Recording } from './support/browser.ts';
+import { decodeDeviceList, encodeDeviceList } from '../src/wire/device-list.ts';
+import { deviceEntryOf } from '../src/protocol/device-list.ts';
+import { sha256 } from '../src/crypto/sha.ts';
+import { sign } from '../src/crypto/ecdsa.ts';
+import { makeIdentity } from '../test/support/identity.ts';
+import { startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { befriend, bubbleTexts, logIn, openConversation, readSafetyNumber, send, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
+
+let server: ServerProcess;
+let browser: Browser;
+const name = (p: string) => `${p}_${randomBytes(3).toString('hex')}`;
+
+beforeAll(async () => {
+  server = await startServerProcess();
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.kill();
+});
+
+async function page(): Promise<{ page: Page; recording: Recording }> {
+  return recordedPage(await newContext(browser));
+}
+
+/** In a browser without keys, "Link to another browser": returns the link code it shows. */
+async function showLinkCode(p: Page, url: string, username: string): Promise<string> {
+  await logIn(p, url, username, undefined, 'link');
+  await p.getByRole('button', { name: 'Link to another browser' }).click();
+  const code = p.getByRole('status', { name: 'Link code', exact: true });
+  await code.waitFor();
+  return (await code.textContent())!.trim();
+}
+
+/** In a linked browser: "Link a new browser", the code, then the confirmation naming it. */
+async function approve(p: Page, code: string, options: { history?: boolean; name?: string } = {}): Promise<void> {
+  await p.getByRole('button', { name: 'Link a new browser' }).click();
+  const form = p.getByRole('form', { name: 'Link a new browser' });
+  await form.getByLabel('Link code').fill(code);
+  await form.getByRole('button', { name: 'Link' }).click();
+  const confirm = p.getByRole('form', { name: 'Confirm the new browser' });
+  await confirm.or(form.getByRole('alert')).first().waitFor();
+  // A refused code says why; the test should too.
+  if (!(await confirm.isVisible())) throw new Error(`the link code was refused: ${await form.getByRole('alert').textContent()}`);
+  await expect.poll(() => confirm.getByLabel('Browser name').inputValue()).toBe('Chromium on Linux');
+  if (options.name) await confirm.getByLabel('Browser name').fill(options.name);
+  if (options.history === false) await confirm.getByLabel('Copy the last 30 days of messages').uncheck();
+  await confirm.getByRole('button', { name: /^Link / }).click();
+  await confirm.waitFor({ state: 'detached' });
+}
+
+describe('several browsers per account (issue #17)', () => {
+  it('links a second browser: same safety number for Bob, every message everywhere, sent copies, read in all, unlink', async () => {
+    const [a, b] = [name('alice'), name('bob')];
+    const { page: alice } = await page();
+    const { page: bob } = await page();
+    await signUp(alice, server.url, a);
+    await signUp(bob, server.url, b);
+    await befriend(alice, a, bob, b);
+    await startChat(alice, b);
+    await send(alice, 'before the laptop');
+    await startChat(bob, a);
+    await waitForMessage(bob, 'before the laptop');
+    const safetyBefore = await readSafetyNumber(bob);
+
+    const { page: laptop, recording } = await page();
+    const code = await showLinkCode(laptop, server.url, a);
+    await approve(alice, code, { name: 'Work laptop' });
+    await waitConnected(laptop);
+    await laptop.getByText('This browser is linked', { exact: false }).waitFor();
+    // History and the conversation came along, end to end encrypted.
+    await openConversation(laptop, b);
+    await waitForMessage(laptop, 'before the laptop');
+    // Both of Alice's browsers list both browsers.
+    for (const p of [alice, laptop]) {
+      const list = p.getByRole('list', { name: 'Linked browsers' });
+      await expect.poll(() => list.getByRole('listitem').count()).toBe(2);
+    }
+    await alice.getByRole('list', { name: 'Linked browsers' }).getByText('Work laptop', { exact: true }).waitFor();
+
+    // Bob writes: both of Alice's browsers show it, once each.
+    await send(bob, 'hello both of you');
+    await waitForMessage(alice, 'hello both of you');
+    await waitForMessage(laptop, 'hello both of you');
+    // Bob saw no warning; the same safety number, and a quiet line about the new browser.
+    expect(await bob.getByRole('alert').filter({ hasText: 'safety number' }).count()).toBe(0);
+    expect(await readSafetyNumber(bob)).toBe(safetyBefore);
+
+    // Alice writes from the laptop: Bob gets it from Alice; her first browser shows it as sent.
+    await send(laptop, 'written on the laptop');
+    await waitForMessage(bob, 'written on the laptop');
+    await waitForMessage(alice, 'written on the laptop');
+    expect(await alice.getByRole('log', { name: 'Messages' }).locator('.bubble-me').getByText('written on the laptop').count()).toBe(1);
+    await bob.getByText(`${a} linked a new browser`).waitFor();
+    for (const p of [alice, laptop, bob]) {
+      await expect.poll(async () => (await bubbleTexts(p)).filter((t) => t.includes('hello both of you')).length).toBe(1);
+    }
+
+    // Read in one browser, read in all: the laptop has the conversation closed, Alice's first
+    // browser has it open; the laptop's unread mark goes once the first browser has read it.
+    const c = name('carol');
+    await signUp((await page()).page, server.url, c);
+    await startChat(laptop, c);
+    await send(bob, 'read me once');
+    await waitForMessage(alice, 'read me once');
+    await expect.poll(async () => (await bob.getByRole('log', { name: 'Messages' }).locator('.bubble-me').last().textContent()) ?? '', { timeout: 15_000 }).toContain('Read');
+    const entry = laptop.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: b, exact: true });
+    await expect.poll(async () => (await entry.textContent()) ?? '', { timeout: 15_000 }).toContain('read me once');
+    await expect.poll(async () => (await entry.textContent()) ?? '', { timeout: 15_000 }).not.toMatch(/unread/);
+    await openConversation(laptop, b);
+
+    // Nothing of it is plaintext to the server: the laptop's recorded traffic holds no message text.
+    const seen = recording.all();
+    for (const secret of ['hello both of you', 'written on the laptop', 'before the laptop']) expect(seen).not.toContain(secret);
+
+    // Unlink the laptop from Alice's first browser: it is wiped, and Bob's next message reaches only Alice.
+    await alice.getByRole('button', { name: 'Unlink Work laptop' }).click();
+    await laptop.getByRole('form', { name: 'Log in' }).or(laptop.getByRole('form', { name: 'Sign up' })).waitFor({ timeout: 30_000 });
+    await laptop.getByText('This browser was unlinked', { exact: false }).waitFor();
+    await expect.poll(() => alice.getByRole('list', { name: 'Linked browsers' }).getByRole('listitem').count()).toBe(1);
+    await send(bob, 'only for the first browser');
+    await waitForMessage(alice, 'only for the first browser');
+  });
+
+  it('refuses a browser the server adds to the list, and an older list that would hide an unlinking', async () => {
+    const [a, b] = [name('alice'), name('bob')];
+    const { page: alice } = await page();
+    const { page: bob, recording } = await page();
+    await signUp(alice, server.url, a);
+    await signUp(bob, server.url, b);
+    await befriend(alice, a, bob, b);
+    const { page: laptop } = await page();
+    const code = await showLinkCode(laptop, server.url, a);
+    await approve(alice, code, { history: false });
+    await waitConnected(laptop);
+    await startChat(bob, a);
+    await send(bob, 'to both browsers');
+    // Linked without history: the conversation appears with Bob's message.
+    await openConversation(laptop, b);
+    await waitForMessage(laptop, 'to both browsers');
+
+    // The server's operator writes a version 3 with a browser of their own into Alice's list.
+    const db = new Database(path.join(server.dataDir, 'parley.sqlite'));
+    try {
+      const userId = (db.prepare('SELECT id FROM users WHERE username = ?').get(a) as { id: string }).id;
+      const rows = db.prepare('SELECT version, body FROM device_lists WHERE user_id = ? ORDER BY version').all(userId) as Array<{ version: number; body: Buffer }>;
+      const v2 = decodeDeviceList(new Uint8Array(rows[1]!.body));
+      const ghost = await makeIdentity();
+      const forged = encodeDeviceList({ ...v2, version: 3, previous: await sha256(new Uint8Array(rows[1]!.body)), signer: v2.devices[1]!.id, devices: [...v2.devices, deviceEntryOf('ghost', ghost)] });
+      db.prepare('INSERT INTO device_lists (user_id, version, body, signature, created_at) VALUES (?, ?, ?, ?, ?)').run(userId, 3, Buffer.from(forged), Buffer.from(await sign(ghost.signing.privateKey, forged)), Date.now());
+      db.prepare("INSERT INTO devices (user_id, device_id, name, created_at, last_seen_at) VALUES (?, 'ghost', 'ghost', 0, 0)").run(userId);
+
+      // Bob's browser checks the list when he opens the chat again: it refuses version 3 and says so.
+      await startChat(bob, a);
+      await bob.getByText(`the server sent a list of ${a}'s browsers that does not verify`, { exact: false }).waitFor();
+      await send(bob, 'still only to the real ones');
+      await openConversation(alice, b);
+      await waitForMessage(alice, 'still only to the real ones');
+      await waitForMessage(laptop, 'still only to the real ones');
+      // No key of the ghost browser was ever asked for: nothing was encrypted to it.
+      expect(recording.httpBodies.some((r) => r.includes('device=ghost'))).toBe(false);
+      expect(await bob.getByRole('alert').filter({ hasText: 'safety number' }).count()).toBe(0);
+
+      // Now it serves only version 1, as if the laptop had never been linked (or never unlinked).
+      db.prepare('DELETE FROM device_lists WHERE user_id = ? AND version > 1').run(userId);
+      await startChat(bob, a);
+      await expect.poll(() => bob.getByText(`the server sent a list of ${a}'s browsers that does not verify (an older list)`, { exact: false }).count()).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+  });
+});
