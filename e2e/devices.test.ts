@@ -61,7 +61,7 @@ async function approve(p: Page, code: string, options: { history?: boolean; name
 describe('several browsers per account (issue #17)', () => {
   it('links a second browser: same safety number for Bob, every message everywhere, sent copies, read in all, unlink', async () => {
     const [a, b] = [name('alice'), name('bob')];
-    const { page: alice } = await page();
+    const { page: alice, recording: aliceRecording } = await page();
     const { page: bob } = await page();
     await signUp(alice, server.url, a);
     await signUp(bob, server.url, b);
@@ -72,7 +72,9 @@ describe('several browsers per account (issue #17)', () => {
     await waitForMessage(bob, 'before the laptop');
     const safetyBefore = await readSafetyNumber(bob);
 
-    const { page: laptop, recording } = await page();
+    const linked = await page();
+    let laptop = linked.page;
+    const recording = linked.recording;
     const code = await showLinkCode(laptop, server.url, a);
     await approve(alice, code, { name: 'Work laptop' });
     await waitConnected(laptop);
@@ -118,9 +120,41 @@ describe('several browsers per account (issue #17)', () => {
     await expect.poll(async () => (await entry.textContent()) ?? '', { timeout: 15_000 }).not.toMatch(/unread/);
     await openConversation(laptop, b);
 
-    // Nothing of it is plaintext to the server: the laptop's recorded traffic holds no message text.
-    const seen = recording.all();
-    for (const secret of ['hello both of you', 'written on the laptop', 'before the laptop']) expect(seen).not.toContain(secret);
+    // What Alice writes in her first browser shows in the laptop as hers, sent.
+    await send(alice, 'written on the first browser');
+    await waitForMessage(laptop, 'written on the first browser');
+    expect(await laptop.getByRole('log', { name: 'Messages' }).locator('.bubble-me').getByText('written on the first browser').count()).toBe(1);
+
+    // The laptop is closed while Bob and Alice write; opened again, it catches up.
+    const laptopContext = laptop.context();
+    await laptop.close();
+    await send(bob, 'while the laptop was closed');
+    await waitForMessage(alice, 'while the laptop was closed');
+    await send(alice, 'also while it was closed');
+    laptop = await laptopContext.newPage();
+    await laptop.goto(server.url);
+    await waitConnected(laptop);
+    await openConversation(laptop, b);
+    await waitForMessage(laptop, 'while the laptop was closed');
+    await waitForMessage(laptop, 'also while it was closed');
+
+    // The laptop's private keys are CryptoKeys it cannot export, like every browser's.
+    const extractable = await laptop.evaluate(
+      () =>
+        new Promise<boolean[]>((resolve, reject) => {
+          const open = indexedDB.open('parley');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const all = open.result.transaction('identity').objectStore('identity').getAll();
+            all.onsuccess = () => resolve((all.result as Array<{ signing: { privateKey: CryptoKey }; dh: { privateKey: CryptoKey } }>).flatMap((i) => [i.signing.privateKey.extractable, i.dh.privateKey.extractable]));
+          };
+        }),
+    );
+    expect(extractable).toEqual([false, false]);
+
+    // Nothing of it is plaintext to the server: neither browser's traffic, the link's included, holds message text.
+    const seen = [...recording.all(), ...aliceRecording.all()];
+    for (const secret of ['hello both of you', 'written on the laptop', 'before the laptop', 'written on the first browser']) expect(seen.join('\n')).not.toContain(secret);
 
     // Unlink the laptop from Alice's first browser: it is wiped, and Bob's next message reaches only Alice.
     await alice.getByRole('button', { name: 'Unlink Work laptop' }).click();
@@ -129,6 +163,31 @@ describe('several browsers per account (issue #17)', () => {
     await expect.poll(() => alice.getByRole('list', { name: 'Linked browsers' }).getByRole('listitem').count()).toBe(1);
     await send(bob, 'only for the first browser');
     await waitForMessage(alice, 'only for the first browser');
+  });
+
+  it('stops a link whose request the server altered, with a clear message', async () => {
+    const a = name('alice');
+    const { page: alice } = await page();
+    await signUp(alice, server.url, a);
+    const { page: laptop } = await page();
+    const code = await showLinkCode(laptop, server.url, a);
+    // The server (here, a proxy in front of Alice's browser) swaps the new browser's ephemeral key.
+    const swapped = await makeIdentity();
+    await alice.context().route('**/api/links/*', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { request: string; expiresAt: number };
+      const request = JSON.parse(Buffer.from(body.request, 'base64url').toString('utf8')) as { ephemeral: string };
+      request.ephemeral = Buffer.from(swapped.dh.publicRaw).toString('base64url');
+      await route.fulfill({ response, json: { ...body, request: Buffer.from(JSON.stringify(request)).toString('base64url') } });
+    });
+    await alice.getByRole('button', { name: 'Link a new browser' }).click();
+    const form = alice.getByRole('form', { name: 'Link a new browser' });
+    await form.getByLabel('Link code').fill(code);
+    await form.getByRole('button', { name: 'Link' }).click();
+    await form.getByRole('alert').filter({ hasText: 'does not match the request the server holds' }).waitFor();
+    expect(await alice.getByRole('form', { name: 'Confirm the new browser' }).count()).toBe(0);
+    // Nothing was linked.
+    expect(await alice.getByRole('list', { name: 'Linked browsers' }).getByRole('listitem').count()).toBe(1);
   });
 
   it('refuses a browser the server adds to the list, and an older list that would hide an unlinking', async () => {

@@ -23,12 +23,16 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** `netns`: run it inside that network namespace (the NAT traversal tests; needs root). */
-export async function startServerProcess(env: Record<string, string> = {}, options: { netns?: string } = {}): Promise<ServerProcess> {
+/**
+ * `netns`: run it inside that network namespace (the NAT traversal tests; needs root). `cwd`: run
+ * the build in that folder instead (another version of Parley: e2e/v1-upgrade.test.ts).
+ */
+export async function startServerProcess(env: Record<string, string> = {}, options: { netns?: string; cwd?: string } = {}): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'parley-e2e-'));
   const command = options.netns ? ['ip', 'netns', 'exec', options.netns, process.execPath] : [process.execPath];
   // `ip netns exec` execs node in place, so the child's pid is the server's.
   const child = spawn(command[0]!, [...command.slice(1), 'dist/server/main.js'], {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     env: { ...withoutScaleOut(process.env), PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,7 @@
 // Changing the password ends every other session of the account (the server revokes them).
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { ParleyClient, ParleyState } from '../messaging/parley-client.ts';
+import { DialogFooter } from './DialogFooter.tsx';
 
 export function ChangePasswordDialog({ client, state, onClose }: { client: ParleyClient; state: ParleyState; onClose: () => void }) {
   const id = useId();
@@ -24,19 +25,7 @@ export function ChangePasswordDialog({ client, state, onClose }: { client: Parle
         <label htmlFor={`${id}-new`}>New password</label>
         <input id={`${id}-new`} type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} required />
         <p className="hint">Every other browser where you are logged in will be logged out.</p>
-        {state.notice?.kind === 'error' && (
-          <p className="notice notice-error" role="alert">
-            {state.notice.text}
-          </p>
-        )}
-        <div className="row dialog-actions">
-          <button type="submit" className="primary" disabled={state.busy}>
-            Change password
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <DialogFooter state={state} submit="Change password" onCancel={onClose} />
       </form>
     </dialog>
   );

@@ -2,6 +2,7 @@
 // and the list of linked browsers, each with when it was linked, last seen, and "Unlink <name>".
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { ParleyClient, ParleyState } from '../messaging/parley-client.ts';
+import { DialogFooter } from './DialogFooter.tsx';
 
 const when = (at: number) => new Date(at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -78,19 +79,7 @@ function LinkDialog({ client, state, onClose }: { client: ParleyClient; state: P
           <p className="hint">In the new browser, log in and choose "Link to another browser". Then type or paste the code it shows.</p>
           <label htmlFor={`${id}-code`}>Link code</label>
           <input id={`${id}-code`} autoComplete="off" spellCheck={false} value={code} onChange={(e) => setCode(e.target.value)} required />
-          {state.notice?.kind === 'error' && (
-            <p className="notice notice-error" role="alert">
-              {state.notice.text}
-            </p>
-          )}
-          <div className="row dialog-actions">
-            <button type="submit" className="primary" disabled={state.busy}>
-              Link
-            </button>
-            <button type="button" onClick={onClose}>
-              Cancel
-            </button>
-          </div>
+          <DialogFooter state={state} submit="Link" onCancel={onClose} />
         </form>
       ) : (
         <form aria-label="Confirm the new browser" className="card-form" onSubmit={(e) => void confirm(e)}>
@@ -101,19 +90,7 @@ function LinkDialog({ client, state, onClose }: { client: ParleyClient; state: P
             <input type="checkbox" checked={history} onChange={(e) => setHistory(e.target.checked)} />
             Copy the last 30 days of messages
           </label>
-          {state.notice?.kind === 'error' && (
-            <p className="notice notice-error" role="alert">
-              {state.notice.text}
-            </p>
-          )}
-          <div className="row dialog-actions">
-            <button type="submit" className="primary" disabled={state.busy}>
-              Link {name || offer.name}
-            </button>
-            <button type="button" onClick={onClose}>
-              Cancel
-            </button>
-          </div>
+          <DialogFooter state={state} submit={`Link ${name || offer.name}`} onCancel={onClose} />
         </form>
       )}
     </dialog>
