@@ -89,29 +89,28 @@ async function link(browser: Browser, url: string, user: string, from: Page, pee
   return { page, ms };
 }
 
+// In the page, as text: tsx would wrap a named function in a helper the page does not have.
+// Resolves with the time from the click on Send to the bubble with `text` leaving "Sending…".
+const SENT_WATCH = `(text) => new Promise((resolve) => {
+  let started = 0;
+  const button = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Send');
+  button.addEventListener('click', () => { started = performance.now(); }, { capture: true, once: true });
+  const observer = new MutationObserver(() => {
+    const mine = [...document.querySelectorAll('.bubble-me')].find((b) => b.textContent.includes(text));
+    const state = mine && mine.querySelector('.delivery') && mine.querySelector('.delivery').textContent;
+    if (started && state && state !== 'Sending…') {
+      observer.disconnect();
+      resolve(performance.now() - started);
+    }
+  });
+  observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+})`;
+
 /** Click on Send → the last own bubble leaves "Sending…", measured in the page. */
 async function timedSend(page: Page, text: string): Promise<number> {
   const box = page.getByRole('textbox', { name: 'Message', exact: true });
   await box.fill(text);
-  const waiting = page.evaluate(
-    (text) =>
-      new Promise<number>((resolve) => {
-        const started = { at: 0 };
-        const button = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Send')!;
-        button.addEventListener('click', () => (started.at = performance.now()), { capture: true, once: true });
-        const check = () => {
-          const mine = [...document.querySelectorAll('.bubble-me')].find((b) => b.textContent?.includes(text));
-          const state = mine?.querySelector('.delivery')?.textContent;
-          if (started.at && state && state !== 'Sending…') {
-            observer.disconnect();
-            resolve(performance.now() - started.at);
-          }
-        };
-        const observer = new MutationObserver(check);
-        observer.observe(document.body, { subtree: true, childList: true, characterData: true });
-      }),
-    text,
-  );
+  const waiting = page.evaluate(`(${SENT_WATCH})(${JSON.stringify(text)})`) as Promise<number>;
   await page.getByRole('button', { name: 'Send', exact: true }).click();
   return waiting;
 }
