@@ -165,6 +165,46 @@ describe('several browsers per account (issue #17)', () => {
     await waitForMessage(alice, 'only for the first browser');
   });
 
+  it('resets the identity from a linked browser: the other is wiped, contacts get the blocking warning', async () => {
+    const [a, b] = [name('alice'), name('bob')];
+    const { page: alice } = await page();
+    const { page: bob } = await page();
+    await signUp(alice, server.url, a);
+    await signUp(bob, server.url, b);
+    const { page: laptop } = await page();
+    const code = await showLinkCode(laptop, server.url, a);
+    await approve(alice, code, { history: false, name: 'Laptop' });
+    await waitConnected(laptop);
+    await startChat(bob, a);
+    await send(bob, 'before the reset');
+    await openConversation(laptop, b);
+    await waitForMessage(laptop, 'before the reset');
+    const before = await readSafetyNumber(bob);
+
+    // Alice thinks her first browser was stolen: from the laptop, "Reset identity".
+    await laptop.getByRole('button', { name: 'Reset identity' }).click();
+    const form = laptop.getByRole('form', { name: 'Reset identity' });
+    await form.getByRole('button', { name: 'Reset identity' }).click();
+    await form.waitFor({ state: 'detached' });
+    await laptop.getByText('Your account has new keys', { exact: false }).waitFor();
+    await alice.getByText('This browser was unlinked', { exact: false }).waitFor({ timeout: 30_000 });
+    await expect.poll(() => laptop.getByRole('list', { name: 'Linked browsers' }).getByRole('listitem').count()).toBe(1);
+
+    // Her next message reaches Bob with a new safety number: the blocking warning, as for any new identity.
+    await waitConnected(laptop);
+    await startChat(laptop, b);
+    await send(laptop, 'new keys, same alice');
+    await waitForMessage(bob, 'new keys, same alice');
+    const alert = bob.getByRole('alert').filter({ hasText: 'safety number' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/has changed/i);
+    const after = await readSafetyNumber(bob);
+    expect(after).not.toBe(before);
+    await bob.getByRole('button', { name: 'Accept new safety number' }).click();
+    await send(bob, 'compared, welcome back');
+    await waitForMessage(laptop, 'compared, welcome back');
+  });
+
   it('stops a link whose request the server altered, with a clear message', async () => {
     const a = name('alice');
     const { page: alice } = await page();

@@ -173,6 +173,12 @@ export type DevicesResponse = z.infer<typeof devicesResponse>;
 
 export const renameDeviceRequest = z.object({ name: deviceName });
 
+/**
+ * "Reset identity": new keys for the account. The browser that asks becomes browser 1 of the
+ * account with `identity`; every other browser is unlinked and contacts see a new safety number.
+ */
+export const resetIdentityRequest = z.object({ identity: identityKeys, name: deviceName });
+
 /** A link request's public part: ephemeral key, device keys, tag (protocol/link-code.ts). At most 1 KiB. */
 export const LINK_REQUEST_MAX_BYTES = 1024;
 /** The sealed answer: the list, contacts and up to 30 days of history. */

@@ -220,4 +220,32 @@ describe('devices', () => {
     expect(res.status).toBe(403);
     expect(res.body.error.message).toMatch(/10 linked browsers/);
   });
+
+  it('resets the identity from any browser: the others are unlinked and told, the asker is browser 1 with the new keys', async () => {
+    const alice = await account();
+    const bob = await account();
+    await linkLaptop(alice);
+    const first = await ready(alice.token);
+    const onLaptop = await ready(alice.token, 'laptop');
+    const fresh = await makeIdentity();
+    const res = await http(t, 'POST', '/api/devices/reset', { token: alice.token, json: { identity: identityToWire(fresh), name: 'Work laptop' }, headers: { [DEVICE_HEADER]: 'laptop' } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({ device: '1' });
+    // Browser 1 (which may be in someone else's hands) is told to wipe itself; the laptop is not.
+    expect(await first.next()).toEqual({ type: 'unlinked' });
+    expect((await onLaptop.closed).code).toBe(CLOSE.replaced);
+    expect(await onLaptop.silentFor(100)).toBe(true);
+    // The account's key is the new one, there is no list any more, and one browser: 1, named.
+    expect((await http(t, 'GET', `/api/users/${alice.username}/keys`, { token: bob.token })).body.identity).toEqual(identityToWire(fresh));
+    expect((await http(t, 'GET', `/api/users/${alice.username}/devices`, { token: bob.token })).body.chain).toEqual([]);
+    expect((await http(t, 'GET', '/api/devices', { token: alice.token })).body.devices.map((d: { id: string; name: string }) => [d.id, d.name])).toEqual([['1', 'Work laptop']]);
+    // It publishes its prekeys as browser 1; the old laptop id is gone for good.
+    const upload = await keyUpload({ identity: fresh });
+    expect((await http(t, 'PUT', '/api/keys', { token: alice.token, json: upload.body })).status).toBe(200);
+    expect((await http(t, 'GET', `/api/users/${alice.username}/bundle`, { token: bob.token })).body.identity).toEqual(identityToWire(fresh));
+    expect((await http(t, 'GET', '/api/keys', { token: alice.token, headers: { [DEVICE_HEADER]: 'laptop' } })).status).toBe(403);
+    // A reset with keys that do not sign themselves is refused.
+    const broken = { ...identityToWire(await makeIdentity()), dhKey: identityToWire(fresh).dhKey };
+    expect((await http(t, 'POST', '/api/devices/reset', { token: alice.token, json: { identity: broken, name: 'x' } })).status).toBe(400);
+  });
 });

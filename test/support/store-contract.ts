@@ -409,6 +409,10 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.devices.get('u1', 'laptop')).toEqual({ deviceId: 'laptop', name: 'Work laptop', createdAt: 2000, lastSeenAt: 5000, unlinkedAt: 6000 });
       expect((await store.devices.list('u1')).map((d) => d.deviceId)).toEqual(['1', 'laptop']);
       expect(await store.devices.add('u1', { deviceId: 'laptop', name: 'back', createdAt: 8000, lastSeenAt: 8000 })).toBe('exists');
+      // A reset of the identity makes browser 1 new again, whatever became of it.
+      await store.devices.unlink('u1', '1', 6500);
+      await store.devices.relinkFirst('u1', 'Reset here', 9000);
+      expect(await store.devices.get('u1', '1')).toEqual({ deviceId: '1', name: 'Reset here', createdAt: 9000, lastSeenAt: 9000, unlinkedAt: null });
       expect(await store.devices.get('u1', 'nope')).toBeUndefined();
     });
 

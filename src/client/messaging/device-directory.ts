@@ -88,16 +88,17 @@ export class DeviceDirectory {
     if (chain.length === 0) {
       // An account that never published a list, as far as the server says. If this browser has
       // seen one, the server is hiding it (a list is never taken back): keep the one we have.
-      if (cached && cached.version > 0) {
+      const { identity } = await this.api.userKeys(peer);
+      const account = decodeBase64url(identity.signingKey)!;
+      // Unless the account started over with new keys ("Reset identity"): then the list went
+      // with the old key, and the new key is a new identity, warned about as one.
+      if (cached && cached.version > 0 && bytesEqual(cached.account, account)) {
         this.events(peer, { kind: 'refused', reason: 'stale' });
         return undefined;
       }
-      const { identity } = await this.api.userKeys(peer);
-      const account = decodeBase64url(identity.signingKey)!;
-      if (contact && !bytesEqual(contact.pinnedKey, account)) {
-        this.events(peer, { kind: 'new-identity', account });
-        return undefined;
-      }
+      // A key other than the pinned one is a new identity: kept as browser 1 of an account with no
+      // list, so its messages open and the blocking warning (pinned key ≠ this one) holds sending.
+      if (contact && !bytesEqual(contact.pinnedKey, account)) this.events(peer, { kind: 'new-identity', account });
       return this.save(peer, { account, version: 0, hash: new Uint8Array(32), devices: [{ id: FIRST_DEVICE_ID, signingKey: account }], fetchedAt: this.now() }, cached);
     }
     const versions = chain.map((c) => ({ body: decodeBase64url(c.body) ?? new Uint8Array(0), signature: decodeBase64url(c.signature) ?? new Uint8Array(0) }));

@@ -8,7 +8,7 @@ import { ApiClient, ApiError } from '../platform/api-client.ts';
 import { createIdentity, loadDeviceId, loadIdentity, saveDeviceId, saveIdentity } from '../platform/key-vault.ts';
 import { BrowserProtocolStore } from '../platform/protocol-stores.ts';
 import { HistoryStore, type ConversationRecord, type MessageRecord, type MessageState } from '../platform/history-store.ts';
-import { idbWipePrefix } from '../platform/idb.ts';
+import { idbDelete, idbWipePrefix, prefixRange } from '../platform/idb.ts';
 import { SignalingClient, type SignalingState } from '../transport/signaling-client.ts';
 import { CallController } from '../calls/call-controller.ts';
 import type { CallView } from '../calls/call-types.ts';
@@ -24,7 +24,7 @@ import { SessionManager, type ContactSecurity } from './session-manager.ts';
 import { ContactBook, type ContactEntry } from './contact-book.ts';
 import { FileTransfers, type FileChannel } from './file-transfers.ts';
 import { DeviceDirectory, type DeviceListEvent } from './device-directory.ts';
-import { approveLink, HISTORY_DAYS, PendingLink, readLinkCode, unlinkDevice, type LinkOffer, type LinkTransfer } from './device-linking.ts';
+import { approveLink, HISTORY_DAYS, PendingLink, readLinkCode, suggestedName, unlinkDevice, type LinkOffer, type LinkTransfer } from './device-linking.ts';
 import { decodeBase64url, encodeBase64url, type DeviceView } from '../../wire/index.ts';
 import type { MessageRecord as StoredMessage } from '../platform/history-store.ts';
 import type { FileInfo } from '../platform/history-store.ts';
@@ -183,6 +183,8 @@ export class ParleyClient {
   /** Signed in, no keys here: the session waits while the person chooses (issue #17). */
   private pendingSession: SessionResponse | undefined;
   private pendingLink: PendingLink | undefined;
+  /** The session the account was entered with (its user; the token lives in the API client). */
+  private session: SessionResponse | undefined;
   private linkPoll: ReturnType<typeof setTimeout> | undefined;
   private linkOfferFull: LinkOffer | undefined;
 
@@ -255,13 +257,7 @@ export class ParleyClient {
     clearTimeout(this.refreshTimer);
     this.cancelLinking();
     const account = this.account;
-    this.account = undefined;
-    if (account) {
-      account.calls.endAll();
-      account.links.closeAll();
-      for (const t of account.timers) clearInterval(t);
-      account.signaling.disconnect();
-    }
+    if (account) this.teardown(account);
     await this.api.logout();
     if (account && options.wipe) await idbWipePrefix([account.user.id]);
     this.notes.clear();
@@ -555,6 +551,7 @@ export class ParleyClient {
       return;
     }
     this.pendingSession = undefined;
+    this.session = session;
     const user = session.user;
     const device = await loadDeviceId(user.id);
     this.api.device = device;
@@ -754,6 +751,15 @@ export class ParleyClient {
     void this.refreshDevices();
   }
 
+  /** Stops everything live of the account in this page (calls, channels, timers, socket). */
+  private teardown(account: Account): void {
+    if (this.account === account) this.account = undefined;
+    account.calls.endAll();
+    account.links.closeAll();
+    for (const t of account.timers) clearInterval(t);
+    account.signaling.disconnect();
+  }
+
   // ---- several browsers per account (issue #17)
 
   /**
@@ -891,6 +897,30 @@ export class ParleyClient {
       this.set({ linkOffer: null, notice: { kind: 'info', text: `${label} is linked to your account.` } });
       a.sessions.directory.markStale(a.user.username);
       await this.refreshDevices();
+    });
+  }
+
+  /**
+   * "Reset identity", for a browser that may be in someone else's hands: new keys for the
+   * account, this browser its only one (every other is unlinked and wipes itself). Contacts see a
+   * new safety number, as they must. History stays; sessions start again from the new keys.
+   */
+  async resetIdentity(): Promise<boolean> {
+    const a = this.account;
+    const session = this.session;
+    if (!a || !session) return false;
+    const name = this.current.devices.find((d) => d.id === a.device)?.name || suggestedName();
+    return this.withBusy(async () => {
+      const identity = await createIdentity();
+      await this.api.resetIdentity(identityToWire(identity), name);
+      this.teardown(a);
+      await idbDelete('sessions', prefixRange([a.user.id]));
+      await idbDelete('meta', [a.user.id, `devices:${a.user.username}`]);
+      await saveIdentity(a.user.id, identity);
+      await saveDeviceId(a.user.id, '1');
+      await new BrowserProtocolStore(a.user.id, identity).pin(a.user.username, identity.signing.publicRaw);
+      await this.enter(session, identity);
+      this.set({ notice: { kind: 'info', text: 'Your account has new keys, and this is its only browser. Your contacts will see a new safety number: compare it with them again.' } });
     });
   }
 

@@ -210,6 +210,11 @@ export class ApiClient {
     await this.authed('POST', '/api/devices/list', body);
   }
 
+  /** "Reset identity": this browser becomes browser 1 of the account with `identity`; the others are unlinked. */
+  async resetIdentity(identity: IdentityKeys, name: string): Promise<void> {
+    await this.authed('POST', '/api/devices/reset', { identity, name });
+  }
+
   async renameDevice(id: string, name: string): Promise<void> {
     await this.authed('PATCH', `/api/devices/${encodeURIComponent(id)}`, { name });
   }

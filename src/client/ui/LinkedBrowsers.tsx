@@ -8,6 +8,7 @@ const when = (at: number) => new Date(at).toLocaleString(undefined, { dateStyle:
 
 export function LinkedBrowsers({ client, state }: { client: ParleyClient; state: ParleyState }) {
   const [linking, setLinking] = useState(false);
+  const [resetting, setResetting] = useState(false);
   const nameOf = (d: { id: string; name: string }) => d.name || (d.id === '1' ? 'First browser' : 'Browser');
   return (
     <section className="devices" aria-labelledby="devices-title">
@@ -35,6 +36,10 @@ export function LinkedBrowsers({ client, state }: { client: ParleyClient; state:
       <button type="button" className="link-button" onClick={() => setLinking(true)}>
         Link a new browser
       </button>
+      <button type="button" className="link-button" onClick={() => setResetting(true)}>
+        Reset identity
+      </button>
+      {resetting && <ResetDialog client={client} state={state} onClose={() => setResetting(false)} />}
       {linking && (
         <LinkDialog
           client={client}
@@ -46,6 +51,33 @@ export function LinkedBrowsers({ client, state }: { client: ParleyClient; state:
         />
       )}
     </section>
+  );
+}
+
+/** "Reset identity": said plainly, since every contact will see a new safety number. */
+function ResetDialog({ client, state, onClose }: { client: ParleyClient; state: ParleyState; onClose: () => void }) {
+  const id = useId();
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+  }, []);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (await client.resetIdentity()) onClose();
+  };
+  return (
+    <dialog ref={ref} className="dialog" aria-labelledby={`${id}-title`} onCancel={onClose} onClose={onClose}>
+      <h2 id={`${id}-title`}>Reset identity</h2>
+      <form aria-label="Reset identity" className="card-form" onSubmit={(e) => void submit(e)}>
+        <p>
+          For a lost browser that may be in someone else's hands: your account gets new keys, this becomes its only browser,
+          and every other browser is unlinked and wiped the next time it connects.
+        </p>
+        <p>Every contact will see a new safety number and should compare it with you again. Your history here stays.</p>
+        <DialogFooter state={state} submit="Reset identity" onCancel={onClose} />
+      </form>
+    </dialog>
   );
 }
 

@@ -21,7 +21,7 @@ import {
   type ServerFrame,
   type SignedDeviceListWire,
 } from '../../wire/index.ts';
-import type { Store, SignedListRecord } from '../store/types.ts';
+import type { IdentityRecord, Store, SignedListRecord } from '../store/types.ts';
 import { signedBy } from '../keys/verify.ts';
 import { deviceAddress, type DeviceRouter } from './device-router.ts';
 import type { Bus } from '../bus/types.ts';
@@ -184,6 +184,32 @@ export class DeviceService {
     const text = JSON.stringify({ type: 'devices', user: user.username } satisfies ServerFrame);
     await this.deps.router.deliver(user.id, text);
     for (const id of await this.deps.store.contacts.mutual(user.id)) await this.deps.router.deliver(id, text);
+  }
+
+  /**
+   * "Reset identity" from `device`: a new account key, published as browser 1's identity; every
+   * other browser is unlinked (and told to wipe itself), the old lists and their pins go, and the
+   * asking browser is browser 1 from now on (its socket reconnects as that).
+   */
+  async resetIdentity(user: { id: string; username: string }, device: string, identity: IdentityRecord, name: string): Promise<void> {
+    const { store, bus } = this.deps;
+    await this.assertLinked(user.id, device);
+    const now = this.now();
+    for (const d of await store.devices.list(user.id)) {
+      if (d.unlinkedAt !== null) continue;
+      if (d.deviceId === device) {
+        // The asking browser is not wiped: it only changes id. Its old queue and keys go.
+        await store.devices.unlink(user.id, device, now);
+        await store.queue.dropDevice(user.id, device);
+        await store.preKeys.dropDevice(user.id, device);
+        await bus.disconnect(deviceAddress(user.id, device), CLOSE.replaced, 'identity reset');
+      } else await this.unlinked(user.id, d.deviceId, now);
+    }
+    await store.devices.clearLists(user.id);
+    await store.devices.relinkFirst(user.id, name, now);
+    await store.queue.dropDevice(user.id, FIRST_DEVICE_ID);
+    await store.identities.put(user.id, identity, FIRST_DEVICE_ID);
+    await this.announce(user);
   }
 
   /**

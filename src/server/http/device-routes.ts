@@ -11,6 +11,7 @@ import {
   linkAnswerRequest,
   normalizeUsername,
   renameDeviceRequest,
+  resetIdentityRequest,
   LINK_REQUEST_MAX_BYTES,
   type DeviceListChainResponse,
 } from '../../wire/index.ts';
@@ -19,6 +20,8 @@ import type { DeviceService } from '../devices/device-service.ts';
 import type { Store } from '../store/types.ts';
 import { requestDevice, requireUser } from './auth-guard.ts';
 import { validBody } from './validate.ts';
+import { identityFromWire } from '../auth/account-service.ts';
+import { assertIdentity } from '../keys/verify.ts';
 
 const LINK_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
@@ -45,6 +48,15 @@ export async function deviceRoutes(app: FastifyInstance, deps: { store: Store; t
   app.post('/api/devices/list', { bodyLimit: 64 * 1024 }, async (request) => {
     const me = await requireUser(request, tokens);
     return devices.append({ id: me.userId, username: me.username }, requestDevice(request), validBody(appendDeviceListRequest, request.body));
+  });
+
+  app.post('/api/devices/reset', async (request) => {
+    const me = await requireUser(request, tokens);
+    const body = validBody(resetIdentityRequest, request.body);
+    const identity = identityFromWire(body.identity, Date.now());
+    await assertIdentity(identity);
+    await devices.resetIdentity({ id: me.userId, username: me.username }, requestDevice(request), identity, body.name);
+    return { device: '1' };
   });
 
   app.patch<{ Params: { id: string } }>('/api/devices/:id', async (request) => {

@@ -176,6 +176,11 @@ export interface DeviceStore {
   add(userId: string, device: Omit<DeviceRecord, 'unlinkedAt'>): Promise<'ok' | 'exists'>;
   rename(userId: string, deviceId: string, name: string): Promise<void>;
   unlink(userId: string, deviceId: string, at: number): Promise<void>;
+  /**
+   * Makes browser 1 linked again, new (the account reset its identity: the browser that did it
+   * becomes browser 1 of a new list, and nothing of the old keys is trusted by anyone).
+   */
+  relinkFirst(userId: string, name: string, at: number): Promise<void>;
   touch(userId: string, deviceId: string, at: number): Promise<void>;
   /** Every version of the account's signed device list, oldest first. */
   chain(userId: string): Promise<SignedListRecord[]>;

@@ -30,6 +30,9 @@ export function postgresDevices(pool: pg.Pool): DeviceStore {
     async unlink(userId, deviceId, at) {
       await pool.query('UPDATE devices SET unlinked_at = $1 WHERE user_id = $2 AND device_id = $3 AND unlinked_at IS NULL', [at, userId, deviceId]);
     },
+    async relinkFirst(userId, name, at) {
+      await pool.query("UPDATE devices SET unlinked_at = NULL, name = $1, created_at = $2, last_seen_at = $2 WHERE user_id = $3 AND device_id = '1'", [name, at, userId]);
+    },
     async touch(userId, deviceId, at) {
       await pool.query('UPDATE devices SET last_seen_at = GREATEST(last_seen_at, $1) WHERE user_id = $2 AND device_id = $3', [at, userId, deviceId]);
     },

@@ -10,6 +10,7 @@ export function sqliteDevices(db: Database.Database): DeviceStore {
     add: db.prepare('INSERT INTO devices (user_id, device_id, name, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
     rename: db.prepare('UPDATE devices SET name = ? WHERE user_id = ? AND device_id = ?'),
     unlink: db.prepare('UPDATE devices SET unlinked_at = ? WHERE user_id = ? AND device_id = ? AND unlinked_at IS NULL'),
+    relinkFirst: db.prepare("UPDATE devices SET unlinked_at = NULL, name = ?, created_at = ?, last_seen_at = ? WHERE user_id = ? AND device_id = '1'"),
     touch: db.prepare('UPDATE devices SET last_seen_at = MAX(last_seen_at, ?) WHERE user_id = ? AND device_id = ?'),
     chain: db.prepare<[string], ListRow>('SELECT version, body, signature FROM device_lists WHERE user_id = ? ORDER BY version'),
     newest: db.prepare<[string], { v: number | null }>('SELECT MAX(version) AS v FROM device_lists WHERE user_id = ?'),
@@ -37,6 +38,9 @@ export function sqliteDevices(db: Database.Database): DeviceStore {
     },
     async unlink(userId, deviceId, at) {
       q.unlink.run(at, userId, deviceId);
+    },
+    async relinkFirst(userId, name, at) {
+      q.relinkFirst.run(name, at, at, userId);
     },
     async touch(userId, deviceId, at) {
       q.touch.run(at, userId, deviceId);
