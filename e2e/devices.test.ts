@@ -7,13 +7,14 @@ import type { Browser, Page } from 'playwright-core';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { launchBrowser, newContext, recordedPage, type Recording } from './support/browser.ts';
+import { waitFigures } from './support/call-stats.ts';
 import { decodeDeviceList, encodeDeviceList } from '../src/wire/device-list.ts';
 import { deviceEntryOf } from '../src/protocol/device-list.ts';
 import { sha256 } from '../src/crypto/sha.ts';
 import { sign } from '../src/crypto/ecdsa.ts';
 import { makeIdentity } from '../test/support/identity.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { befriend, bubbleTexts, logIn, openConversation, readSafetyNumber, send, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
+import { accept, befriend, bubbleTexts, call, logIn, openConversation, readSafetyNumber, send, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -163,6 +164,42 @@ describe('several browsers per account (issue #17)', () => {
     await expect.poll(() => alice.getByRole('list', { name: 'Linked browsers' }).getByRole('listitem').count()).toBe(1);
     await send(bob, 'only for the first browser');
     await waitForMessage(alice, 'only for the first browser');
+  });
+
+  it('rings every browser of the callee; the first to accept takes the call, the others stop ringing', async () => {
+    const media = await launchBrowser({ media: true });
+    try {
+      const person = async () => (await recordedPage(await newContext(media, { media: ['microphone'] }))).page;
+      const [a, b] = [name('alice'), name('bob')];
+      const alice = await person();
+      const bob = await person();
+      await signUp(alice, server.url, a);
+      await signUp(bob, server.url, b);
+      await befriend(alice, a, bob, b);
+      const laptop = await person();
+      await logIn(laptop, server.url, a, undefined, 'link');
+      await laptop.getByRole('button', { name: 'Link to another browser' }).click();
+      const code = laptop.getByRole('status', { name: 'Link code', exact: true });
+      await code.waitFor();
+      await approve(alice, (await code.textContent())!.trim(), { history: false });
+      await waitConnected(laptop);
+      await startChat(bob, a);
+
+      await call(bob, 'voice');
+      const ringing = (p: Page) => p.getByRole('alertdialog', { name: 'Incoming voice call' });
+      await ringing(alice).waitFor({ timeout: 30_000 });
+      await ringing(laptop).waitFor({ timeout: 30_000 });
+      await accept(laptop);
+      await ringing(alice).waitFor({ state: 'detached', timeout: 15_000 });
+      await alice.getByText('Answered in another browser').waitFor();
+      const sound = (f: { audioBytesIn: number; audioEnergyIn: number }) => f.audioBytesIn > 0 && f.audioEnergyIn > 0;
+      await waitFigures(laptop, 'sound reaching the laptop', sound);
+      await waitFigures(bob, 'sound reaching bob', sound);
+      await laptop.getByRole('region', { name: `Call with ${b}` }).getByRole('button', { name: 'End call' }).click();
+      await bob.getByRole('region', { name: `Call with ${a}` }).getByRole('button', { name: 'End call' }).waitFor({ state: 'detached', timeout: 15_000 });
+    } finally {
+      await media.close();
+    }
   });
 
   it('resets the identity from a linked browser: the other is wiped, contacts get the blocking warning', async () => {

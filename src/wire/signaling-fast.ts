@@ -27,6 +27,7 @@ const SDP_KEYS = ['kind', 'sdp'] as const;
 const ICE_KEYS = ['kind', 'candidate'] as const;
 const DECLINE_KEYS = ['kind', 'reason'] as const;
 const KIND_KEYS = ['kind'] as const;
+const HANGUP_KEYS = ['kind', 'reason'] as const;
 
 const optionalString = (v: unknown, max: number) => v === undefined || v === null || (typeof v === 'string' && v.length <= max);
 
@@ -54,6 +55,8 @@ function signalData(d: unknown): boolean {
     case 'decline':
       return onlyKeys(d, DECLINE_KEYS) && (d.reason === 'declined' || d.reason === 'busy' || d.reason === 'mismatch');
     case 'hangup':
+      // A reason this version does not know is caught to undefined by `clientFrame`: left to it.
+      return onlyKeys(d, HANGUP_KEYS) && (!('reason' in d) || d.reason === 'answered');
     case 'restart':
       return onlyKeys(d, KIND_KEYS);
     default:

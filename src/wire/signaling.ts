@@ -48,8 +48,11 @@ export const signalData = z.discriminatedUnion('kind', [
    * is not the one the caller sealed (`mismatch`: someone swapped it on the way).
    */
   z.object({ kind: z.literal('decline'), reason: z.enum(['declined', 'busy', 'mismatch']) }),
-  /** Either side ends the call (or the caller gives up before an answer). */
-  z.object({ kind: z.literal('hangup') }),
+  /**
+   * Either side ends the call (or the caller gives up before an answer). `answered`: the caller
+   * tells the callee's other browsers that one of them took the call (issue #17).
+   */
+  z.object({ kind: z.literal('hangup'), reason: z.enum(['answered']).optional().catch(undefined) }),
   /** The callee lost the path (or changed networks) and asks the caller for an ICE restart offer. */
   z.object({ kind: z.literal('restart') }),
 ]);

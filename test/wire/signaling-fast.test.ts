@@ -20,11 +20,14 @@ const usual = [
   { type: 'signal', to: 'bob', callId: CALL, data: { kind: 'decline', reason: 'mismatch' } },
   { type: 'signal', to: 'bob', callId: CALL, data: { kind: 'hangup' } },
   { type: 'signal', to: 'bob', callId: CALL, data: { kind: 'restart' } },
+  // Several browsers per account (issue #17): a browser of the recipient, a call answered elsewhere.
+  { type: 'signal', to: 'bob', toDevice: 'laptop_1', callId: CALL, data: { kind: 'ice', candidate } },
+  { type: 'signal', to: 'bob', toDevice: '1', callId: CALL, data: { kind: 'hangup', reason: 'answered' } },
 ];
 
-const PATHS: (string | number)[][] = [['to'], ['callId'], ['type'], ['data'], ['data', 'kind'], ['data', 'sdp'], ['data', 'reason'], ['data', 'candidate'], ['data', 'candidate', 'candidate'], ['data', 'candidate', 'sdpMid'], ['data', 'candidate', 'sdpMLineIndex'], ['data', 'candidate', 'usernameFragment'], ['data', 'candidate', 'extra'], ['extra'], ['data', 'extra'], ['__proto__']];
+const PATHS: (string | number)[][] = [['to'], ['toDevice'], ['callId'], ['type'], ['data'], ['data', 'kind'], ['data', 'sdp'], ['data', 'reason'], ['data', 'candidate'], ['data', 'candidate', 'candidate'], ['data', 'candidate', 'sdpMid'], ['data', 'candidate', 'sdpMLineIndex'], ['data', 'candidate', 'usernameFragment'], ['data', 'candidate', 'extra'], ['extra'], ['data', 'extra'], ['__proto__']];
 /** Values at and around every limit and type the schema sets. */
-const EDGES: unknown[] = [null, true, 0, -1, 1.5, 64, 65, '', 'x', [], {}, 'offer', 'ice', 'busy', 'signal', 'ping', 'A'.repeat(15), 'A'.repeat(16), 'A'.repeat(64), 'A'.repeat(65), 'A'.repeat(16) + '!', 'a'.repeat(128), 'a'.repeat(129), 'x'.repeat(1024), 'x'.repeat(1025), 'x'.repeat(16 * 1024), 'x'.repeat(16 * 1024 + 1)];
+const EDGES: unknown[] = [null, true, 0, -1, 1.5, 64, 65, '', 'x', [], {}, 'offer', 'ice', 'busy', 'signal', 'ping', 'A'.repeat(15), 'A'.repeat(16), 'A'.repeat(64), 'A'.repeat(65), 'A'.repeat(16) + '!', 'answered', 'A'.repeat(17), 'a'.repeat(128), 'a'.repeat(129), 'x'.repeat(1024), 'x'.repeat(1025), 'x'.repeat(16 * 1024), 'x'.repeat(16 * 1024 + 1)];
 
 /** A usual frame with the value at `path` replaced, as the relay sees it: text off the socket, parsed. */
 function variant(frame: object, path: (string | number)[], value: unknown): unknown {

@@ -4,7 +4,7 @@
 // request rings nobody), answers "busy", and writes each call's line when it ends. One call at
 // a time. Invitations are opened through the contact's session (the inbox), so the server
 // cannot ring anyone in anyone's name, nor swap the DTLS fingerprint the invitation names.
-import { decodeBase64url, type CallMedia, type Payload, type SignalData } from '../../wire/index.ts';
+import { decodeBase64url, encodeBase64url, type CallMedia, type Payload, type SignalData } from '../../wire/index.ts';
 import type { CallLog } from '../platform/history-store.ts';
 import type { IceConfig } from '../messaging/ice-source.ts';
 import { newId } from '../messaging/ids.ts';
@@ -14,12 +14,20 @@ import { MediaCall } from './media-call.ts';
 import { fingerprintOf } from '../messaging/channel-binding.ts';
 import type { GetUserMedia } from './local-media.ts';
 
+// Several browsers per account (issue #17): a call rings every browser of the callee. Signals,
+// seals and envelopes name a session address (messaging/device-directory.ts: the username for a
+// person's browser 1, `name#device` for another); everything the person sees names the username.
+// The caller sends the same offer to each browser, each with its own sealed invitation; the
+// first answer picks the browser the call goes on with, and the others are told it was answered.
+
 export interface CallControllerDeps {
   ice(): Promise<IceConfig | undefined>;
-  sendSignal(peer: string, callId: string, data: SignalData): boolean;
-  seal(peer: string, p: Payload): Promise<Uint8Array>;
-  /** Opens an envelope from `peer` through the inbox; `via` takes the payloads that belong to the call. */
-  open(peer: string, bytes: Uint8Array, via: (p: Payload) => boolean): Promise<void>;
+  sendSignal(address: string, callId: string, data: SignalData): boolean;
+  seal(address: string, p: Payload): Promise<Uint8Array>;
+  /** Opens an envelope from `address` through the inbox; `via` takes the payloads that belong to the call. */
+  open(address: string, bytes: Uint8Array, via: (p: Payload) => boolean): Promise<void>;
+  /** The addresses of every browser of `peer` a call should ring. */
+  browsers(peer: string): Promise<string[]>;
   /** Whether sending to `peer` is held by an unaccepted safety number (checked from the store). */
   keyChanged(peer: string): Promise<boolean>;
   /** The same, as the open conversation shows it now (a connection checks it synchronously). */
@@ -37,6 +45,7 @@ export interface CallControllerDeps {
 
 interface PendingOffer {
   from: string;
+  address: string;
   sdp: string;
   signals: SignalData[];
   cancelled: boolean;
@@ -50,8 +59,17 @@ const ALERT_REASONS: ReadonlySet<EndReason> = new Set(['intercepted', 'no-relay'
 /** Ends the caller is told of in words (role status), besides the line in the conversation. */
 const TOLD_REASONS: ReadonlySet<EndReason> = new Set(['declined', 'busy', 'unavailable', 'no-answer']);
 
+/** Where the current call's signals go: every browser rung, until one answers. */
+interface Route {
+  rung: string[];
+  chosen: string | undefined;
+  /** The caller's sealed invitation for each browser rung. */
+  invites?: Map<string, Uint8Array>;
+}
+
 export class CallController {
   private current: MediaCall | undefined;
+  private route: Route | undefined;
   private readonly pending = new Map<string, PendingOffer>();
 
   constructor(private readonly deps: CallControllerDeps) {}
@@ -69,22 +87,32 @@ export class CallController {
   async start(peer: string, media: CallMedia): Promise<void> {
     const id = newId();
     const relay = !this.deps.mutual(peer);
-    const call = this.make({ id, peer, role: 'caller', media, relay });
+    const route: Route = { rung: [peer], chosen: undefined };
+    const call = this.make({ id, peer, role: 'caller', media, relay }, route);
     this.current = call;
+    this.route = route;
     this.deps.changed();
-    await call.dial(async (frameKey, fingerprint) => this.deps.seal(peer, { type: 'call-invite', callId: id, media, fingerprint, frameKey, relay }));
+    route.rung = await this.deps.browsers(peer).catch(() => [peer]);
+    if (route.rung.length === 0) route.rung = [peer];
+    // One invitation per browser, sealed with its own session, all before the offer goes out.
+    await call.dial(async (frameKey, fingerprint) => {
+      const invite: Payload = { type: 'call-invite', callId: id, media, fingerprint, frameKey, relay };
+      const sealed = await Promise.all(route.rung.map((a) => this.deps.seal(a, invite)));
+      route.invites = new Map(route.rung.map((a, i) => [a, sealed[i]!]));
+      return sealed[0]!;
+    });
   }
 
   /** An offer from the signaling server. One with an invite is a call; the invite says which. */
-  offer(from: string, callId: string, sdp: string, invite: string): void {
+  offer(from: string, callId: string, sdp: string, invite: string, address = from): void {
     const bytes = decodeBase64url(invite);
     if (!bytes) return;
     if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
-    this.pending.set(callId, { from, sdp, signals: [], cancelled: false });
+    this.pending.set(callId, { from, address, sdp, signals: [], cancelled: false });
     void this.deps
-      .open(from, bytes, (p) => {
+      .open(address, bytes, (p) => {
         if (p.type !== 'call-invite') return false;
-        void this.invited(from, p);
+        void this.invited(from, p, address);
         return true;
       })
       .catch(() => undefined)
@@ -94,15 +122,31 @@ export class CallController {
       });
   }
 
-  /** A signal for a call; false if it is for none of ours. */
-  handleSignal(from: string, callId: string, data: SignalData): boolean {
+  /** A signal for a call (from the browser at `address`); false if it is for none of ours. */
+  handleSignal(from: string, callId: string, data: SignalData, address = from): boolean {
     const call = this.current;
-    if (call && call.snapshot.id === callId && call.snapshot.peer === from) {
+    const route = this.route;
+    if (call && route && call.snapshot.id === callId && call.snapshot.peer === from) {
+      if (!route.chosen) {
+        if (!route.rung.includes(address)) return true;
+        if (data.kind === 'answer') {
+          // The first browser to answer takes the call; the others stop ringing.
+          route.chosen = address;
+          for (const other of route.rung) if (other !== address) this.deps.sendSignal(other, callId, { kind: 'hangup', reason: 'answered' });
+        } else if (data.kind === 'decline' && data.reason === 'busy' && route.rung.length > 1) {
+          // That browser is in another call; the others may still answer.
+          route.rung = route.rung.filter((a) => a !== address);
+          return true;
+        } else if (data.kind === 'decline' || data.kind === 'hangup') {
+          for (const other of route.rung) if (other !== address) this.deps.sendSignal(other, callId, { kind: 'hangup' });
+          route.chosen = address;
+        } else if (data.kind === 'ice') return true; // candidates count only from the browser that answers
+      } else if (address !== route.chosen) return true;
       void call.handleSignal(data);
       return true;
     }
     const p = this.pending.get(callId);
-    if (p && p.from === from) {
+    if (p && p.from === from && p.address === address) {
       if (data.kind === 'hangup') p.cancelled = true;
       else p.signals.push(data);
       return true;
@@ -113,7 +157,9 @@ export class CallController {
   /** The server could not deliver a signal for `callId`. */
   unreachable(callId: string): boolean {
     if (this.current?.snapshot.id !== callId) return false;
-    this.current.unreachable();
+    // With several browsers rung, one that is offline says nothing of the others: the call rings
+    // until one answers or the ring times out.
+    if ((this.route?.rung.length ?? 1) <= 1) this.current.unreachable();
     return true;
   }
 
@@ -159,9 +205,9 @@ export class CallController {
     this.pending.clear();
   }
 
-  private async invited(from: string, p: Extract<Payload, { type: 'call-invite' }>): Promise<void> {
+  private async invited(from: string, p: Extract<Payload, { type: 'call-invite' }>, address: string): Promise<void> {
     const offer = this.pending.get(p.callId);
-    if (!offer || offer.from !== from) return; // an invite must come with its own offer
+    if (!offer || offer.from !== from || offer.address !== address) return; // an invite must come with its own offer
     this.pending.delete(p.callId);
     const d = this.deps;
     if (d.isBlocked(from)) return;
@@ -173,7 +219,7 @@ export class CallController {
     // The offer must name the certificate the caller sealed: otherwise someone on the way
     // swapped it to sit between the two browsers. Nothing rings; both sides are told.
     if (fingerprintOf(offer.sdp) !== p.fingerprint) {
-      d.sendSignal(from, p.callId, { kind: 'decline', reason: 'mismatch' });
+      d.sendSignal(address, p.callId, { kind: 'decline', reason: 'mismatch' });
       const log: CallLog = { media: p.media, outcome: 'intercepted', durationMs: 0 };
       void d.log(from, p.callId, 'in', Date.now(), log, callLine(log, 'in', from));
       d.notice('error', `A call from ${from} was refused: its connection details were changed on the way, which means someone may be trying to intercept it.`);
@@ -189,31 +235,46 @@ export class CallController {
       return;
     }
     if (this.live) {
-      d.sendSignal(from, p.callId, { kind: 'decline', reason: 'busy' });
+      d.sendSignal(address, p.callId, { kind: 'decline', reason: 'busy' });
       missed('busy');
       d.notice('info', `${from} called while you were in another call.`);
       return;
     }
-    const call = this.make({ id: p.callId, peer: from, role: 'callee', media: p.media, relay: p.relay || !d.mutual(from) });
+    const route: Route = { rung: [address], chosen: address };
+    const call = this.make({ id: p.callId, peer: from, role: 'callee', media: p.media, relay: p.relay || !d.mutual(from) }, route);
     this.current = call;
-    call.ring(offer.sdp, p.frameKey, (frameKey, fingerprint) => d.seal(from, { type: 'call-accept', callId: p.callId, fingerprint, frameKey }));
+    this.route = route;
+    call.ring(offer.sdp, p.frameKey, (frameKey, fingerprint) => d.seal(address, { type: 'call-accept', callId: p.callId, fingerprint, frameKey }));
     for (const s of offer.signals) void call.handleSignal(s);
     this.deps.changed();
     d.notify(from, p.media === 'video' ? 'Incoming video call' : 'Incoming voice call');
   }
 
-  private make(setup: { id: string; peer: string; role: 'caller' | 'callee'; media: CallMedia; relay: boolean }): MediaCall {
+  private make(setup: { id: string; peer: string; role: 'caller' | 'callee'; media: CallMedia; relay: boolean }, route: Route): MediaCall {
     const d = this.deps;
     const { id, peer } = setup;
+    // Until a browser answers, what the caller sends goes to every browser rung (each offer with
+    // that browser's own invitation); afterwards, and always for the callee, to one.
+    const at = () => route.chosen ?? route.rung[0]!;
+    const sendSignal = (data: SignalData): boolean => {
+      if (route.chosen) return d.sendSignal(route.chosen, id, data);
+      const sealed = data.kind === 'offer' ? route.invites : undefined;
+      let any = false;
+      for (const a of route.rung) {
+        const own = sealed?.get(a);
+        if (d.sendSignal(a, id, own && data.kind === 'offer' ? { ...data, sealed: encodeBase64url(own) } : data)) any = true;
+      }
+      return any;
+    };
     const call: MediaCall = new MediaCall(setup, {
       ice: () => d.ice(),
-      sendSignal: (data) => d.sendSignal(peer, id, data),
-      seal: (p) => d.seal(peer, p),
+      sendSignal,
+      seal: (p) => d.seal(at(), p),
       blocked: () => d.blocked(peer),
       openSealed: async (bytes) => {
         let opened: Payload | undefined;
         await d
-          .open(peer, bytes, (p) => {
+          .open(at(), bytes, (p) => {
             if (p.type !== 'call-accept') return false;
             opened = p;
             return true;
@@ -223,7 +284,7 @@ export class CallController {
       },
       envelope: (bytes) =>
         void d
-          .open(peer, bytes, (p) => {
+          .open(at(), bytes, (p) => {
             if (p.type !== 'binding' && p.type !== 'bye' && p.type !== 'call-state') return false;
             call.onControl(p);
             return true;
@@ -234,6 +295,8 @@ export class CallController {
       },
       ended: (view, durationMs) => {
         const reason = view.ended!.reason;
+        // The browser that answered keeps the call's line; this one stops ringing and says why.
+        if (reason === 'answered-elsewhere') return d.notice('info', view.ended!.text);
         const log: CallLog = { media: view.media, outcome: outcomeOf(reason, view.role, durationMs), durationMs };
         const direction = view.role === 'caller' ? 'out' : 'in';
         void d.log(peer, id, direction, Date.now(), log, callLine(log, direction, peer));

@@ -219,6 +219,7 @@ export class MediaCall {
     if (this.isOver) return;
     switch (data.kind) {
       case 'hangup':
+        if (data.reason === 'answered' && this.view.phase === 'incoming') return this.end('answered-elsewhere');
         return this.end(this.view.phase === 'incoming' ? 'cancelled' : 'left');
       case 'decline':
         return this.end(data.reason === 'busy' ? 'busy' : data.reason === 'mismatch' ? 'intercepted' : 'declined');

@@ -23,7 +23,7 @@ import { Outbox } from './outbox.ts';
 import { SessionManager, type ContactSecurity } from './session-manager.ts';
 import { ContactBook, type ContactEntry } from './contact-book.ts';
 import { FileTransfers, type FileChannel } from './file-transfers.ts';
-import { DeviceDirectory, type DeviceListEvent } from './device-directory.ts';
+import { addressOf, DeviceDirectory, parseAddress, type DeviceListEvent } from './device-directory.ts';
 import { approveLink, HISTORY_DAYS, PendingLink, readLinkCode, suggestedName, unlinkDevice, type LinkOffer, type LinkTransfer } from './device-linking.ts';
 import { decodeBase64url, encodeBase64url, type DeviceView } from '../../wire/index.ts';
 import type { MessageRecord as StoredMessage } from '../platform/history-store.ts';
@@ -490,7 +490,6 @@ export class ParleyClient {
     if (!a || !active) return;
     const peer = active.peer;
     if (a.calls.live) return void this.fail('End the current call first.');
-    if (a.device !== '1') return void this.fail('Calls start from the first browser of your account for now; this linked browser carries messages.');
     if (this.current.connection !== 'connected') return void this.fail('You are offline: calls need the server to ring the other person.');
     if (a.contacts.isBlocked(peer)) return void this.fail(`You blocked ${peer}. Unblock them to call.`);
     if (active.security?.keyChanged) return void this.fail(`Accept the new safety number with ${peer} first.`);
@@ -684,14 +683,19 @@ export class ParleyClient {
     const ice = () => fetchIce(this.api);
     // Channel-only payloads (a binding, a call's key) to someone this browser has no session
     // with yet (a contact's new browser, say) start one from the directory first.
-    const sealFor = async (peer: string, p: Payload): Promise<Uint8Array> => {
+    // `address`: a session's (a username is that person's browser 1).
+    const sealFor = async (address: string, p: Payload): Promise<Uint8Array> => {
       try {
-        return await sessions.seal(peer, p);
+        return await sessions.seal(address, p);
       } catch (e) {
         if (!isProtocolError(e, 'no_session')) throw e;
-        await sessions.prepare(peer);
-        return sessions.seal(peer, p);
+        await sessions.prepare(parseAddress(address).peer);
+        return sessions.seal(address, p);
       }
+    };
+    const signalTo = (address: string, callId: string, data: SignalData): boolean => {
+      const { peer, device } = parseAddress(address);
+      return signaling.send(device === '1' ? { type: 'signal', to: peer, callId, data } : { type: 'signal', to: peer, toDevice: device, callId, data });
     };
     const keyBlocked = (peer: string) => Boolean(this.current.active?.peer === peer && this.current.active.security?.keyChanged);
     const links = new LinkManager({
@@ -723,9 +727,13 @@ export class ParleyClient {
     });
     const calls = new CallController({
       ice,
-      sendSignal: (peer, callId, data) => signaling.send({ type: 'signal', to: peer, callId, data }),
+      sendSignal: signalTo,
       seal: sealFor,
-      open: (peer, bytes, via) => inbox.receive(peer, bytes, via),
+      open: (address, bytes, via) => {
+        const { peer, device } = parseAddress(address);
+        return inbox.receive(peer, bytes, via, device);
+      },
+      browsers: async (peer) => (await sessions.targets(peer, false)).peer,
       keyChanged: async (peer) => (await sessions.security(peer)).keyChanged,
       blocked: keyBlocked,
       isContact: (peer) => contacts.isAdded(peer),
@@ -1084,14 +1092,14 @@ export class ParleyClient {
   private onSignal(from: string, callId: string, data: SignalData, fromDevice = '1'): void {
     const a = this.account;
     if (!a) return;
-    // Direct channels and calls run between browsers "1" for now (docs/devices.md): another
-    // browser of a contact reaches this one through the queue.
+    const address = addressOf(from, fromDevice);
+    if (a.calls.handleSignal(from, callId, data, address)) return;
+    if (data.kind === 'offer' && data.sealed) return a.calls.offer(from, callId, data.sdp, data.sealed, address);
+    // Direct channels run between browsers 1 for now (docs/devices.md): another browser of a
+    // contact reaches this one through the queue.
     if (fromDevice !== '1' || a.device !== '1') return;
-    if (a.calls.handleSignal(from, callId, data)) return;
     if (a.links.owns(from, callId)) return a.links.handleSignal(from, callId, data);
-    if (data.kind !== 'offer') return;
-    if (data.sealed) a.calls.offer(from, callId, data.sdp, data.sealed);
-    else a.links.offer(from, callId, data.sdp);
+    if (data.kind === 'offer') a.links.offer(from, callId, data.sdp);
   }
 
   private async messagesOf(peer: string): Promise<MessageView[]> {
