@@ -248,4 +248,31 @@ describe('devices', () => {
     const broken = { ...identityToWire(await makeIdentity()), dhKey: identityToWire(fresh).dhKey };
     expect((await http(t, 'POST', '/api/devices/reset', { token: alice.token, json: { identity: broken, name: 'x' } })).status).toBe(400);
   });
+
+  it('gives each browser a fair share of the queue limits', async () => {
+    const small = await startTestServer({ SIGNUP_LIMIT_PER_IP: '1000', QUEUE_MAX_MESSAGES: '4' });
+    const previous = t;
+    t = small;
+    try {
+      const alice = await account();
+      const bob = await account();
+      await linkLaptop(alice);
+      const b = await ready(bob.token);
+      const sendTo = async (device: string, n: number) => {
+        b.send({ type: 'send', to: alice.username, toDevice: device, id: `fair-share-${device}-${String(n).padStart(6, '0')}`, body: 'AAAA' });
+        return b.next();
+      };
+      // Four messages for the account, two browsers: two each.
+      expect(await sendTo('1', 1)).toMatchObject({ type: 'sent' });
+      expect(await sendTo('1', 2)).toMatchObject({ type: 'sent' });
+      expect(await sendTo('1', 3)).toMatchObject({ type: 'error', code: 'queue_full' });
+      expect(await sendTo('laptop', 1)).toMatchObject({ type: 'sent' });
+      expect(await sendTo('laptop', 2)).toMatchObject({ type: 'sent' });
+      expect(await sendTo('laptop', 3)).toMatchObject({ type: 'error', code: 'queue_full' });
+      b.close();
+    } finally {
+      t = previous;
+      await small.close();
+    }
+  });
 });
