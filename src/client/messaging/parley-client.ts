@@ -431,6 +431,7 @@ export class ParleyClient {
     const a = this.account;
     const peer = this.current.active?.peer;
     if (!a || !peer) return false;
+    if (a.device !== '1') return this.fail('Files go directly from browser to browser, and for now only from the first browser of an account (the one it was made in). Send it from there.');
     const channel = this.fileChannel(peer);
     if (!channel) {
       a.links.want(peer);
