@@ -63,7 +63,13 @@ export class DeviceDirectory {
   async devicesOf(peer: string): Promise<KnownDevices | undefined> {
     const cached = await this.known(peer);
     if (cached && !this.stale.has(peer) && this.now() - cached.fetchedAt < FRESH_MS) return cached;
-    return (await this.refresh(peer)) ?? cached;
+    try {
+      return (await this.refresh(peer)) ?? cached;
+    } catch (e) {
+      // The server cannot be asked right now: the list last verified still holds.
+      if (cached) return cached;
+      throw e;
+    }
   }
 
   /** Whether `device` with `signingKey` is in `peer`'s verified list (fetching it once if not). */

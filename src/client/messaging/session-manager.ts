@@ -168,7 +168,9 @@ export class SessionManager {
       if (device !== '1' || (known && known.version > 0)) {
         const parsed = decodeEnvelope(envelope);
         const key = parsed?.kind === 'prekey' ? parsed.initial.identity.signingKey : undefined;
-        if (!(await this.directory.isListed(peer, device, key).catch(() => false))) {
+        // A list that cannot be fetched now (offline) throws: the envelope stays unacknowledged
+        // and comes again, rather than being refused for a browser that may be genuine.
+        if (!(await this.directory.isListed(peer, device, key))) {
           throw new ProtocolError('unknown_device', `a message from a browser that is not in ${peer}'s list of browsers`);
         }
       }
