@@ -210,10 +210,12 @@ describe('calls (issue #16)', () => {
     await startChat(bob.page, alice.name);
     await call(alice.page, 'voice');
     await dialog(bob, 'voice').waitFor();
-    await bob.page.clock.fastForward(44_000);
+    // The clock also runs on in real time while the test looks: a margin of seconds, not one,
+    // keeps a loaded machine from carrying it past 45 s before the check.
+    await bob.page.clock.fastForward(40_000);
     await bob.page.waitForTimeout(500);
-    expect(await dialog(bob, 'voice').count()).toBe(1); // still ringing at 44 s
-    await bob.page.clock.fastForward(2_000);
+    expect(await dialog(bob, 'voice').count()).toBe(1); // still ringing at 40 s
+    await bob.page.clock.fastForward(6_000);
     await dialog(bob, 'voice').waitFor({ state: 'detached', timeout: 10_000 });
     await expect.poll(() => callLines(bob)).toEqual(['Missed voice call']);
     await alice.page.clock.fastForward(46_000);
@@ -370,9 +372,11 @@ describe('calls (issue #16)', () => {
       return got;
     });
     expect(frames.length).toBeGreaterThanOrEqual(20);
-    await bob.page.waitForTimeout(1_000);
-    // Unopened, nothing decodes: the video on Bob's side stops.
-    expect(await rise(bob, 3_000, (f) => f.framesDecoded)).toBeLessThan(2);
+    await bob.page.waitForTimeout(2_000);
+    // Unopened, nothing decodes: the video on Bob's side stops (at 20 frames a second, 3 s would
+    // be 60 frames; one or two still in the decoder's pipeline when the transform changed may
+    // come out on a loaded machine).
+    expect(await rise(bob, 3_000, (f) => f.framesDecoded)).toBeLessThan(5);
     // And a decoder of its own, given a key frame straight off the wire, makes nothing of it.
     const keyFrame = frames.find((f) => f.type === 'key');
     expect(keyFrame).toBeDefined();
