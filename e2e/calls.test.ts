@@ -392,7 +392,8 @@ describe('calls (issue #16)', () => {
       }
       return out;
     }, keyFrame!.data);
-    expect(decoded.some((d) => d.startsWith('error'))).toBe(true);
+    // Chromium's decoder reports an error for it, or (seen under load in CI) drops it without a
+    // word; either way no picture comes out of it.
     expect(decoded).not.toContain('frame');
     await close(alice, bob);
   });
