@@ -358,7 +358,8 @@ describe('calls (issue #16)', () => {
     const [alice, bob] = await friends();
     await ringAndAnswer(alice, bob, 'video');
     await waitFigures(bob.page, 'video decoded with the key', (f) => f.framesDecoded > 30);
-    expect(await rise(bob, 2_000, (f) => f.framesDecoded)).toBeGreaterThan(10);
+    const withKey = await rise(bob, 3_000, (f) => f.framesDecoded);
+    expect(withKey).toBeGreaterThan(15);
     // Bob's video receiver now hands the decoder what came off the wire, unopened, and keeps
     // copies (a worker of the test's own, from the page's origin so its CSP allows it).
     await bob.page.route('**/__wire-tap.js', (route) => route.fulfill({ contentType: 'text/javascript', body: WIRE_TAP }));
@@ -373,10 +374,12 @@ describe('calls (issue #16)', () => {
     });
     expect(frames.length).toBeGreaterThanOrEqual(20);
     await bob.page.waitForTimeout(2_000);
-    // Unopened, nothing decodes: the video on Bob's side stops (at 20 frames a second, 3 s would
-    // be 60 frames; one or two still in the decoder's pipeline when the transform changed may
-    // come out on a loaded machine).
-    expect(await rise(bob, 3_000, (f) => f.framesDecoded)).toBeLessThan(5);
+    // Unopened, the video on Bob's side stops: against the frames decoded with the key in the
+    // same 3 s just before, at most a few come out. Why any at all: a sealed frame keeps the
+    // codec's header in the clear (src/protocol/media-frame.ts), the receiver keeps asking for
+    // key frames, and on a loaded machine libvpx now and then turns one with a garbled body into
+    // a garbled picture (seen in CI: 5 in 3 s against about 60 with the key).
+    expect(await rise(bob, 3_000, (f) => f.framesDecoded)).toBeLessThan(withKey / 4);
     // And a decoder of its own, given a key frame straight off the wire, makes nothing of it.
     const keyFrame = frames.find((f) => f.type === 'key');
     expect(keyFrame).toBeDefined();
