@@ -12,3 +12,4 @@ export * from './payload.ts';
 export * from './signatures.ts';
 export * from './ice.ts';
 export * from './device-list.ts';
+export * from './group.ts';

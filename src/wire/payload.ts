@@ -2,6 +2,7 @@
 // padded by the protocol. The server never sees these; the peer's browser validates them like
 // any other input, since a compromised peer is still outside input.
 import { z } from 'zod';
+import { groupChange, groupId } from './group.ts';
 
 /** Characters in one text message; its UTF-8 (≤ 16 KiB) pads to one 16 KiB bucket. */
 export const MAX_TEXT_CHARS = 4000;
@@ -105,5 +106,28 @@ export const payload = z.discriminatedUnion('type', [
   z.object({ type: z.literal('call-state'), callId, muted: z.boolean(), camera: z.boolean(), screen: z.boolean() }),
   /** The sender is writing (true) or stopped (false). Sent only to someone online; never stored. */
   z.object({ type: z.literal('typing'), active: z.boolean() }),
+  /**
+   * Groups (issue #18): a new state of the group from an admin (or a member leaving), sent to
+   * every member old and new and to the author's other browsers.
+   */
+  z.object({ type: z.literal('group-change'), change: groupChange }),
+  /**
+   * A text to a group, sent to each member on its own. `head`: the change the sender's view of
+   * the group is at, so a member who has not heard of it yet (a new member's first words) holds
+   * the text until it has. From the sender's own other browsers it is a copy of what it sent.
+   */
+  z.object({
+    type: z.literal('group-text'),
+    group: groupId,
+    head: groupId,
+    id: z.string().min(1).max(64),
+    text: z.string().min(1).max(MAX_TEXT_CHARS),
+    sentAt: z.number().int().nonnegative(),
+    seq: z.number().int().nonnegative(),
+  }),
+  /** A member's browser stored (delivered) or its person saw (read) these group messages. */
+  z.object({ type: z.literal('group-receipt'), group: groupId, status: z.enum(['delivered', 'read']), ids: z.array(z.string().min(1).max(64)).min(1).max(MAX_RECEIPT_IDS) }),
+  /** Typing in a group; sent only to members online, never stored. */
+  z.object({ type: z.literal('group-typing'), group: groupId, active: z.boolean() }),
 ]);
 export type Payload = z.infer<typeof payload>;

@@ -5,6 +5,7 @@ import type { ActiveConversation, LinkView } from '../../src/client/messaging/pa
 
 const conversation = (link: Partial<LinkView> | null): ActiveConversation => ({
   peer: 'bob',
+  group: null,
   messages: [],
   security: null,
   relation: 'contact',

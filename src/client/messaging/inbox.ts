@@ -9,6 +9,8 @@ import type { HistoryStore, IncomingEffect, MessageRecord, TransferRecord } from
 import type { Outbox } from './outbox.ts';
 import type { SessionManager } from './session-manager.ts';
 import { addressOf } from './device-directory.ts';
+import { groupConversation } from '../../wire/index.ts';
+import { isGroupPayload, type GroupEffect, type GroupStore } from '../platform/group-store.ts';
 
 export interface InboxEvents {
   message(peer: string, message: MessageRecord, isNew: boolean): void;
@@ -21,6 +23,8 @@ export interface InboxEvents {
   unknownDevice(peer: string): void;
   /** Another browser of this account sent `message` to `peer` (a copy), or read messages from them. */
   own(peer: string, message: MessageRecord | undefined, isNew: boolean): void;
+  /** A group payload from `from` (this account's own name: from another of its browsers). */
+  group?(from: string, effect: GroupEffect): void;
 }
 
 const RECEIPT_DELAY_MS = 50;
@@ -38,6 +42,7 @@ export class Inbox {
     private readonly readReceipts: () => boolean,
     /** This account's username: what comes from it came from another of its browsers. */
     private readonly me = '',
+    private readonly groups?: GroupStore,
   ) {}
 
   /**
@@ -51,7 +56,11 @@ export class Inbox {
     const reading = this.isReading(peer);
     let received;
     try {
-      received = await this.sessions.receive(addressOf(peer, device), envelope, (tx, payload) => this.history.applyIncoming(tx, peer, payload, reading, own));
+      received = await this.sessions.receive(addressOf(peer, device), envelope, (tx, payload): Promise<IncomingEffect | GroupEffect> =>
+        this.groups && isGroupPayload(payload)
+          ? this.groups.apply(tx, peer, payload, (group) => this.isReading(groupConversation(group)))
+          : this.history.applyIncoming(tx, peer, payload, reading, own),
+      );
     } catch (e) {
       if (isProtocolError(e, 'duplicate')) return;
       if (isProtocolError(e, 'unknown_device')) {
@@ -65,6 +74,10 @@ export class Inbox {
       throw e;
     }
     if (received.keyChanged) this.events.keyChanged(peer);
+    if (received.effect.kind === 'group') {
+      this.events.group?.(peer, received.effect);
+      return;
+    }
     if (received.effect.kind === 'control' && via?.(received.payload)) return;
     if (received.effect.kind === 'copy' || received.effect.kind === 'read-sync') {
       this.events.own(received.effect.peer, received.effect.kind === 'copy' ? received.effect.message : undefined, received.effect.kind === 'copy' && received.effect.isNew);

@@ -25,7 +25,16 @@ export interface OutboxEvents {
   changed(peer: string, messages: MessageRecord[]): void;
   /** Sending to `peer` is held up for a reason the user should see. */
   blocked(peer: string, reason: 'identity_changed' | 'no_keys' | 'queue_full', detail: string): void;
+  /** The server holds `entry` for every browser it was for (groups mark their text sent). */
+  handedOver?(entry: OutboxEntry): void;
 }
+
+/**
+ * Group payloads go through the server's queue only: it keeps them until each member's browser
+ * takes them, where a direct channel (mutual contacts only, and fire-and-forget for anything but
+ * a one-to-one text) could lose one when it drops.
+ */
+const queueOnly = (entry: OutboxEntry): boolean => entry.payload.type.startsWith('group-');
 
 /** A text sent over a channel and not confirmed within this time goes through the server too. */
 export const CHANNEL_CONFIRM_MS = 15_000;
@@ -111,8 +120,10 @@ export class Outbox {
           if ((await this.fanOut(peer, { ...entry, remaining }, remaining)) === 'stop') return;
           continue;
         }
+        // What goes to this account's other browsers waits until their list can be read.
+        if (peer === this.me) return;
       }
-      const channel = this.transport.channel(peer);
+      const channel = queueOnly(entry) ? undefined : this.transport.channel(peer);
       if (entry.viaChannelAt !== null && channel && this.now() - entry.viaChannelAt < CHANNEL_CONFIRM_MS) continue;
       const bytes = await this.seal(peer, entry);
       if (bytes === 'stop') return;
@@ -127,6 +138,7 @@ export class Outbox {
       if (outcome.ok) {
         if (entry.payload.type !== 'text') {
           await this.history.removeOutbox(entry.id);
+          this.events.handedOver?.(entry);
           continue;
         }
         await this.history.updateOutbox({ ...entry, serverStored: true });
@@ -204,6 +216,7 @@ export class Outbox {
       this.events.changed(peer, await this.history.setState(peer, [entry.id], 'sent'));
     } else {
       await this.history.removeOutbox(entry.id);
+      this.events.handedOver?.(entry);
     }
     return 'done';
   }

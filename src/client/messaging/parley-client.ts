@@ -28,8 +28,14 @@ import { approveLink, HISTORY_DAYS, PendingLink, readLinkCode, suggestedName, un
 import { decodeBase64url, encodeBase64url, type DeviceView } from '../../wire/index.ts';
 import type { MessageRecord as StoredMessage } from '../platform/history-store.ts';
 import type { FileInfo } from '../platform/history-store.ts';
+import { GroupStore, type GroupEffect } from '../platform/group-store.ts';
+import { GroupRuleError, GroupService, MAX_GROUP_MEMBERS } from './groups.ts';
+import { groupInfoOf, type GroupInfo } from './group-views.ts';
+import { groupConversation, groupOfConversation } from '../../wire/index.ts';
+import { headOf } from '../../protocol/group-state.ts';
 
-export type { SignalingState, ContactSecurity, CallView, LinkView, MessageState, ContactEntry };
+export type { SignalingState, ContactSecurity, CallView, LinkView, MessageState, ContactEntry, GroupInfo };
+export { MAX_GROUP_MEMBERS };
 export type { CallMedia } from '../../wire/index.ts';
 export { formatDuration } from '../calls/call-log.ts';
 
@@ -49,10 +55,18 @@ export interface MessageView {
   file?: FileView;
   /** A call's line: voice or video, whether they called (incoming), and whether it was missed. */
   call?: { media: 'voice' | 'video'; incoming: boolean; missed: boolean };
+  /** Groups: who wrote it (incoming). */
+  sender?: string;
+  /** Groups, own messages: the members it went to, and who confirmed or read it. */
+  receipts?: { to: readonly string[]; delivered: readonly string[]; read: readonly string[] };
 }
 
 export interface ConversationSummary {
   peer: string;
+  /** What the list calls it: the contact's username, or the group's name. */
+  title: string;
+  /** A group's members (this account aside), shown under its name. */
+  members?: readonly string[];
   lastText: string;
   lastAt: number;
   lastFromMe: boolean;
@@ -78,6 +92,8 @@ export interface ActiveConversation {
   online: boolean | null;
   /** The contact is writing right now. */
   typing: boolean;
+  /** A group conversation (`peer` is then its local key, never a username). */
+  group: GroupInfo | null;
 }
 
 export interface ParleyState {
@@ -144,11 +160,31 @@ function toView(m: MessageRecord): MessageView {
     const missed = m.direction === 'in' && (m.call.outcome === 'missed' || m.call.outcome === 'busy');
     return { id: m.id, from: 'system', text: m.text, at: m.at, call: { media: m.call.media, incoming: m.direction === 'in', missed } };
   }
-  return { id: m.id, from: m.direction === 'out' ? 'me' : 'peer', text: m.text, at: m.at, state: m.state, ...(m.file ? { file: m.file } : {}) };
+  if (m.event) return { id: m.id, from: 'system', text: m.text, at: m.at };
+  return {
+    id: m.id,
+    from: m.direction === 'out' ? 'me' : 'peer',
+    text: m.text,
+    at: m.at,
+    state: m.state,
+    ...(m.file ? { file: m.file } : {}),
+    ...(m.from ? { sender: m.from } : {}),
+    ...(m.group ? { receipts: m.group } : {}),
+  };
 }
 
-function toSummary(c: ConversationRecord): ConversationSummary {
-  return { peer: c.peer, lastText: c.lastText, lastAt: c.lastAt, lastFromMe: c.lastDirection === 'out' && !c.lastIsCall, unread: c.unread };
+function toSummary(c: ConversationRecord, groups: ReadonlyMap<string, { name: string; members: string[] }>): ConversationSummary {
+  const group = groupOfConversation(c.peer);
+  const g = group ? groups.get(group) : undefined;
+  return {
+    peer: c.peer,
+    title: g ? g.name : c.peer,
+    ...(g ? { members: g.members } : {}),
+    lastText: c.lastText,
+    lastAt: c.lastAt,
+    lastFromMe: c.lastDirection === 'out' && !c.lastIsCall,
+    unread: c.unread,
+  };
 }
 
 interface Account {
@@ -162,6 +198,7 @@ interface Account {
   history: HistoryStore;
   outbox: Outbox;
   inbox: Inbox;
+  groups: GroupService;
   signaling: SignalingClient;
   links: LinkManager;
   calls: CallController;
@@ -180,6 +217,9 @@ export class ParleyClient {
   /** Live progress of file transfers, ahead of what the store has checkpointed. */
   private readonly fileProgress = new Map<string, { bytes: number; status: FileInfo['status'] }>();
   private lastTypingSent = 0;
+  /** Per group, the members typing now (each with the timer that clears them). */
+  private readonly groupTyping = new Map<string, Map<string, ReturnType<typeof setTimeout>>>();
+  private groupInfoOpen = false;
   /** Signed in, no keys here: the session waits while the person chooses (issue #17). */
   private pendingSession: SessionResponse | undefined;
   private pendingLink: PendingLink | undefined;
@@ -281,6 +321,11 @@ export class ParleyClient {
     this.account?.signaling.connect();
   }
 
+  /** A problem the UI found itself (a form's limit), shown like any other. */
+  showError(text: string): void {
+    this.fail(text);
+  }
+
   dismissNotice(): void {
     this.set({ notice: null });
   }
@@ -296,6 +341,8 @@ export class ParleyClient {
   async openConversation(peer: string): Promise<void> {
     const a = this.account;
     if (!a) return;
+    const group = groupOfConversation(peer);
+    if (group) return this.openGroup(group);
     const messages = await this.messagesOf(peer);
     this.set({
       active: {
@@ -307,6 +354,7 @@ export class ParleyClient {
         relation: this.relationOf(peer, messages),
         online: a.contacts.online(peer),
         typing: this.typingUntil.has(peer),
+        group: null,
       },
     });
     // A mutual contact who is online gets a direct channel in the background; nobody rings.
@@ -342,6 +390,168 @@ export class ParleyClient {
     await this.openConversation(peer);
     if (this.current.connection !== 'connected') this.note(peer, 'You are offline. Your messages will be sent when you reconnect.');
     return true;
+  }
+
+  // ---- groups
+
+  /** Checks a username for "Add member": a real account, not this one. Returns it normalised, or null (with a notice). */
+  async checkMember(input: string): Promise<string | null> {
+    const a = this.account;
+    const name = normalizeUsername(input);
+    if (!name.ok) return this.fail(name.message) || null;
+    if (!a) return null;
+    if (name.username === a.user.username) return this.fail('You are in the group already.') || null;
+    try {
+      await a.sessions.prepare(name.username);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'not_found') return this.fail(`There is no Parley account named ${name.username}. Check the spelling.`) || null;
+      if (!(e instanceof ApiError && e.code === 'network')) return this.fail(messageOf(e)) || null;
+    }
+    this.set({ notice: null });
+    return name.username;
+  }
+
+  /** "Create group": the group exists on this side at once; each member learns of it through its own pairwise session. */
+  async createGroup(name: string, members: readonly string[]): Promise<boolean> {
+    const a = this.account;
+    const title = name.trim();
+    if (!a) return false;
+    if (!title) return this.fail('Give the group a name.');
+    if (members.length === 0) return this.fail('Add at least one member.');
+    if (members.length + 1 > MAX_GROUP_MEMBERS) return this.fail(`A group has at most ${MAX_GROUP_MEMBERS} members.`);
+    const group = await this.groupAction(() => a.groups.create(title, members));
+    if (!group) return false;
+    await this.refreshConversations();
+    await this.openConversation(groupConversation(group));
+    return true;
+  }
+
+  renameGroup(name: string): Promise<boolean> {
+    return this.onActiveGroup((a, g) => a.groups.rename(g, name));
+  }
+
+  async addToGroup(input: string): Promise<boolean> {
+    const g = this.current.active?.group;
+    if (!g) return false;
+    if (g.members.length >= MAX_GROUP_MEMBERS) return this.fail(`A group has at most ${MAX_GROUP_MEMBERS} members.`);
+    const name = await this.checkMember(input);
+    if (!name) return false;
+    if (g.members.some((m) => m.name === name)) return this.fail(`${name} is in the group already.`);
+    return this.onActiveGroup((a, id) => a.groups.add(id, name));
+  }
+
+  removeFromGroup(member: string): Promise<boolean> {
+    return this.onActiveGroup((a, g) => a.groups.remove(g, member));
+  }
+
+  makeGroupAdmin(member: string): Promise<boolean> {
+    return this.onActiveGroup((a, g) => a.groups.makeAdmin(g, member));
+  }
+
+  leaveGroup(): Promise<boolean> {
+    return this.onActiveGroup((a, g) => a.groups.leave(g));
+  }
+
+  acceptGroup(): Promise<boolean> {
+    return this.onActiveGroup((a, g) => a.groups.accept(g));
+  }
+
+  /** A group from a stranger: leave it, and block whoever added this account. */
+  async leaveGroupAndBlock(): Promise<boolean> {
+    const by = this.current.active?.group?.request?.by;
+    if (!(await this.leaveGroup())) return false;
+    if (by) await this.blockContact(by);
+    return true;
+  }
+
+  async setGroupInfoOpen(open: boolean): Promise<void> {
+    this.groupInfoOpen = open;
+    const peer = this.current.active?.peer;
+    if (peer && this.current.active?.group) await this.refreshActive(peer);
+  }
+
+  private async onActiveGroup(job: (a: Account, group: string) => Promise<void>): Promise<boolean> {
+    const a = this.account;
+    const g = this.current.active?.group;
+    if (!a || !g) return false;
+    const ok = (await this.groupAction(() => job(a, g.id))) !== undefined;
+    await this.afterHistoryChange(groupConversation(g.id));
+    return ok;
+  }
+
+  private async groupAction<T>(job: () => Promise<T>): Promise<T | undefined> {
+    try {
+      this.set({ notice: null });
+      return await job();
+    } catch (e) {
+      this.fail(e instanceof GroupRuleError ? e.message : messageOf(e));
+      return undefined;
+    }
+  }
+
+  private async openGroup(group: string): Promise<void> {
+    const a = this.account;
+    const peer = groupConversation(group);
+    if (!a) return;
+    if (this.current.active?.peer !== peer) this.groupInfoOpen = false;
+    const info = await this.groupInfo(group);
+    if (!info) return;
+    const messages = await this.messagesOf(peer);
+    this.set({ active: { peer, messages, security: null, link: null, call: null, relation: 'contact', online: null, typing: false, group: info } });
+    await this.markActiveRead();
+  }
+
+  private async groupInfo(group: string): Promise<GroupInfo | null> {
+    const a = this.account;
+    const rec = await a?.groups.get(group);
+    if (!a || !rec) return null;
+    return groupInfoOf(rec, a.user.username, {
+      keyState: (m) => a.sessions.keyState(m),
+      security: (m) => a.sessions.security(m),
+      isContact: (m) => a.contacts.isAdded(m),
+      typing: [...(this.groupTyping.get(group) ?? new Map<string, unknown>()).keys()],
+      infoOpen: this.groupInfoOpen,
+    });
+  }
+
+  private async sendToGroup(group: string, text: string): Promise<boolean> {
+    const a = this.account!;
+    const info = this.current.active?.group;
+    const changed = info?.members.filter((m) => m.keyChanged).map((m) => m.name) ?? [];
+    this.typing(false);
+    if ((await this.groupAction(() => a.groups.sendText(group, text))) === undefined) return false;
+    // The others get it now; a member whose safety number changed gets it once it is accepted.
+    if (changed.length) this.note(groupConversation(group), `Waiting for you to accept the new safety number of ${changed.join(', ')}: they get this message after that.`);
+    await this.afterHistoryChange(groupConversation(group));
+    return true;
+  }
+
+  private async onGroup(from: string, effect: GroupEffect): Promise<void> {
+    const a = this.account;
+    if (!a) return;
+    const peer = groupConversation(effect.group);
+    if (effect.typing) {
+      const typing = this.groupTyping.get(effect.group) ?? new Map<string, ReturnType<typeof setTimeout>>();
+      clearTimeout(typing.get(effect.typing.from));
+      if (effect.typing.active) {
+        const who = effect.typing.from;
+        typing.set(who, setTimeout(() => {
+          typing.delete(who);
+          void this.refreshActive(peer);
+        }, TYPING_SHOWN_FOR_MS));
+      } else typing.delete(effect.typing.from);
+      this.groupTyping.set(effect.group, typing);
+      await this.refreshActive(peer);
+      return;
+    }
+    const rec = await a.groups.get(effect.group);
+    a.groups.afterReceive(from, effect, this.isReading(peer), Boolean(rec?.accepted || (rec?.invitedBy && a.contacts.isAdded(rec.invitedBy))));
+    for (const m of effect.texts) {
+      this.groupTyping.get(effect.group)?.delete(m.from ?? from);
+      const name = rec ? headOf(rec.view).name : 'a group';
+      this.notify(peer, `${m.from ?? from} in ${name}: ${m.text}`);
+    }
+    await this.afterHistoryChange(peer);
   }
 
   // ---- contacts
@@ -386,6 +596,13 @@ export class ParleyClient {
     if (active && now - this.lastTypingSent < TYPING_SEND_EVERY_MS) return;
     if (!active && this.lastTypingSent === 0) return;
     this.lastTypingSent = active ? now : 0;
+    const group = this.current.active?.group;
+    if (group) {
+      // Only to members known to be online now: a typing notice is never queued.
+      const online = group.members.filter((m) => !m.me && !m.keyChanged && a.contacts.online(m.name) === true).map((m) => m.name);
+      a.groups.typingTo(group.id, online, (m, p) => void a.sessions.seal(m, p).then((bytes) => a.signaling.sendTransient(m, bytes)).catch(() => undefined), active);
+      return;
+    }
     const direct = a.links.channel(peer);
     if (!direct && a.contacts.online(peer) !== true) return; // nobody there to see it: do not spend a ratchet step
     void a.sessions
@@ -416,6 +633,8 @@ export class ParleyClient {
     const peer = this.current.active?.peer;
     const trimmed = text.trim();
     if (!a || !peer || !trimmed) return false;
+    const group = groupOfConversation(peer);
+    if (group) return this.sendToGroup(group, trimmed);
     if (this.current.active?.security?.keyChanged) return this.fail(`Accept the new safety number with ${peer} first.`);
     if (a.contacts.isBlocked(peer)) return this.fail(`You blocked ${peer}. Unblock them to write.`);
     this.typing(false);
@@ -457,9 +676,10 @@ export class ParleyClient {
     return file ? URL.createObjectURL(file) : undefined;
   }
 
-  async acceptNewSafetyNumber(): Promise<void> {
+  /** `member`: a group member's (the group's conversation is open); else the open conversation's contact. */
+  async acceptNewSafetyNumber(member?: string): Promise<void> {
     const a = this.account;
-    const peer = this.current.active?.peer;
+    const peer = member ?? this.current.active?.peer;
     if (!a || !peer) return;
     try {
       await a.sessions.acceptNewKey(peer);
@@ -561,6 +781,7 @@ export class ParleyClient {
     const directory = new DeviceDirectory(user.id, this.api, store, (peer, event) => this.onDeviceList(peer, event));
     const sessions = new SessionManager({ username: user.username, identity, device }, store, this.api, directory);
     const history = new HistoryStore(user.id);
+    const groupStore = new GroupStore(user.id, user.username);
 
     const wsUrl = this.origin.replace(/^http/, 'ws') + '/ws';
     const signaling = new SignalingClient(
@@ -628,6 +849,11 @@ export class ParleyClient {
           if (reason === 'identity_changed') void this.refreshSecurity(peer);
           else this.note(peer, detail);
         },
+        handedOver: (entry) => {
+          void this.account?.groups.handedOver(entry).then((changed) => {
+            if (changed.length && changed[0]) void this.afterHistoryChange(changed[0].peer);
+          });
+        },
       },
       Date.now,
       user.username,
@@ -655,11 +881,14 @@ export class ParleyClient {
         unknownDevice: (peer) =>
           this.note(peer, `Warning: a message from a browser that is not in ${peer}'s signed list of browsers was refused. Someone may be trying to pose as ${peer}.`),
         own: (peer) => void this.afterHistoryChange(peer),
+        group: (from, effect) => void this.onGroup(from, effect),
       },
       (peer) => this.current.active?.peer === peer && (typeof document === 'undefined' || document.visibilityState === 'visible'),
       () => this.current.readReceipts,
       user.username,
+      groupStore,
     );
+    const groups = new GroupService(groupStore, history, outbox, user.username, () => this.current.readReceipts);
 
     const maintain = () =>
       maintainKeys(this.api, store, identity).catch(() => {
@@ -748,7 +977,7 @@ export class ParleyClient {
       notice: (kind, text) => this.set({ notice: { kind, text } }),
       changed: () => this.refreshCall(),
     });
-    this.account = { user, identity, device, store, contacts, files, sessions, history, outbox, inbox, signaling, links, calls, timers: [] };
+    this.account = { user, identity, device, store, contacts, files, sessions, history, outbox, inbox, groups, signaling, links, calls, timers: [] };
     await contacts.load().catch(() => undefined);
     this.set({ user, setup: null, thisDevice: device, notice: null, readReceipts: await history.setting('readReceipts', true) });
     await this.refreshConversations();
@@ -994,7 +1223,6 @@ export class ParleyClient {
     const a = this.account;
     if (!a) return;
     try {
-      if (from !== a.user.username) await a.history.touch(from, Date.now());
       await a.inbox.receive(from, body, undefined, fromDevice);
       // Acknowledged only once stored (or reported as undecryptable): never lost, never twice.
       a.signaling.ack([qid]);
@@ -1128,26 +1356,37 @@ export class ParleyClient {
     const active = this.current.active;
     if (!this.account || active?.peer !== peer) return;
     const messages = await this.messagesOf(peer);
+    const group = active.group ? await this.groupInfo(active.group.id) : null;
     const now = this.current.active;
-    if (now?.peer === peer) this.set({ active: { ...now, messages, relation: this.relationOf(peer, messages) } });
+    if (now?.peer === peer) this.set({ active: { ...now, messages, relation: group ? 'contact' : this.relationOf(peer, messages), group } });
   }
 
   private async refreshSecurity(peer: string): Promise<void> {
+    const group = this.current.active?.group;
+    if (group?.members.some((m) => m.name === peer)) return this.refreshActive(groupConversation(group.id));
     if (!this.account || this.current.active?.peer !== peer) return;
     const security = await this.account.sessions.security(peer);
     if (this.current.active?.peer === peer) this.set({ active: { ...this.current.active, security } });
   }
 
   private async refreshConversations(): Promise<void> {
-    if (!this.account) return;
-    const list = (await this.account.history.conversations()).map(toSummary);
+    const a = this.account;
+    if (!a) return;
+    const names = new Map<string, { name: string; members: string[] }>();
+    for (const g of await a.groups.all()) {
+      const head = headOf(g.view);
+      names.set(g.view.group, { name: head.name, members: head.members.filter((m) => m !== a.user.username) });
+    }
+    const list = (await a.history.conversations()).map((c) => toSummary(c, names));
     this.set({ conversations: list });
   }
 
   private async markActiveRead(): Promise<void> {
     const peer = this.current.active?.peer;
     if (!peer || !this.account || (typeof document !== 'undefined' && document.visibilityState !== 'visible')) return;
-    await this.account.inbox.markRead(peer);
+    const group = this.current.active?.group;
+    if (group) await this.account.groups.markRead(group.id, !group.request);
+    else await this.account.inbox.markRead(peer);
     await this.refreshConversations();
   }
 

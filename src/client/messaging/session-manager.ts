@@ -191,6 +191,12 @@ export class SessionManager {
     return this.serial(peer, async () => Boolean(await sessionIdentityKey(peer, this.deps)));
   }
 
+  /** The contact's key state without the safety number (cheap: for every member of a group). */
+  async keyState(peer: string): Promise<{ keyChanged: boolean; verified: boolean }> {
+    const c: ContactKeys | undefined = await this.store.contact(peer);
+    return { keyChanged: Boolean(c?.pendingKey), verified: c?.verified ?? false };
+  }
+
   async security(peer: string): Promise<ContactSecurity> {
     const c: ContactKeys | undefined = await this.store.contact(peer);
     const key = c?.pendingKey ?? c?.pinnedKey;

@@ -69,6 +69,12 @@ export interface MessageRecord {
   file?: FileInfo;
   /** A call's line in the log: `direction` says who called. */
   call?: CallLog;
+  /** Groups: who wrote an incoming message. */
+  from?: string;
+  /** Groups, outgoing: the members it went to, and which of them confirmed it, or read it. */
+  group?: { to: string[]; delivered: string[]; read: string[] };
+  /** A line about the group ("alice added carol"), seen by this person only. */
+  event?: boolean;
 }
 
 export interface ConversationRecord {
@@ -106,7 +112,8 @@ const STATE_RANK: Record<MessageState, number> = { failed: 0, sending: 1, sent: 
 
 export function messageOrder(a: MessageRecord, b: MessageRecord): number {
   // A call's line has no sender's count: it is placed by this browser's clock.
-  if (a.direction === b.direction && a.direction === 'in' && !a.call && !b.call) return a.seq - b.seq;
+  // Each sender's count orders that sender's messages; a group's senders are placed by their clocks.
+  if (a.direction === b.direction && a.direction === 'in' && !a.call && !b.call && !a.event && !b.event && a.from === b.from) return a.seq - b.seq;
   return a.at - b.at || (a.direction === b.direction ? a.seq - b.seq : a.direction === 'out' ? 1 : -1);
 }
 

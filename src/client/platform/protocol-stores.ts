@@ -139,7 +139,7 @@ export class BrowserProtocolStore implements IdentityKeyStore, PreKeyStore, Sess
 
   /** Stores the session record and whatever `alongside` writes, in one durable transaction. */
   commitSession<T>(peer: string, record: SessionRecord, alongside: (tx: IDBTransaction) => Promise<T>): Promise<T> {
-    return idbTransaction(['sessions', 'messages', 'conversations', 'outbox', 'transfers'], async (tx) => {
+    return idbTransaction(['sessions', 'messages', 'conversations', 'outbox', 'transfers', 'meta'], async (tx) => {
       tx.objectStore('sessions').put(record, [this.userId, peer]);
       return alongside(tx);
     });

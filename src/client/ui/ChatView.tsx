@@ -10,6 +10,9 @@ import { KeyChangeAlert } from './KeyChangeAlert.tsx';
 import { SafetyNumberPanel } from './SafetyNumberPanel.tsx';
 import { RelationBanner } from './RelationBanner.tsx';
 import { FileBubble } from './FileBubble.tsx';
+import { GroupInfoPanel } from './GroupInfoPanel.tsx';
+import { GroupRequestBanner } from './GroupRequestBanner.tsx';
+import { GroupReceipts } from './GroupReceipts.tsx';
 
 const STATE_TEXT = { sending: 'Sending…', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not sent' } as const;
 
@@ -34,11 +37,12 @@ function Bubble({ m, peer, client }: { m: MessageView; peer: string; client: Par
   if (m.from === 'system') return <p className="system-note">{m.text}</p>;
   return (
     <div className={`bubble bubble-${m.from}`}>
-      <span className="sr-only">{m.from === 'me' ? 'You' : peer}: </span>
+      {m.sender ? <span className="bubble-sender">{m.sender}: </span> : <span className="sr-only">{m.from === 'me' ? 'You' : peer}: </span>}
       {m.file ? <FileBubble client={client} id={m.id} file={m.file} mine={m.from === 'me'} /> : <span className="bubble-text">{m.text}</span>}
       <span className="bubble-meta">
         <time dateTime={new Date(m.at).toISOString()}>{time(m.at)}</time>
-        {m.from === 'me' && m.state && !m.file && <span className={`delivery delivery-${m.state}`}>{STATE_TEXT[m.state]}</span>}
+        {m.from === 'me' && m.receipts && <GroupReceipts receipts={m.receipts} state={m.state} />}
+        {m.from === 'me' && m.state && !m.file && !m.receipts && <span className={`delivery delivery-${m.state}`}>{STATE_TEXT[m.state]}</span>}
       </span>
     </div>
   );
@@ -50,9 +54,10 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
   const [showSafety, setShowSafety] = useState(false);
   const logRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
-  const { peer, security, messages } = conversation;
+  const { peer, security, messages, group } = conversation;
+  const title = group ? group.name : peer;
   const keyBlocked = Boolean(security?.keyChanged);
-  const blocked = keyBlocked || conversation.relation === 'blocked';
+  const blocked = keyBlocked || conversation.relation === 'blocked' || (group !== null && !group.amMember);
   const canCall = state.connection === 'connected' && !blocked && !state.call;
   const direct = conversation.link?.phase === 'open' && conversation.link.path !== 'reconnecting';
   const status = chatStatus(conversation, state.connection);
@@ -83,23 +88,24 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
 
   let lastDay = '';
   return (
-    <section className="chat" aria-label={`Chat with ${peer}`}>
+    <section className="chat" aria-label={group ? `Group ${group.name}` : `Chat with ${peer}`}>
       <header className="chat-header">
         <button type="button" className="icon-button back" aria-label="Back to conversations" onClick={() => client.closeConversation()}>
           ‹
         </button>
         <div className="avatar" aria-hidden="true">
-          {peer.slice(0, 1).toUpperCase()}
+          {title.slice(0, 1).toUpperCase()}
         </div>
         <div className="chat-title">
           <h2>
-            {peer}
+            {title}
             {security?.verified && (
               <span className="verified" title="You verified this safety number">
                 Verified
               </span>
             )}
           </h2>
+          {group && <p className="presence-line">{group.members.map((m) => (m.me ? 'you' : m.name)).join(', ')}</p>}
           {conversation.online !== null && (
             <p className={`presence-line ${conversation.online ? 'is-online' : ''}`}>{conversation.online ? 'online' : 'offline'}</p>
           )}
@@ -110,17 +116,31 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
             {status.text}
           </p>
         </div>
-        <button type="button" aria-expanded={showSafety} onClick={() => setShowSafety((v) => !v)} disabled={!security?.safetyNumber}>
-          Safety number
-        </button>
-        <button type="button" className="call-button" onClick={() => void client.startCall('voice')} disabled={!canCall}>
-          Voice call
-        </button>
-        <button type="button" className="call-button" onClick={() => void client.startCall('video')} disabled={!canCall}>
-          Video call
-        </button>
+        {group ? (
+          <button type="button" aria-expanded={group.infoOpen} onClick={() => void client.setGroupInfoOpen(!group.infoOpen)}>
+            Group info
+          </button>
+        ) : (
+          <>
+            <button type="button" aria-expanded={showSafety} onClick={() => setShowSafety((v) => !v)} disabled={!security?.safetyNumber}>
+              Safety number
+            </button>
+            <button type="button" className="call-button" onClick={() => void client.startCall('voice')} disabled={!canCall}>
+              Voice call
+            </button>
+            <button type="button" className="call-button" onClick={() => void client.startCall('video')} disabled={!canCall}>
+              Video call
+            </button>
+          </>
+        )}
       </header>
-      <RelationBanner client={client} conversation={conversation} />
+      {group ? <GroupRequestBanner client={client} group={group} /> : <RelationBanner client={client} conversation={conversation} />}
+      {group?.members
+        .filter((m) => m.keyChanged)
+        .map((m) => (
+          <KeyChangeAlert key={m.name} peer={m.name} security={{ safetyNumber: null, verified: m.verified, keyChanged: true, wasVerified: Boolean(m.security?.wasVerified), devices: null }} onAccept={() => void client.acceptNewSafetyNumber(m.name)} />
+        ))}
+      {group?.infoOpen && <GroupInfoPanel client={client} group={group} />}
       {security && keyBlocked && <KeyChangeAlert peer={peer} security={security} onAccept={() => void client.acceptNewSafetyNumber()} />}
       {security && showSafety && (
         <div
@@ -143,7 +163,7 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
           stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
         }}
       >
-        {messages.length === 0 && <p className="empty">Say hello. Only {peer} can read what you write here.</p>}
+        {messages.length === 0 && <p className="empty">Say hello. Only {group ? 'the members' : peer} can read what you write here.</p>}
         {messages.map((m) => {
           const day = dayOf(m.at);
           const separator = day !== lastDay && m.from !== 'system';
@@ -161,9 +181,10 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
         })}
       </div>
       <p className="typing" aria-live="polite">
-        {conversation.typing ? `${peer} is typing…` : ''}
+        {group ? (group.typing.length ? `${group.typing.join(', ')} ${group.typing.length === 1 ? 'is' : 'are'} typing…` : '') : conversation.typing ? `${peer} is typing…` : ''}
       </p>
       <form className="composer" onSubmit={(e) => void send(e)}>
+        {!group && (
         <label className={`attach ${direct && !blocked ? '' : 'attach-off'}`} title={direct ? 'Send a file directly' : `Files go directly between browsers: ${peer} must be a mutual contact and online`}>
           <input
             type="file"
@@ -180,13 +201,16 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
             <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z" />
           </svg>
         </label>
+        )}
         <label htmlFor={`${id}-msg`} className="sr-only">
           Message
         </label>
         <textarea
           id={`${id}-msg`}
           rows={1}
-          placeholder={keyBlocked ? 'Accept the new safety number to send' : blocked ? `You blocked ${peer}` : `Message ${peer}`}
+          placeholder={
+            group && !group.amMember ? 'You are no longer in this group' : keyBlocked ? 'Accept the new safety number to send' : blocked ? `You blocked ${peer}` : `Message ${title}`
+          }
           value={draft}
           onChange={(e) => {
             setDraft(e.target.value);

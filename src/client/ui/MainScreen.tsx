@@ -5,6 +5,7 @@ import { useState } from 'react';
 import type { ParleyClient, ParleyState } from '../messaging/parley-client.ts';
 import { Brand } from './Brand.tsx';
 import { NewChatForm } from './NewChatForm.tsx';
+import { NewGroupForm } from './NewGroupForm.tsx';
 import { CallPanel } from './CallPanel.tsx';
 import { ChatView } from './ChatView.tsx';
 import { ConnectionBadge } from './ConnectionBadge.tsx';
@@ -47,6 +48,7 @@ export function MainScreen({ client, state }: { client: ParleyClient; state: Par
       <main className={state.active ? 'workspace workspace-chat' : 'workspace'}>
         <aside className="sidebar">
           <NewChatForm client={client} />
+          <NewGroupForm client={client} />
           {!connected && state.connection !== 'elsewhere' && (
             <p className="hint">
               {state.connection === 'offline'

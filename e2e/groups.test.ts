@@ -1,0 +1,159 @@
+// Issue #18 in the browser: groups whose existence the server never learns. Four people, each in
+// a browser of their own: create, chat with receipts per member, catch up after being offline,
+// add (sees only what follows), remove (gets nothing more), leave, rename, make admin; a member
+// whose key changed holds up only that member; changes a member's own client tampered with are
+// refused; and nothing on the server names the group.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, newContext, recordedPage, type Recording } from './support/browser.ts';
+import { startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { addContact, logIn, openConversation, send, signUp, waitConnected, waitForMessage } from './support/app.ts';
+
+let server: ServerProcess;
+let browser: Browser;
+const uid = () => randomBytes(3).toString('hex');
+
+beforeAll(async () => {
+  server = await startServerProcess();
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.kill();
+});
+
+interface Person {
+  name: string;
+  page: Page;
+  recording: Recording;
+}
+
+/**
+ * A page whose client seals group changes through `window.__tamper` when a test sets it: a
+ * member's own browser gone bad, which is what a forged or non-admin change looks like to the others.
+ */
+const TAMPER = `
+(() => {
+  const stringify = JSON.stringify;
+  JSON.stringify = function (value, ...rest) {
+    if (value && value.type === 'group-change' && typeof window.__tamper === 'function') value = window.__tamper(structuredClone(value));
+    return stringify.call(this, value, ...rest);
+  };
+})();
+`;
+
+async function person(prefix: string): Promise<Person> {
+  const context = await newContext(browser);
+  await context.addInitScript(TAMPER);
+  const { page, recording } = await recordedPage(context);
+  const name = `${prefix}_${uid()}`;
+  await signUp(page, server.url, name);
+  return { name, page, recording };
+}
+
+async function people(...prefixes: string[]): Promise<Person[]> {
+  return Promise.all(prefixes.map((p) => person(p)));
+}
+
+/** `a` and each of `others` add each other as contacts. */
+async function friends(a: Person, ...others: Person[]): Promise<void> {
+  for (const o of others) {
+    await addContact(a.page, o.name);
+    await addContact(o.page, a.name);
+  }
+}
+
+async function createGroup(creator: Person, title: string, members: Person[]): Promise<void> {
+  await creator.page.getByRole('button', { name: 'New group' }).click();
+  const form = creator.page.getByRole('form', { name: 'New group' });
+  await form.getByLabel('Group name').fill(title);
+  for (const m of members) {
+    await form.getByLabel('Add member').fill(m.name);
+    await form.getByRole('button', { name: 'Add', exact: true }).click();
+    await form.getByRole('list', { name: 'Members' }).getByText(m.name, { exact: true }).waitFor();
+  }
+  await form.getByRole('button', { name: 'Create group' }).click();
+  await creator.page.getByRole('region', { name: `Group ${title}` }).waitFor();
+}
+
+async function openGroup(p: Person, title: string): Promise<void> {
+  await p.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: title, exact: true }).click({ timeout: 30_000 });
+  await p.page.getByRole('region', { name: `Group ${title}` }).waitFor();
+}
+
+const log = (p: Person) => p.page.getByRole('log', { name: 'Messages' });
+const lines = (p: Person) => log(p).locator('.system-note').allTextContents();
+
+/** The texts of the log's bubbles, with their senders as shown ("bob: hi"). */
+async function bubbles(p: Person): Promise<string[]> {
+  return (await log(p).locator('.bubble').allTextContents()).map((t) => t.replace(/\d{2}:\d{2}.*$/, '').trim());
+}
+
+async function groupInfo(p: Person) {
+  const panel = p.page.getByRole('region', { name: 'Group info' });
+  if (!(await panel.isVisible())) await p.page.getByRole('button', { name: 'Group info' }).click();
+  await panel.waitFor();
+  return panel;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = path.join(dir, n);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+describe('groups (issue #18)', () => {
+  it('create, chat with per-member receipts, catch up in order after being offline; the server never sees the group', async () => {
+    const [alice, bob, carol, dave] = await people('alice', 'bob', 'carol', 'dave');
+    await friends(alice!, bob!, carol!, dave!);
+    const marker = `Marker${uid()}${uid()}`;
+    // Dave is away: his page is gone, his browser (and its keys) stay.
+    await dave!.page.goto('about:blank');
+    await createGroup(alice!, marker, [bob!, carol!, dave!]);
+    const groupId = (await alice!.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: marker, exact: true }).getAttribute('aria-describedby'))!.replace(/^conv-g-/, '');
+    expect(groupId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // The list shows the group by its name, with the members under it.
+    const entry = alice!.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: marker, exact: true });
+    for (const m of [bob!, carol!, dave!]) await expect.poll(() => entry.textContent()).toContain(m.name);
+
+    for (const p of [bob!, carol!]) await openGroup(p, marker);
+    expect(await lines(bob!)).toContain(`${alice!.name} added you to “${marker}”`);
+    await send(alice!.page, 'first, from alice');
+    await waitForMessage(bob!.page, 'first, from alice');
+    await send(bob!.page, 'second, from bob');
+    await waitForMessage(carol!.page, 'second, from bob');
+    await send(carol!.page, 'third, from carol');
+    for (const p of [alice!, bob!]) await waitForMessage(p.page, 'third, from carol');
+    expect(await bubbles(bob!)).toEqual([`${alice!.name}: first, from alice`, 'second, from bob', `${carol!.name}: third, from carol`].map((t) => expect.stringContaining(t)));
+    // Bob and Carol have the group open: delivered to and read by both of the three others.
+    const first = log(alice!).locator('.bubble').filter({ hasText: 'first, from alice' });
+    await first.getByText('Delivered to 2 of 3').waitFor({ timeout: 30_000 });
+    await first.getByText('Read by 2 of 3').waitFor({ timeout: 30_000 });
+    expect(await first.getByText('Read by 2 of 3').getAttribute('title')).toBe([bob!.name, carol!.name].sort().join(', '));
+
+    // Dave comes back: the group, then every message in the order it was written.
+    await dave!.page.goto(server.url);
+    await waitConnected(dave!.page);
+    await openGroup(dave!, marker);
+    for (const t of ['first, from alice', 'second, from bob', 'third, from carol']) await waitForMessage(dave!.page, t);
+    expect((await bubbles(dave!)).map((b) => b.replace(/^[^:]+: /, ''))).toEqual(['first, from alice', 'second, from bob', 'third, from carol']);
+    await first.getByText('Delivered to 3 of 3').waitFor({ timeout: 30_000 });
+    await first.getByText('Read by 3 of 3').waitFor({ timeout: 30_000 });
+    // Unread counts: Alice was in the group all along, so nothing is unread for her.
+    expect(await entry.textContent()).not.toMatch(/unread/);
+
+    // Nothing the server stored, logged or was sent names the group or its id.
+    const stored = filesUnder(server.dataDir).map((f) => readFileSync(f).toString('latin1'));
+    expect(stored.length).toBeGreaterThan(0);
+    const sent = [alice!, bob!, carol!, dave!].flatMap((p) => p.recording.all());
+    expect(sent.length).toBeGreaterThan(20);
+    for (const content of [...stored, server.output(), ...sent]) {
+      expect(content).not.toContain(marker);
+      expect(content).not.toContain(groupId);
+    }
+  });
+});
