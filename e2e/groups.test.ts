@@ -156,4 +156,136 @@ describe('groups (issue #18)', () => {
       expect(content).not.toContain(groupId);
     }
   });
+
+  it('add a member (who sees only what follows), make admin, rename, remove one (who gets nothing more), leave', async () => {
+    const [alice, bob, carol, dave] = await people('alice', 'bob', 'carol', 'dave');
+    await friends(alice!, bob!, carol!, dave!);
+    const title = `Team ${uid()}`;
+    await createGroup(alice!, title, [bob!, carol!]);
+    await send(alice!.page, 'before dave');
+    await openGroup(bob!, title);
+    await openGroup(carol!, title);
+    await waitForMessage(bob!.page, 'before dave');
+
+    let info = await groupInfo(alice!);
+    await info.getByRole('form', { name: 'Add member' }).getByLabel('Add member').fill(dave!.name);
+    await info.getByRole('form', { name: 'Add member' }).getByRole('button', { name: 'Add', exact: true }).click();
+    await info.getByRole('list', { name: 'Members' }).getByText(dave!.name, { exact: true }).waitFor();
+    await expect.poll(() => lines(bob!)).toContain(`${alice!.name} added ${dave!.name}`);
+    await send(alice!.page, 'after dave');
+    await openGroup(dave!, title);
+    await waitForMessage(dave!.page, 'after dave');
+    expect(await lines(dave!)).toContain(`${alice!.name} added you to “${title}”`);
+    expect(await bubbles(dave!)).toEqual([`${alice!.name}: after dave`]);
+
+    // Bob becomes an admin, and renames the group.
+    await info.getByRole('list', { name: 'Members' }).getByRole('listitem').filter({ hasText: bob!.name }).getByRole('button', { name: 'Make admin' }).click();
+    await expect.poll(() => lines(bob!)).toContain(`${alice!.name} made you an admin`);
+    const renamed = `Renamed ${uid()}`;
+    const bobInfo = await groupInfo(bob!);
+    await bobInfo.getByRole('form', { name: 'Rename group' }).getByLabel('Group name').fill(renamed);
+    await bobInfo.getByRole('form', { name: 'Rename group' }).getByRole('button', { name: 'Rename' }).click();
+    for (const p of [alice!, carol!, dave!]) {
+      await expect.poll(() => lines(p)).toContain(`${bob!.name} renamed the group to “${renamed}”`);
+      await p.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: renamed, exact: true }).waitFor();
+    }
+
+    // Carol is removed: she is told, can no longer write, and nothing sent afterwards reaches her.
+    info = await groupInfo(alice!);
+    await info.getByRole('button', { name: `Remove ${carol!.name}` }).click();
+    await expect.poll(() => lines(carol!), { timeout: 30_000 }).toContain(`${alice!.name} removed you`);
+    await expect.poll(() => lines(bob!)).toContain(`${alice!.name} removed ${carol!.name}`);
+    await carol!.page.getByRole('region', { name: 'Not a member' }).waitFor();
+    await expect(carol!.page.getByRole('textbox', { name: 'Message', exact: true }).isDisabled()).resolves.toBe(true);
+    const since = { alice: alice!.recording.wsFrames.length, bob: bob!.recording.wsFrames.length };
+    await send(alice!.page, 'after carol, from alice');
+    await send(bob!.page, 'after carol, from bob');
+    for (const p of [alice!, bob!, dave!]) {
+      await waitForMessage(p.page, 'after carol, from alice');
+      await waitForMessage(p.page, 'after carol, from bob');
+    }
+    const toCarol = (frames: string[]) => frames.filter((f) => f.includes('"type":"send"') && f.includes(`"to":"${carol!.name}"`));
+    expect(toCarol(alice!.recording.wsFrames.slice(since.alice))).toEqual([]);
+    expect(toCarol(bob!.recording.wsFrames.slice(since.bob))).toEqual([]);
+    expect(toCarol(alice!.recording.wsFrames).length).toBeGreaterThan(0); // she was sent to before
+    await carol!.page.waitForTimeout(1_000);
+    expect(await log(carol!).textContent()).not.toContain('after carol');
+
+    // Dave leaves.
+    const daveInfo = await groupInfo(dave!);
+    await daveInfo.getByRole('button', { name: 'Leave group' }).click();
+    for (const p of [alice!, bob!]) await expect.poll(() => lines(p)).toContain(`${dave!.name} left`);
+    await dave!.page.getByRole('region', { name: 'Not a member' }).waitFor();
+    const members = (p: Person) => p.page.getByRole('region', { name: 'Group info' }).getByRole('list', { name: 'Members' }).locator('.member-name').allTextContents();
+    await groupInfo(bob!);
+    await expect.poll(async () => (await members(bob!)).map((m) => m.split(/[ (]/)[0])).toEqual([alice!.name, bob!.name].sort());
+  });
+
+  it('refuses a change from a non-admin, one made on a version it never had, and one forged by a non-member, and says so', async () => {
+    const [alice, bob, eve] = await people('alice', 'bob', 'eve');
+    await friends(alice!, bob!, eve!);
+    await addContact(bob!.page, eve!.name);
+    await addContact(eve!.page, bob!.name);
+    const title = `Club ${uid()}`;
+    await createGroup(alice!, title, [bob!]);
+    const groupId = (await alice!.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: title, exact: true }).getAttribute('aria-describedby'))!.replace(/^conv-g-/, '');
+    await openGroup(bob!, title);
+
+    // Bob (not an admin) leaves, but his browser turns it into adding Eve and renaming the group.
+    await bob!.page.evaluate((eveName) => {
+      (window as unknown as { __tamper: (p: { change: { name: string; members: string[] } }) => unknown }).__tamper = (p) => {
+        p.change.name = 'Hijacked';
+        p.change.members = [...p.change.members, eveName].sort();
+        return p;
+      };
+    }, eve!.name);
+    await (await groupInfo(bob!)).getByRole('button', { name: 'Leave group' }).click();
+    await expect.poll(() => lines(alice!), { timeout: 30_000 }).toContain(`Refused a change to the group from ${bob!.name}: they are not an admin.`);
+
+    // Alice (an admin) renames, but her browser claims a version two steps on.
+    await alice!.page.evaluate(() => {
+      (window as unknown as { __tamper: (p: { change: { version: number } }) => unknown }).__tamper = (p) => {
+        p.change.version += 1;
+        return p;
+      };
+    });
+    const aliceInfo = await groupInfo(alice!);
+    await aliceInfo.getByRole('form', { name: 'Rename group' }).getByLabel('Group name').fill('Renamed out of turn');
+    await aliceInfo.getByRole('form', { name: 'Rename group' }).getByRole('button', { name: 'Rename' }).click();
+    await expect.poll(() => lines(bob!), { timeout: 30_000 }).toContain(`Refused a change to the group from ${alice!.name}: it was made on a version of the group this browser never had.`);
+
+    // Eve, in no group with them, makes a group with Bob that her browser relabels as theirs:
+    // once naming Alice as its author, once naming herself.
+    await eve!.page.evaluate(
+      ({ id, aliceName }) => {
+        let n = 0;
+        (window as unknown as { __tamper: (p: { change: { group: string; by: string } }) => unknown }).__tamper = (p) => {
+          p.change.group = id;
+          if (n++ === 0) p.change.by = aliceName;
+          return p;
+        };
+      },
+      { id: groupId, aliceName: alice!.name },
+    );
+    await createGroup(eve!, `Decoy ${uid()}`, [bob!]);
+    await expect.poll(() => lines(bob!), { timeout: 30_000 }).toContain(`Refused a change to the group from ${eve!.name}: it named someone else as its author.`);
+    await eve!.page.evaluate(() => {
+      (window as unknown as { __tamper: (p: { change: { group: string } }) => unknown }).__tamper = (p) => p;
+    });
+    await eve!.page.evaluate((id) => {
+      (window as unknown as { __tamper: (p: { change: { group: string } }) => unknown }).__tamper = (p) => {
+        p.change.group = id;
+        return p;
+      };
+    }, groupId);
+    await createGroup(eve!, `Decoy ${uid()}`, [bob!]);
+    await expect.poll(() => lines(bob!), { timeout: 30_000 }).toContain(`Refused a change to the group from ${eve!.name}: they are not in the group.`);
+    // None of it took where it was refused: Bob still has the name Alice gave the group, and
+    // Alice still has Bob in it and no Eve (each bad browser believes its own change, of course).
+    const list = bob!.page.getByRole('list', { name: 'Conversations' });
+    await list.getByRole('button', { name: title, exact: true }).waitFor();
+    for (const other of ['Hijacked', 'Renamed out of turn']) expect(await list.getByRole('button', { name: other }).count()).toBe(0);
+    const members = (await groupInfo(alice!)).getByRole('list', { name: 'Members' }).locator('.member-name');
+    await expect.poll(async () => (await members.allTextContents()).map((m) => m.split(/[ (]/)[0])).toEqual([alice!.name, bob!.name].sort());
+  });
 });

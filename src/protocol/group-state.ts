@@ -148,7 +148,8 @@ export function receiveChange(view: GroupView, change: GroupChange, sender: stri
   const before = headOf(view);
   const parent = change.parent === null ? undefined : view.changes[change.parent];
   if (!parent) {
-    if (!Object.values(view.changes).some((c) => c.members.includes(sender)) && !change.members.includes(me)) return { view, outcome: { kind: 'refused', reason: 'not-member' } };
+    // Someone in none of the versions this member knows has no say, whatever the change claims.
+    if (!Object.values(view.changes).some((c) => c.members.includes(sender))) return { view, outcome: { kind: 'refused', reason: 'not-member' } };
     // Added again after being removed: the changes in between never came here, so the member
     // starts again from the change that brings it back.
     if (!before.members.includes(me) && change.members.includes(me) && change.version > before.version) {
