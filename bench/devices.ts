@@ -13,7 +13,7 @@
 //     Target: ≤ 3× the one-browser time.
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { logIn, openConversation, send, signUp, startChat, waitConnected, waitForMessage } from '../e2e/support/app.ts';
+import { approveLink, logIn, openConversation, showLinkCode, send, signUp, startChat, waitConnected, waitForMessage } from '../e2e/support/app.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/support/browser.ts';
 import { startServerProcess } from '../e2e/support/server-process.ts';
 
@@ -70,18 +70,8 @@ async function seedHistory(page: Page, peer: string, count: number, days: number
 /** A new browser of `user`, linked by `from`; returns it and the time from the confirming click to its conversation list naming `peer`. */
 async function link(browser: Browser, url: string, user: string, from: Page, peer?: string): Promise<{ page: Page; ms: number }> {
   const page = await newPage(browser);
-  await logIn(page, url, user, undefined, 'link');
-  await page.getByRole('button', { name: 'Link to another browser' }).click();
-  const code = page.getByRole('status', { name: 'Link code', exact: true });
-  await code.waitFor();
-  await from.getByRole('button', { name: 'Link a new browser' }).click();
-  const form = from.getByRole('form', { name: 'Link a new browser' });
-  await form.getByLabel('Link code').fill((await code.textContent())!.trim());
-  await form.getByRole('button', { name: 'Link' }).click();
-  const confirm = from.getByRole('form', { name: 'Confirm the new browser' });
-  await confirm.waitFor();
-  const started = performance.now();
-  await confirm.getByRole('button', { name: /^Link / }).click();
+  let started = 0;
+  await approveLink(from, await showLinkCode(page, url, user), { confirming: () => (started = performance.now()) });
   if (peer) await page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: peer, exact: true }).waitFor({ timeout: 60_000 });
   else await waitConnected(page);
   const ms = performance.now() - started;

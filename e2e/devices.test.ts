@@ -14,7 +14,7 @@ import { sha256 } from '../src/crypto/sha.ts';
 import { sign } from '../src/crypto/ecdsa.ts';
 import { makeIdentity } from '../test/support/identity.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { accept, befriend, bubbleTexts, call, logIn, openConversation, readSafetyNumber, send, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
+import { accept, approveLink, befriend, bubbleTexts, call, logIn, openConversation, readSafetyNumber, send, showLinkCode, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -33,31 +33,6 @@ async function page(): Promise<{ page: Page; recording: Recording }> {
   return recordedPage(await newContext(browser));
 }
 
-/** In a browser without keys, "Link to another browser": returns the link code it shows. */
-async function showLinkCode(p: Page, url: string, username: string): Promise<string> {
-  await logIn(p, url, username, undefined, 'link');
-  await p.getByRole('button', { name: 'Link to another browser' }).click();
-  const code = p.getByRole('status', { name: 'Link code', exact: true });
-  await code.waitFor();
-  return (await code.textContent())!.trim();
-}
-
-/** In a linked browser: "Link a new browser", the code, then the confirmation naming it. */
-async function approve(p: Page, code: string, options: { history?: boolean; name?: string } = {}): Promise<void> {
-  await p.getByRole('button', { name: 'Link a new browser' }).click();
-  const form = p.getByRole('form', { name: 'Link a new browser' });
-  await form.getByLabel('Link code').fill(code);
-  await form.getByRole('button', { name: 'Link' }).click();
-  const confirm = p.getByRole('form', { name: 'Confirm the new browser' });
-  await confirm.or(form.getByRole('alert')).first().waitFor();
-  // A refused code says why; the test should too.
-  if (!(await confirm.isVisible())) throw new Error(`the link code was refused: ${await form.getByRole('alert').textContent()}`);
-  await expect.poll(() => confirm.getByLabel('Browser name').inputValue()).toBe('Chromium on Linux');
-  if (options.name) await confirm.getByLabel('Browser name').fill(options.name);
-  if (options.history === false) await confirm.getByLabel('Copy the last 30 days of messages').uncheck();
-  await confirm.getByRole('button', { name: /^Link / }).click();
-  await confirm.waitFor({ state: 'detached' });
-}
 
 describe('several browsers per account (issue #17)', () => {
   it('links a second browser: same safety number for Bob, every message everywhere, sent copies, read in all, unlink', async () => {
@@ -77,7 +52,7 @@ describe('several browsers per account (issue #17)', () => {
     let laptop = linked.page;
     const recording = linked.recording;
     const code = await showLinkCode(laptop, server.url, a);
-    await approve(alice, code, { name: 'Work laptop' });
+    await approveLink(alice, code, { name: 'Work laptop' });
     await waitConnected(laptop);
     await laptop.getByText('This browser is linked', { exact: false }).waitFor();
     // History and the conversation came along, end to end encrypted.
@@ -181,7 +156,7 @@ describe('several browsers per account (issue #17)', () => {
       await laptop.getByRole('button', { name: 'Link to another browser' }).click();
       const code = laptop.getByRole('status', { name: 'Link code', exact: true });
       await code.waitFor();
-      await approve(alice, (await code.textContent())!.trim(), { history: false });
+      await approveLink(alice, (await code.textContent())!.trim(), { history: false });
       await waitConnected(laptop);
       await startChat(bob, a);
 
@@ -210,7 +185,7 @@ describe('several browsers per account (issue #17)', () => {
     await signUp(bob, server.url, b);
     const { page: laptop } = await page();
     const code = await showLinkCode(laptop, server.url, a);
-    await approve(alice, code, { history: false, name: 'Laptop' });
+    await approveLink(alice, code, { history: false, name: 'Laptop' });
     await waitConnected(laptop);
     await startChat(bob, a);
     await send(bob, 'before the reset');
@@ -276,7 +251,7 @@ describe('several browsers per account (issue #17)', () => {
     await befriend(alice, a, bob, b);
     const { page: laptop } = await page();
     const code = await showLinkCode(laptop, server.url, a);
-    await approve(alice, code, { history: false });
+    await approveLink(alice, code, { history: false });
     await waitConnected(laptop);
     await startChat(bob, a);
     await send(bob, 'to both browsers');

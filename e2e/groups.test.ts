@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newContext, recordedPage, type Recording } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { addContact, logIn, openConversation, send, signUp, waitConnected, waitForMessage } from './support/app.ts';
+import { addContact, approveLink, logIn, send, showLinkCode, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -287,5 +287,95 @@ describe('groups (issue #18)', () => {
     for (const other of ['Hijacked', 'Renamed out of turn']) expect(await list.getByRole('button', { name: other }).count()).toBe(0);
     const members = (await groupInfo(alice!)).getByRole('list', { name: 'Members' }).locator('.member-name');
     await expect.poll(async () => (await members.allTextContents()).map((m) => m.split(/[ (]/)[0])).toEqual([alice!.name, bob!.name].sort());
+  });
+  it("a member's new safety number holds up only that member, and accepting it brings the group to their new browser", async () => {
+    const [alice, bob, carol] = await people('alice', 'bob', 'carol');
+    await friends(alice!, bob!, carol!);
+    const title = `Keys ${uid()}`;
+    await createGroup(alice!, title, [bob!, carol!]);
+    await openGroup(bob!, title);
+    await send(alice!.page, 'before the change');
+    await waitForMessage(bob!.page, 'before the change');
+
+    // Carol starts over in a new browser, with new keys, and writes to Alice.
+    const fresh = await recordedPage(await newContext(browser));
+    await logIn(fresh.page, server.url, carol!.name);
+    await startChat(fresh.page, alice!.name);
+    await send(fresh.page, 'new keys, same carol');
+    const alert = alice!.page.getByRole('alert').filter({ hasText: `Your safety number with ${carol!.name} has changed.` });
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await bob!.page.getByRole('region', { name: `Group ${title}` }).isVisible()).toBe(true);
+
+    // The group goes on for Bob; nothing goes to Carol's new keys until Alice accepts them.
+    const since = alice!.recording.wsFrames.length;
+    await send(alice!.page, 'while her number is new');
+    await waitForMessage(bob!.page, 'while her number is new');
+    const toCarol = () => alice!.recording.wsFrames.slice(since).filter((f) => f.includes('"type":"send"') && f.includes(`"to":"${carol!.name}"`));
+    await alice!.page.waitForTimeout(1_000);
+    expect(toCarol()).toEqual([]);
+
+    await alert.getByRole('button', { name: 'Accept new safety number' }).click();
+    await alert.waitFor({ state: 'detached' });
+    await expect.poll(() => toCarol().length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const carolNew: Person = { name: carol!.name, ...fresh };
+    await openGroup(carolNew, title);
+    await waitForMessage(carolNew.page, 'while her number is new');
+    expect(await lines(carolNew)).toContain(`${alice!.name} added you to “${title}”`);
+    expect(await log(carolNew).textContent()).not.toContain('before the change');
+  });
+
+  it("a group from someone who is not a contact is a message request: accept, or leave and block", async () => {
+    const [alice, frank, gina] = await people('alice', 'frank', 'gina');
+    const title = `Strangers ${uid()}`;
+    await createGroup(alice!, title, [frank!, gina!]);
+    await send(alice!.page, 'hello, strangers');
+    for (const p of [frank!, gina!]) {
+      await openGroup(p, title);
+      await waitForMessage(p.page, 'hello, strangers');
+      await p.page.getByRole('region', { name: 'Message request' }).getByText(`${alice!.name}, who is not in your contacts, added you`).waitFor();
+    }
+    const hello = log(alice!).locator('.bubble').filter({ hasText: 'hello, strangers' });
+    await hello.getByText('Delivered to 2 of 2').waitFor({ timeout: 30_000 });
+    // No read receipt from a request nobody accepted.
+    await alice!.page.waitForTimeout(1_000);
+    expect(await hello.getByText(/Read by/).count()).toBe(0);
+
+    await frank!.page.getByRole('region', { name: 'Message request' }).getByRole('button', { name: 'Accept', exact: true }).click();
+    await frank!.page.getByRole('region', { name: 'Message request' }).waitFor({ state: 'detached' });
+    await send(frank!.page, 'hi alice');
+    await waitForMessage(alice!.page, 'hi alice');
+    await send(alice!.page, 'glad you joined');
+    await log(alice!).locator('.bubble').filter({ hasText: 'glad you joined' }).getByText('Read by 1 of 2').waitFor({ timeout: 30_000 });
+
+    await gina!.page.getByRole('region', { name: 'Message request' }).getByRole('button', { name: 'Leave and block' }).click();
+    await expect.poll(() => lines(alice!), { timeout: 30_000 }).toContain(`${gina!.name} left`);
+    await gina!.page.getByRole('region', { name: 'Not a member' }).waitFor();
+    await gina!.page.getByRole('tab', { name: 'Contacts' }).click();
+    await gina!.page.getByRole('list', { name: 'Contacts' }).getByText(/blocked/i).waitFor();
+  });
+
+  it('reaches every browser of every member, and what one browser sends shows as sent in the other', async () => {
+    const [alice, bob] = await people('alice', 'bob');
+    await friends(alice!, bob!);
+    const laptop = await recordedPage(await newContext(browser));
+    await approveLink(alice!.page, await showLinkCode(laptop.page, server.url, alice!.name), { history: false });
+    await waitConnected(laptop.page);
+    const aliceLaptop: Person = { name: alice!.name, ...laptop };
+    const title = `Everywhere ${uid()}`;
+    await createGroup(alice!, title, [bob!]);
+    await openGroup(aliceLaptop, title);
+    expect(await lines(aliceLaptop)).toContain(`You created the group “${title}”`);
+    await send(alice!.page, 'from the first browser');
+    await openGroup(bob!, title);
+    await waitForMessage(bob!.page, 'from the first browser');
+    await waitForMessage(aliceLaptop.page, 'from the first browser');
+    expect(await log(aliceLaptop).locator('.bubble-me').allTextContents()).toEqual([expect.stringContaining('from the first browser')]);
+    await send(bob!.page, 'to both of yours');
+    await waitForMessage(alice!.page, 'to both of yours');
+    await waitForMessage(aliceLaptop.page, 'to both of yours');
+    await send(aliceLaptop.page, 'from the laptop');
+    await waitForMessage(bob!.page, 'from the laptop');
+    await waitForMessage(alice!.page, 'from the laptop');
+    expect(await log(alice!).locator('.bubble-me').allTextContents()).toEqual([expect.stringContaining('from the first browser'), expect.stringContaining('from the laptop')]);
   });
 });

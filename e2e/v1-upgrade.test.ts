@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { befriend, logIn, openConversation, readSafetyNumber, send, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
+import { approveLink, befriend, logIn, showLinkCode, openConversation, readSafetyNumber, send, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
 
 /** The last commit of v1: every key, session and queued envelope it made must go on working. */
 const V1_COMMIT = 'c59ecbe';
@@ -117,15 +117,7 @@ describe.skipIf(Boolean(noV1))('an account and a conversation from v1 (issue #17
     const browser = await launchBrowser();
     try {
       const laptop = (await recordedPage(await newContext(browser))).page;
-      await logIn(laptop, server.url, a, undefined, 'link');
-      await laptop.getByRole('button', { name: 'Link to another browser' }).click();
-      const code = laptop.getByRole('status', { name: 'Link code', exact: true });
-      await code.waitFor();
-      await alicePage.getByRole('button', { name: 'Link a new browser' }).click();
-      const form = alicePage.getByRole('form', { name: 'Link a new browser' });
-      await form.getByLabel('Link code').fill((await code.textContent())!.trim());
-      await form.getByRole('button', { name: 'Link' }).click();
-      await alicePage.getByRole('form', { name: 'Confirm the new browser' }).getByRole('button', { name: /^Link / }).click();
+      await approveLink(alicePage, await showLinkCode(laptop, server.url, a));
       await waitConnected(laptop);
       await openConversation(laptop, b);
       await waitForMessage(laptop, 'written under v1');

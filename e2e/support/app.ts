@@ -137,3 +137,37 @@ export async function endCall(a: Page, b: Page, peerOfB: string): Promise<void> 
 export async function openConversation(page: Page, peer: string): Promise<void> {
   await page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: peer, exact: true }).click();
 }
+
+/** In a browser without keys, "Link to another browser": returns the link code it shows. */
+export async function showLinkCode(p: Page, url: string, username: string): Promise<string> {
+  await logIn(p, url, username, undefined, 'link');
+  await p.getByRole('button', { name: 'Link to another browser' }).click();
+  const code = p.getByRole('status', { name: 'Link code', exact: true });
+  await code.waitFor();
+  return (await code.textContent())!.trim();
+}
+
+/**
+ * In a linked browser: "Link a new browser", the code, then the confirmation naming the new
+ * browser (issue #17). `confirming` runs just before the confirming click (benchmarks time from it).
+ */
+export async function approveLink(p: Page, code: string, options: { history?: boolean; name?: string; confirming?: () => void } = {}): Promise<void> {
+  await p.getByRole('button', { name: 'Link a new browser' }).click();
+  const form = p.getByRole('form', { name: 'Link a new browser' });
+  await form.getByLabel('Link code').fill(code);
+  await form.getByRole('button', { name: 'Link' }).click();
+  const confirm = p.getByRole('form', { name: 'Confirm the new browser' });
+  await confirm.or(form.getByRole('alert')).first().waitFor();
+  // A refused code says why; the caller should too.
+  if (!(await confirm.isVisible())) throw new Error(`the link code was refused: ${await form.getByRole('alert').textContent()}`);
+  const field = confirm.getByLabel('Browser name');
+  for (let i = 0; (await field.inputValue()) !== 'Chromium on Linux'; i++) {
+    if (i === 50) throw new Error(`the new browser was not named "Chromium on Linux" but "${await field.inputValue()}"`);
+    await p.waitForTimeout(100);
+  }
+  if (options.name) await field.fill(options.name);
+  if (options.history === false) await confirm.getByLabel('Copy the last 30 days of messages').uncheck();
+  options.confirming?.();
+  await confirm.getByRole('button', { name: /^Link / }).click();
+  await confirm.waitFor({ state: 'detached' });
+}

@@ -68,6 +68,18 @@ export class GroupService {
     await this.commit({ ...rec, view: addOwnChange(rec.view, change) }, head, change);
   }
 
+  /**
+   * `member` has new keys (a new browser, a reset) and the person accepted them: that browser
+   * knows nothing of the groups, so each group this account administers is sent again as it
+   * is, in a change that alters nothing, which brings it back there.
+   */
+  async resendTo(member: string): Promise<void> {
+    for (const rec of await this.store.all()) {
+      const head = headOf(rec.view);
+      if (head.members.includes(member) && head.admins.includes(this.me)) await this.change(rec.view.group, () => ({}));
+    }
+  }
+
   accept(group: string): Promise<void> {
     return this.store.setAccepted(group);
   }

@@ -474,7 +474,7 @@ export class ParleyClient {
     const a = this.account;
     const g = this.current.active?.group;
     if (!a || !g) return false;
-    const ok = (await this.groupAction(() => job(a, g.id))) !== undefined;
+    const ok = (await this.groupAction(async () => (await job(a, g.id), true))) === true;
     await this.afterHistoryChange(groupConversation(g.id));
     return ok;
   }
@@ -548,8 +548,8 @@ export class ParleyClient {
     a.groups.afterReceive(from, effect, this.isReading(peer), Boolean(rec?.accepted || (rec?.invitedBy && a.contacts.isAdded(rec.invitedBy))));
     for (const m of effect.texts) {
       this.groupTyping.get(effect.group)?.delete(m.from ?? from);
-      const name = rec ? headOf(rec.view).name : 'a group';
-      this.notify(peer, `${m.from ?? from} in ${name}: ${m.text}`);
+      if (m.from && a.contacts.isBlocked(m.from)) continue;
+      this.notify(peer, `${m.from ?? from}: ${m.text}`, rec ? headOf(rec.view).name : 'Group');
     }
     await this.afterHistoryChange(peer);
   }
@@ -691,6 +691,8 @@ export class ParleyClient {
       await a.links.unblocked(peer);
       await a.calls.unblocked(peer);
       a.outbox.kick(peer);
+      if (!(await a.sessions.keyState(peer)).keyChanged) await a.groups.resendTo(peer).catch(() => undefined);
+      if (this.current.active?.group) await this.afterHistoryChange(this.current.active.peer);
     }
   }
 
@@ -1264,11 +1266,11 @@ export class ParleyClient {
   }
 
   /** A desktop notification for a new message while the tab is hidden (if the user allowed them). */
-  private notify(peer: string, text: string): void {
+  private notify(peer: string, text: string, title = peer): void {
     if (typeof document === 'undefined' || document.visibilityState === 'visible') return;
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     if (this.account?.contacts.isBlocked(peer)) return;
-    const n = new Notification(peer, { body: text.length > 140 ? `${text.slice(0, 140)}…` : text, tag: `parley-${peer}` });
+    const n = new Notification(title, { body: text.length > 140 ? `${text.slice(0, 140)}…` : text, tag: `parley-${peer}` });
     n.onclick = () => {
       window.focus();
       void this.openConversation(peer);

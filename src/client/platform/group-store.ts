@@ -136,7 +136,9 @@ export class GroupStore {
         if (rec && headOf(rec.view).members.includes(from)) effect.updated = await this.receipt(tx, group, from, payload.status, payload.ids);
         return effect;
       case 'group-text': {
-        if (!rec || !rec.view.changes[payload.head]) {
+        // Held when its writer is not (yet) a member here and wrote under a change not heard of
+        // yet: a new member's first words can overtake the change that added them.
+        if (!rec || (!headOf(rec.view).members.includes(from) && !rec.view.changes[payload.head])) {
           await this.hold(tx, group, { from, payload });
           return effect;
         }
@@ -186,8 +188,10 @@ export class GroupStore {
     const meta = tx.objectStore('meta');
     const all = ((await request(meta.get(this.key(`group-held:${group}`)))) as HeldText[] | undefined) ?? [];
     if (all.length === 0) return [];
-    const ready = all.filter((h) => rec.view.changes[h.payload.head]);
-    const still = all.filter((h) => !rec.view.changes[h.payload.head]);
+    const members = headOf(rec.view).members;
+    const isReady = (h: HeldText) => Boolean(rec.view.changes[h.payload.head]) || members.includes(h.from);
+    const ready = all.filter(isReady);
+    const still = all.filter((h) => !isReady(h));
     if (still.length) meta.put(still, this.key(`group-held:${group}`));
     else meta.delete(this.key(`group-held:${group}`));
     const out: MessageRecord[] = [];
