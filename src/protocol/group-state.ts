@@ -122,6 +122,20 @@ export function leaveChange(head: GroupChange, who: string, id: string, at: numb
   return { group: head.group, id, parent: head.id, version: head.version + 1, by: who, ...leaveState(head, who), at };
 }
 
+/**
+ * Who a member's text goes to: every other member of the group as this member has it, and no
+ * one else. A member removed by `head` is not among them, which is all forward secrecy after a
+ * removal needs here: the pairwise sessions already keep each envelope to its one recipient.
+ */
+export function recipientsOf(head: GroupChange, me: string): string[] {
+  return head.members.filter((m) => m !== me);
+}
+
+/** Who a change goes to: every member before it and after it (a removed one learns of it), but its author. */
+export function changeRecipients(previous: GroupChange | undefined, change: GroupChange, me: string): string[] {
+  return [...new Set([...(previous?.members ?? []), ...change.members])].filter((m) => m !== me);
+}
+
 /** A member's view of a group that starts at `first` (its creation, or the change that added it). */
 export function startView(first: GroupChange): GroupView {
   return { group: first.group, changes: { [first.id]: first }, root: first.id, waiting: [] };

@@ -5,7 +5,7 @@
 // one-to-one message: no group id, name or member list ever leaves the ratchet.
 import type { Payload } from '../../wire/index.ts';
 import { groupConversation, MAX_GROUP_MEMBERS } from '../../wire/index.ts';
-import { addOwnChange, createGroup, GroupRuleError, headOf, leaveChange, proposeChange, startView, type GroupChange } from '../../protocol/group-state.ts';
+import { addOwnChange, changeRecipients, createGroup, GroupRuleError, headOf, leaveChange, proposeChange, recipientsOf, startView, type GroupChange } from '../../protocol/group-state.ts';
 import type { HistoryStore, MessageRecord, OutboxEntry } from '../platform/history-store.ts';
 import type { GroupEffect, GroupRecord, GroupStore } from '../platform/group-store.ts';
 import { newId } from './ids.ts';
@@ -91,7 +91,7 @@ export class GroupService {
     if (!head.members.includes(this.me)) throw new GroupRuleError('not-member', 'You are no longer in this group.');
     const id = newId();
     const at = this.now();
-    const to = head.members.filter((m) => m !== this.me);
+    const to = recipientsOf(head, this.me);
     const message = await this.store.addOutgoingText(group, id, text, at, to, (seq) => {
       const payload: Payload = { type: 'group-text', group, head: head.id, id, text, sentAt: at, seq };
       return [...to, this.me].map((peer) => this.entry(peer, payload, at));
@@ -168,11 +168,10 @@ export class GroupService {
 
   /** Writes the change with one entry for each member before and after it, and for this account's other browsers. */
   private async commit(record: GroupRecord, previous: GroupChange | undefined, change: GroupChange): Promise<void> {
-    const to = [...new Set([...(previous?.members ?? []), ...change.members, this.me])];
+    const to = [...changeRecipients(previous, change, this.me), this.me];
     const payload: Payload = { type: 'group-change', change };
     // This account's own entry goes last: its other browsers learn of it after the members.
-    const entries = to.filter((m) => m !== this.me).map((peer) => this.entry(peer, payload, change.at));
-    entries.push(this.entry(this.me, payload, change.at));
+    const entries = to.map((peer) => this.entry(peer, payload, change.at));
     await this.store.commitOwn(record, previous, change, entries);
     for (const peer of to) this.outbox.kick(peer);
   }
