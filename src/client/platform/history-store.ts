@@ -2,7 +2,7 @@
 // written (with their outbox entry, in one transaction) before anything is sent; incoming ones
 // are written in the same transaction as the ratchet state that decrypted them.
 import type { Payload } from '../../wire/index.ts';
-import { idbGet, idbGetAllWithPrefix, idbTransaction, idbPut, idbDelete, request } from './idb.ts';
+import { idbGet, idbGetAllByIndex, idbGetAllWithPrefix, idbTransaction, idbPut, idbDelete, request } from './idb.ts';
 import { decodeBase64url } from '../../wire/index.ts';
 
 export type MessageState = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -238,16 +238,17 @@ export class HistoryStore {
   }
 
   async outbox(peer?: string): Promise<OutboxEntry[]> {
-    const all = await idbGetAllWithPrefix<OutboxEntry>('outbox', [this.userId]);
-    return all.filter((e) => peer === undefined || e.peer === peer).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    const all = peer === undefined ? await idbGetAllWithPrefix<OutboxEntry>('outbox', [this.userId]) : await idbGetAllByIndex<OutboxEntry>('outbox', 'peer', peer, this.userId);
+    return all.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
   }
 
   updateOutbox(entry: OutboxEntry): Promise<void> {
     return idbPut('outbox', this.key(entry.id), entry);
   }
 
+  /** Once the server or the contact has the entry: losing this delete in a crash only sends it again. */
   removeOutbox(id: string): Promise<void> {
-    return idbDelete('outbox', this.key(id));
+    return idbDelete('outbox', this.key(id), 'relaxed');
   }
 
   /** Raises outgoing messages to `state` (never lowers one); returns those that changed. */

@@ -4,7 +4,7 @@
 // never see each other's keys or sessions.
 
 const DB_NAME = 'parley';
-const DB_VERSION = 4;
+const DB_VERSION = 5;
 
 export type StoreName = 'identity' | 'signedPreKeys' | 'oneTimePreKeys' | 'pqPreKeys' | 'sessions' | 'contacts' | 'meta' | 'messages' | 'conversations' | 'outbox' | 'transfers';
 
@@ -12,7 +12,7 @@ export const ALL_STORES: StoreName[] = ['identity', 'signedPreKeys', 'oneTimePre
 
 let opening: Promise<IDBDatabase> | undefined;
 
-function upgrade(db: IDBDatabase, oldVersion: number): void {
+function upgrade(db: IDBDatabase, oldVersion: number, tx: IDBTransaction | null): void {
   if (oldVersion < 1) db.createObjectStore('identity');
   if (oldVersion < 2) {
     for (const name of ['signedPreKeys', 'oneTimePreKeys', 'pqPreKeys', 'sessions', 'contacts', 'meta']) db.createObjectStore(name);
@@ -21,12 +21,15 @@ function upgrade(db: IDBDatabase, oldVersion: number): void {
     for (const name of ['messages', 'conversations', 'outbox']) db.createObjectStore(name);
   }
   if (oldVersion < 4) db.createObjectStore('transfers');
+  // Each contact's outbox is read on every send: by its own entries, not all of them (a group
+  // text makes one entry per member, and a hundred pumps each reading every entry is quadratic).
+  if (oldVersion < 5 && tx) tx.objectStore('outbox').createIndex('peer', 'peer');
 }
 
 export function openDatabase(): Promise<IDBDatabase> {
   opening ??= new Promise<IDBDatabase>((resolve, reject) => {
     const req = indexedDB.open(DB_NAME, DB_VERSION);
-    req.onupgradeneeded = (event) => upgrade(req.result, event.oldVersion);
+    req.onupgradeneeded = (event) => upgrade(req.result, event.oldVersion, req.transaction);
     req.onsuccess = () => {
       const db = req.result;
       // Another tab upgrading the schema asks us to let go; reopen lazily next time.
@@ -73,6 +76,16 @@ export async function idbGetAllWithPrefix<T>(store: StoreName, prefix: IDBValidK
   return done(db.transaction(store, 'readonly').objectStore(store).getAll(range)) as Promise<T[]>;
 }
 
+/** Records of one account whose `index` is `value` (the index's key path is a field of the record). */
+export async function idbGetAllByIndex<T>(store: StoreName, index: string, value: IDBValidKey, userId: string): Promise<T[]> {
+  const db = await openDatabase();
+  const source = db.transaction(store, 'readonly').objectStore(store).index(index);
+  const range = IDBKeyRange.only(value);
+  // Both in one transaction, so they come in the same order.
+  const [values, keys] = await Promise.all([done(source.getAll(range)), done(source.getAllKeys(range))]);
+  return (values as T[]).filter((_, i) => Array.isArray(keys[i]) && (keys[i] as IDBValidKey[])[0] === userId);
+}
+
 /** Resolves once the write is durable (transaction complete with strict durability), not merely queued. */
 export async function idbPut(store: StoreName, key: IDBValidKey, value: unknown): Promise<void> {
   const db = await openDatabase();
@@ -90,9 +103,13 @@ export async function idbPutMany(store: StoreName, entries: Array<[IDBValidKey, 
   await committed(tx);
 }
 
-export async function idbDelete(store: StoreName, key: IDBValidKey | IDBKeyRange): Promise<void> {
+/**
+ * `relaxed`: for a delete whose loss in a crash costs only a repeat (an outbox entry the server
+ * already holds: sent again, and the receiver drops the copy), so it need not wait for the disk.
+ */
+export async function idbDelete(store: StoreName, key: IDBValidKey | IDBKeyRange, durability: 'strict' | 'relaxed' = 'strict'): Promise<void> {
   const db = await openDatabase();
-  const tx = db.transaction(store, 'readwrite', { durability: 'strict' });
+  const tx = db.transaction(store, 'readwrite', { durability });
   tx.objectStore(store).delete(key);
   await committed(tx);
 }
