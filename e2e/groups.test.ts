@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newContext, recordedPage, type Recording } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { addContact, approveLink, logIn, send, showLinkCode, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
@@ -45,9 +45,34 @@ const TAMPER = `
 })();
 `;
 
-async function person(prefix: string): Promise<Person> {
+/** While `held`, frames between a page and the server wait (both ways), then go in order. */
+interface Hold {
+  held: boolean;
+  release(): void;
+}
+
+async function holdable(context: BrowserContext): Promise<Hold> {
+  const waiting: Array<() => void> = [];
+  const hold: Hold = {
+    held: false,
+    release() {
+      hold.held = false;
+      for (const f of waiting.splice(0)) f();
+    },
+  };
+  await context.routeWebSocket(/\/ws$/, (ws) => {
+    const server = ws.connectToServer();
+    const pass = (f: () => void) => (hold.held ? waiting.push(f) : f());
+    ws.onMessage((m) => pass(() => server.send(m)));
+    server.onMessage((m) => pass(() => ws.send(m)));
+  });
+  return hold;
+}
+
+async function person(prefix: string, options: { hold?: (h: Hold) => void } = {}): Promise<Person> {
   const context = await newContext(browser);
   await context.addInitScript(TAMPER);
+  if (options.hold) options.hold(await holdable(context));
   const { page, recording } = await recordedPage(context);
   const name = `${prefix}_${uid()}`;
   await signUp(page, server.url, name);
@@ -377,5 +402,45 @@ describe('groups (issue #18)', () => {
     await waitForMessage(bob!.page, 'from the laptop');
     await waitForMessage(alice!.page, 'from the laptop');
     expect(await log(alice!).locator('.bubble-me').allTextContents()).toEqual([expect.stringContaining('from the first browser'), expect.stringContaining('from the laptop')]);
+  });
+  it('two admins changing the group at once end with the same group in every browser', async () => {
+    let hold: Hold | undefined;
+    const [alice, carol] = await people('alice', 'carol');
+    const bob = await person('bob', { hold: (h) => (hold = h) });
+    await friends(alice!, bob, carol!);
+    await addContact(bob.page, carol!.name);
+    await addContact(carol!.page, bob.name);
+    const title = `Both ${uid()}`;
+    await createGroup(alice!, title, [bob, carol!]);
+    await openGroup(bob, title);
+    await openGroup(carol!, title);
+    const info = await groupInfo(alice!);
+    await info.getByRole('list', { name: 'Members' }).getByRole('listitem').filter({ hasText: bob.name }).getByRole('button', { name: 'Make admin' }).click();
+    await expect.poll(() => lines(bob)).toContain(`${alice!.name} made you an admin`);
+    const rename = async (p: Person, to: string) => {
+      const form = (await groupInfo(p)).getByRole('form', { name: 'Rename group' });
+      await form.getByLabel('Group name').fill(to);
+      return form.getByRole('button', { name: 'Rename' });
+    };
+    const fromAlice = `From alice ${uid()}`;
+    const fromBob = `From bob ${uid()}`;
+    // Bob's connection stalls both ways: he renames on his side while Alice renames on hers, so
+    // the two changes are made on the same version without either knowing of the other.
+    const renameBob = await rename(bob, fromBob);
+    const renameAlice = await rename(alice!, fromAlice);
+    hold!.held = true;
+    await renameBob.click();
+    await renameAlice.click();
+    await expect.poll(() => lines(carol!), { timeout: 30_000 }).toContain(`${alice!.name} renamed the group to “${fromAlice}”`);
+    await expect.poll(() => lines(bob)).toContain(`You renamed the group to “${fromBob}”`);
+    hold!.release();
+    const name = async (p: Person) => (await p.page.getByRole('region', { name: /^Group (?!info$)/ }).getAttribute('aria-label'))!.replace(/^Group /, '');
+    const names = async () => [...new Set(await Promise.all([alice!, bob, carol!].map(name)))];
+    await expect.poll(names, { timeout: 30_000 }).toSatisfy((n: string[]) => n.length === 1 && n[0] !== title);
+    expect([fromAlice, fromBob]).toContain(await name(carol!));
+    // The loser's author is told its change did not take; so is everyone who had it first.
+    const winner = await name(carol!);
+    const loserAuthor = winner === fromAlice ? bob : alice!;
+    await expect.poll(() => lines(loserAuthor), { timeout: 30_000 }).toContain(`Your change was not applied: it crossed with one by ${winner === fromAlice ? alice!.name : bob.name}.`);
   });
 });

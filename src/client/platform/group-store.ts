@@ -162,7 +162,7 @@ export class GroupStore {
           outcome = r.outcome;
           next = { ...rec, view: r.view };
           if (r.view !== rec.view) meta.put(next, this.key(`group:${group}`));
-          if (outcome.kind === 'applied') await this.addLines(tx, group, describeChange(outcome.previous, outcome.head, this.me), change.at);
+          if (outcome.kind === 'applied') await this.addLines(tx, group, this.linesFor(r.view, outcome.previous, outcome.head), change.at);
           if (outcome.kind === 'refused') await this.addLines(tx, group, [`Refused a change to the group from ${from}: ${REFUSAL_TEXT[outcome.reason]}.`], Date.now());
           if (outcome.kind === 'superseded' && from !== this.me) {
             await this.addLines(tx, group, [`A change by ${from} was not applied: it crossed with a newer one.`], change.at);
@@ -173,6 +173,18 @@ export class GroupStore {
         return effect;
       }
     }
+  }
+
+  /**
+   * Lines for the head moving from `previous` to `head`. When it moved sideways (two changes of
+   * the same version crossed, and the other won), the diff between the two siblings would read
+   * as changes nobody made: it says what the winner did, and that the other was not applied.
+   */
+  private linesFor(view: GroupView, previous: GroupChange, head: GroupChange): string[] {
+    const parent = head.parent === null ? undefined : view.changes[head.parent];
+    if (!parent || head.parent === previous.id || parent.version >= previous.version) return describeChange(previous, head, this.me);
+    const lost = previous.by === this.me ? 'Your change was not applied' : `A change by ${previous.by} was not applied`;
+    return [...describeChange(parent, head, this.me), `${lost}: it crossed with one by ${head.by === this.me ? 'you' : head.by}.`];
   }
 
   private async hold(tx: IDBTransaction, group: string, held: HeldText): Promise<void> {
