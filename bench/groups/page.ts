@@ -58,6 +58,7 @@ async function main() {
   const userId = `bench-${encodeBase64url(webRandom(6))}`;
   const store = new BrowserProtocolStore(userId, identity);
   const directory = new DeviceDirectory(userId, api as never, store, () => {});
+  store.lists = directory;
   const sessions = new SessionManager({ username: me, identity, device: '1' }, store, api as never, directory);
   const history = new HistoryStore(userId);
   let handed = 0;
@@ -80,6 +81,11 @@ async function main() {
     me,
   );
   const groups = new GroupService(new GroupStore(userId, me), history, outbox, me, () => true);
+  /** Waits until nothing is being sent any more, so one measurement's tail never runs into the next. */
+  const quiet = async (members: string[]) => {
+    for (const m of members) await outbox.idle(m);
+    await new Promise((r) => setTimeout(r, 20));
+  };
   const handedOver = (n: number) =>
     new Promise<void>((resolve) => {
       handed = 0;
@@ -106,12 +112,14 @@ async function main() {
     const key = await importAesKey(webRandom(32));
     const rows = { group: [] as number[], oneToOne: [] as number[], floor: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
+      await quiet(members);
       ready = handedOver(n);
       let t0 = performance.now();
       await groups.sendText(group, TEXT);
       await ready;
       rows.group.push(performance.now() - t0);
 
+      await quiet(members);
       ready = handedOver(n);
       t0 = performance.now();
       for (const m of members) await outbox.sendText(m, TEXT);

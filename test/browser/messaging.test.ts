@@ -13,7 +13,9 @@ import { Outbox } from '../../src/client/messaging/outbox.ts';
 import { Inbox } from '../../src/client/messaging/inbox.ts';
 import type { ApiClient } from '../../src/client/platform/api-client.ts';
 import type { EnqueueOutcome } from '../../src/client/transport/signaling-client.ts';
-import type { KeyStatusResponse, PreKeyBundleResponse, PublishKeysRequest } from '../../src/wire/index.ts';
+import { groupConversation, type KeyStatusResponse, type PreKeyBundleResponse, type PublishKeysRequest } from '../../src/wire/index.ts';
+import { GroupStore } from '../../src/client/platform/group-store.ts';
+import { GroupService } from '../../src/client/messaging/groups.ts';
 
 interface Device {
   name: string;
@@ -28,6 +30,9 @@ interface Device {
   online: boolean;
   channelTo: Map<string, Uint8Array[] | null>;
   blocked: string[];
+  groups: GroupService;
+  /** Envelopes handed to the server, in order. */
+  handed: string[];
 }
 
 async function world() {
@@ -61,7 +66,7 @@ async function world() {
     await maintainKeys(api, store, identity);
     const history = new HistoryStore(userId);
     const sessions = new SessionManager({ username: name, identity, device: '1' }, store, api, new DeviceDirectory(userId, api, store, () => undefined));
-    const device = { name, history, sessions, queue: [], online: true, channelTo: new Map(), blocked: [] } as unknown as Device;
+    const device = { name, history, sessions, queue: [], online: true, channelTo: new Map(), blocked: [], handed: [] } as unknown as Device;
     device.outbox = new Outbox(
       history,
       sessions,
@@ -73,13 +78,37 @@ async function world() {
         enqueue: async (peer, id, bytes): Promise<EnqueueOutcome | undefined> => {
           if (!device.online) return undefined;
           const target = devices.get(peer)!;
+          device.handed.push(peer);
           if (!target.queue.some((e) => e.from === name && e.id === id)) target.queue.push({ from: name, id, body: bytes });
           return { ok: true };
         },
       },
-      { changed: () => undefined, blocked: (_p, reason) => device.blocked.push(reason) },
+      { changed: () => undefined, blocked: (_p, reason) => device.blocked.push(reason), handedOver: (e) => void device.groups.handedOver(e) },
+      Date.now,
+      name,
     );
-    device.inbox = new Inbox(history, sessions, device.outbox, { message: () => undefined, fileOffer: () => undefined, receipts: () => undefined, control: () => undefined, keyChanged: () => undefined, undecryptable: () => undefined, unknownDevice: () => undefined, own: () => undefined }, (peer) => device.reading === peer, () => true);
+    const groupStore = new GroupStore(userId, name);
+    device.groups = new GroupService(groupStore, history, device.outbox, name, () => true);
+    device.inbox = new Inbox(
+      history,
+      sessions,
+      device.outbox,
+      {
+        message: () => undefined,
+        fileOffer: () => undefined,
+        receipts: () => undefined,
+        control: () => undefined,
+        keyChanged: () => undefined,
+        undecryptable: () => undefined,
+        unknownDevice: () => undefined,
+        own: () => undefined,
+        group: (from, effect) => device.groups.afterReceive(from, effect, device.reading === groupConversation(effect.group), true),
+      },
+      (peer) => device.reading === peer,
+      () => true,
+      name,
+      groupStore,
+    );
     devices.set(name, device);
     return device;
   };
@@ -217,5 +246,57 @@ describe('outbox and inbox', () => {
     await alice.outbox.idle('bob');
     await drainQueue(newBob);
     expect(await texts(newBob, 'alice')).toEqual(['second']);
+  });
+});
+
+describe('groups over the outbox', () => {
+  async function groupOf(w: Awaited<ReturnType<typeof world>>, ...names: string[]) {
+    const [owner, ...members] = await Promise.all(names.map((n) => w.make(n)));
+    const group = await owner!.groups.create('Crew', members.map((m) => m.name));
+    for (const m of members) await owner!.outbox.idle(m.name);
+    for (const m of members) await drainQueue(m);
+    return { owner: owner!, members, group, conversation: groupConversation(group) };
+  }
+  const groupTexts = async (d: Device, conversation: string) => (await d.history.messages(conversation)).filter((m) => m.direction === 'in' && !m.event).map((m) => `${m.from}: ${m.text}`);
+
+  it('sends a text to every member in one burst, in order with the next ones, and gets a receipt from each', async () => {
+    const w = await world();
+    const { owner, members, group, conversation } = await groupOf(w, 'alice', 'bob', 'carol', 'dave');
+    owner.handed.length = 0;
+    // Three texts written back to back: bursts and pumps may overlap, order must hold.
+    await Promise.all(['one', 'two', 'three'].map((t) => owner.groups.sendText(group, t)));
+    await new Promise((r) => setTimeout(r, 50));
+    for (const m of members) await owner.outbox.idle(m.name);
+    expect(owner.handed.sort()).toEqual(['bob', 'bob', 'bob', 'carol', 'carol', 'carol', 'dave', 'dave', 'dave']);
+    expect(await owner.history.outbox()).toEqual([]);
+    for (const m of members) {
+      await drainQueue(m);
+      expect(await groupTexts(m, conversation)).toEqual(['alice: one', 'alice: two', 'alice: three']);
+    }
+    await settle(...members);
+    for (const m of members) await owner.outbox.idle(m.name);
+    for (const m of members) await drainQueue(owner);
+    await drainQueue(owner);
+    const mine = (await owner.history.messages(conversation)).filter((m) => m.direction === 'out');
+    expect(mine.map((m) => [m.text, m.state, [...m.group!.delivered].sort()])).toEqual(['one', 'two', 'three'].map((t) => [t, 'sent', ['bob', 'carol', 'dave']]));
+  });
+
+  it('leaves a member whose safety number changed to their pump, and the others get the text at once', async () => {
+    const w = await world();
+    const { owner, members, group, conversation } = await groupOf(w, 'alice', 'bob', 'carol');
+    const newCarol = await w.make('carol'); // a new browser with new keys, same name
+    await owner.sessions.prepare('carol');
+    await owner.groups.sendText(group, 'while carol is new');
+    await new Promise((r) => setTimeout(r, 50));
+    for (const m of members) await owner.outbox.idle(m.name);
+    expect(owner.blocked).toContain('identity_changed');
+    await drainQueue(members[0]!);
+    expect(await groupTexts(members[0]!, conversation)).toEqual(['alice: while carol is new']);
+    expect(newCarol.queue).toHaveLength(0);
+    expect((await owner.history.outbox('carol')).map((e) => e.payload.type)).toEqual(['group-text']);
+    await owner.sessions.acceptNewKey('carol');
+    owner.outbox.kick('carol');
+    await owner.outbox.idle('carol');
+    expect(newCarol.queue).toHaveLength(1);
   });
 });

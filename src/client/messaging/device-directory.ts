@@ -41,6 +41,8 @@ export class DeviceDirectory {
   private readonly stale = new Set<string>();
   private readonly inFlight = new Map<string, Promise<KnownDevices | undefined>>();
 
+  private readonly cache = new Map<string, KnownDevices | undefined>();
+
   constructor(
     private readonly userId: string,
     private readonly api: Pick<ApiClient, 'deviceChain' | 'userKeys'>,
@@ -49,9 +51,15 @@ export class DeviceDirectory {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The list as last verified, without asking the server. */
-  known(peer: string): Promise<KnownDevices | undefined> {
-    return idbGet<KnownDevices>('meta', [this.userId, `devices:${peer}`]);
+  /**
+   * The list as last verified, without asking the server. Kept in memory once read: every
+   * message to a contact asks for it, and only this directory writes it (save()).
+   */
+  async known(peer: string): Promise<KnownDevices | undefined> {
+    if (this.cache.has(peer)) return this.cache.get(peer);
+    const read = await idbGet<KnownDevices>('meta', [this.userId, `devices:${peer}`]);
+    if (!this.cache.has(peer)) this.cache.set(peer, read);
+    return this.cache.get(peer);
   }
 
   /** The server said `peer`'s list changed: the next use fetches it. */
@@ -135,6 +143,7 @@ export class DeviceDirectory {
 
   private async save(peer: string, next: KnownDevices, before: KnownDevices | undefined): Promise<KnownDevices> {
     await idbPut('meta', [this.userId, `devices:${peer}`], next);
+    this.cache.set(peer, next);
     if (before) {
       const had = new Set(before.devices.map((d) => d.id));
       const has = new Set(next.devices.map((d) => d.id));

@@ -18,6 +18,8 @@ const RECEIPT_DELAY_MS = 50;
 export class GroupService {
   private readonly pending = new Map<string, { delivered: string[]; read: string[] }>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Group texts already marked sent in this page (the rest of the members' handovers change nothing). */
+  private readonly markedSent = new Set<string>();
 
   constructor(
     private readonly store: GroupStore,
@@ -92,11 +94,13 @@ export class GroupService {
     const id = newId();
     const at = this.now();
     const to = recipientsOf(head, this.me);
+    let entries: OutboxEntry[] = [];
     const message = await this.store.addOutgoingText(group, id, text, at, to, (seq) => {
       const payload: Payload = { type: 'group-text', group, head: head.id, id, text, sentAt: at, seq };
-      return [...to, this.me].map((peer) => this.entry(peer, payload, at));
+      entries = [...to, this.me].map((peer) => this.entry(peer, payload, at));
+      return entries;
     });
-    for (const peer of [...to, this.me]) this.outbox.kick(peer);
+    void this.outbox.burst(entries).catch(() => undefined);
     return message;
   }
 
@@ -105,9 +109,11 @@ export class GroupService {
     for (const m of members) if (m !== this.me) send(m, { type: 'group-typing', group, active });
   }
 
-  /** The outbox handed a group text to the server: it is sent. */
+  /** The outbox handed a group text to the server for one member: it is sent (marked once, not once per member). */
   async handedOver(entry: OutboxEntry): Promise<MessageRecord[]> {
-    if (entry.payload.type !== 'group-text' || entry.peer === this.me) return [];
+    if (entry.payload.type !== 'group-text' || entry.peer === this.me || this.markedSent.has(entry.payload.id)) return [];
+    this.markedSent.add(entry.payload.id);
+    if (this.markedSent.size > 1_000) this.markedSent.delete(this.markedSent.values().next().value!);
     return this.history.setState(groupConversation(entry.payload.group), [entry.payload.id], 'sent');
   }
 

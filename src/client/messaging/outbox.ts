@@ -106,6 +106,68 @@ export class Outbox {
     this.running.set(peer, run.catch(() => undefined));
   }
 
+  /**
+   * Sends entries just written, one per contact (a group text: one per member), sealing them all
+   * with one durable write of the sessions they advance (SessionManager.sealMany) where each
+   * contact's pump would wait for the disk once per member. Whatever cannot go this way (this
+   * account's own copy, a contact with older entries still waiting, a changed safety number, no
+   * session yet, the server unreachable) is left to that contact's pump, which runs afterwards.
+   */
+  async burst(entries: readonly OutboxEntry[]): Promise<void> {
+    // One payload for all (the entries of one group text); anything else goes the usual way.
+    const mine = entries.filter((e) => e.peer !== this.me && !this.running.has(e.peer) && e.payload === entries[0]?.payload);
+    for (const e of entries) if (!mine.includes(e)) this.kick(e.peer);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    for (const e of mine) this.running.set(e.peer, held);
+    try {
+      const plans: Array<{ entry: OutboxEntry; addresses: string[] }> = [];
+      // A contact whose pump is busy was left to it above. Older entries that are waiting for
+      // some other reason (a changed safety number, the server unreachable) hold this one back
+      // for the same reason; and a member's browser orders a sender's texts by their count.
+      await Promise.all(
+        mine.map(async (entry) => {
+          const addresses = await this.sessions.targets(entry.peer, false).then((t) => t.peer, () => []);
+          if (addresses.length) plans.push({ entry, addresses });
+        }),
+      );
+      const sealed = await this.sessions.sealMany(plans.flatMap((p) => p.addresses), plans[0]?.entry.payload ?? { type: 'typing', active: false });
+      await Promise.all(plans.map(({ entry, addresses }) => this.hand(entry, addresses, sealed)));
+    } finally {
+      release();
+      for (const e of mine) {
+        this.running.delete(e.peer);
+        this.kick(e.peer); // leftovers, and whatever was kicked meanwhile
+      }
+    }
+  }
+
+  /** Hands one burst entry's envelopes to the server; what did not go stays for the pump. */
+  private async hand(entry: OutboxEntry, addresses: string[], sealed: Map<string, Uint8Array | Error>): Promise<void> {
+    const left: string[] = [];
+    for (const address of addresses) {
+      const bytes = sealed.get(address);
+      if (!(bytes instanceof Uint8Array)) {
+        left.push(address);
+        continue;
+      }
+      const { peer: name, device } = parseAddress(address);
+      const outcome = await this.transport.enqueue(name, device === '1' ? entry.id : `${entry.id}-${device}`, bytes, device === '1' ? undefined : device);
+      if (!outcome || (!outcome.ok && outcome.code === 'queue_full')) {
+        // Sealed and not taken: the pump seals it again (the receiver skips the unused key).
+        left.push(address);
+        continue;
+      }
+      if (!outcome.ok) this.sessions.directory.markStale(name);
+    }
+    if (left.length === 0) {
+      await this.history.removeOutbox(entry.id);
+      this.events.handedOver?.(entry);
+    } else if (left.length < addresses.length) {
+      await this.history.updateOutbox({ ...entry, remaining: left });
+    }
+  }
+
   /** Resolves when nothing is being sent to `peer` any more (tests, shutdown). */
   async idle(peer: string): Promise<void> {
     while (this.running.has(peer)) await this.running.get(peer);

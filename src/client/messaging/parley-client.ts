@@ -781,6 +781,7 @@ export class ParleyClient {
     // This account's own key is pinned like a contact's, so its list of browsers verifies too.
     if (device === '1' && !(await store.contact(user.username))) await store.pin(user.username, identity.signing.publicRaw);
     const directory = new DeviceDirectory(user.id, this.api, store, (peer, event) => this.onDeviceList(peer, event));
+    store.lists = directory;
     const sessions = new SessionManager({ username: user.username, identity, device }, store, this.api, directory);
     const history = new HistoryStore(user.id);
     const groupStore = new GroupStore(user.id, user.username);

@@ -11,6 +11,7 @@ import type { LocalIdentity } from '../../protocol/identity.ts';
 import type { PreKeyBundle } from '../../protocol/prekeys.ts';
 import { safetyNumber } from '../../protocol/safety-number.ts';
 import { open, seal, sessionIdentityKey, startSession, type SessionDeps } from '../../protocol/session-cipher.ts';
+import type { SessionRecord } from '../../protocol/session-record.ts';
 import { ApiError, type ApiClient } from '../platform/api-client.ts';
 import type { BrowserProtocolStore, ContactKeys } from '../platform/protocol-stores.ts';
 import { decodeEnvelope } from '../../protocol/envelope.ts';
@@ -152,6 +153,56 @@ export class SessionManager {
       if ((await this.store.contact(peer))?.pendingKey) throw new ProtocolError('identity_changed', `the safety number with ${peer} has changed`);
       return seal(address, utf8(JSON.stringify(p)), this.deps);
     });
+  }
+
+  /**
+   * Seals `p` for many sessions with one durable write of all the states they advance, where
+   * one seal each makes one write each (a group text to 99 members: 99 waits for the disk).
+   * Nothing is returned, so nothing can be sent, before that write is done; meanwhile each
+   * contact's queue is held, as for a single seal. Per address: the envelope, or the error that
+   * stopped it (identity_changed, no_session: the caller's pump deals with those).
+   */
+  async sealMany(addresses: readonly string[], p: Payload): Promise<Map<string, Bytes | Error>> {
+    const plaintext = utf8(JSON.stringify(p));
+    const results = new Map<string, Bytes | Error>();
+    const advanced = new Map<string, SessionRecord>();
+    const sessions = { load: (a: string) => this.store.load(a), store: async (a: string, r: SessionRecord) => void advanced.set(a, r) };
+    const deps: SessionDeps = { ...this.deps, sessions };
+    const byPeer = new Map<string, string[]>();
+    for (const a of addresses) byPeer.set(parseAddress(a).peer, [...(byPeer.get(parseAddress(a).peer) ?? []), a]);
+    let written!: () => void;
+    const durable = new Promise<void>((resolve) => (written = resolve));
+    let left = byPeer.size;
+    let allSealed!: () => void;
+    const sealed = new Promise<void>((resolve) => (allSealed = resolve));
+    if (left === 0) return results;
+    for (const [peer, own] of byPeer) {
+      // One job per contact (two jobs for one contact would wait on each other for good), held
+      // until the states are written so no other seal for that contact runs on a stale state.
+      void this.serial(peer, async () => {
+        const blocked = Boolean((await this.store.contact(peer))?.pendingKey);
+        for (const a of own) {
+          try {
+            if (blocked) throw new ProtocolError('identity_changed', `the safety number with ${peer} has changed`);
+            results.set(a, await seal(a, plaintext, deps));
+          } catch (e) {
+            results.set(a, e instanceof Error ? e : new Error(String(e)));
+          }
+        }
+        if (--left === 0) allSealed();
+        await durable;
+      });
+    }
+    await sealed;
+    try {
+      await this.store.storeMany(advanced);
+    } catch (e) {
+      // Not written: none of these envelopes may leave (their keys would be used again).
+      for (const a of advanced.keys()) results.set(a, e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      written();
+    }
+    return results;
   }
 
   /**

@@ -22,7 +22,23 @@ export interface ContactKeys {
   wasVerified: boolean;
 }
 
+/** An account's verified list of browsers, as messaging/device-directory.ts keeps it. */
+interface ListedDevices {
+  account: Bytes;
+  version: number;
+  devices: Array<{ id: string; signingKey: Bytes }>;
+}
+
 export class BrowserProtocolStore implements IdentityKeyStore, PreKeyStore, SessionStore {
+  /**
+   * Pinned keys, read on every seal and open: kept in memory once read. Only this object writes
+   * them while the account is open in this page (one page holds an account at a time: another
+   * tab's is "elsewhere" and does nothing).
+   */
+  private readonly contacts = new Map<string, ContactKeys | undefined>();
+  /** Where the verified lists come from (the device directory, which keeps them in memory). */
+  lists: { known(peer: string): Promise<ListedDevices | undefined> } | undefined;
+
   constructor(
     private readonly userId: string,
     private readonly identity: LocalIdentity,
@@ -34,8 +50,16 @@ export class BrowserProtocolStore implements IdentityKeyStore, PreKeyStore, Sess
     return this.identity;
   }
 
-  contact(peer: string): Promise<ContactKeys | undefined> {
-    return idbGet<ContactKeys>('contacts', [this.userId, peer]);
+  async contact(peer: string): Promise<ContactKeys | undefined> {
+    if (this.contacts.has(peer)) return this.contacts.get(peer);
+    const read = await idbGet<ContactKeys>('contacts', [this.userId, peer]);
+    if (!this.contacts.has(peer)) this.contacts.set(peer, read);
+    return this.contacts.get(peer);
+  }
+
+  private async putContact(peer: string, keys: ContactKeys): Promise<void> {
+    await idbPut('contacts', [this.userId, peer], keys);
+    this.contacts.set(peer, keys);
   }
 
   /**
@@ -47,7 +71,7 @@ export class BrowserProtocolStore implements IdentityKeyStore, PreKeyStore, Sess
   async trustOf(address: string, identityKey: Bytes): Promise<Trust> {
     const { peer, device } = parseAddress(address);
     const c = await this.contact(peer);
-    const listed = await idbGet<{ account: Bytes; version: number; devices: Array<{ id: string; signingKey: Bytes }> }>('meta', [this.userId, `devices:${peer}`]);
+    const listed = this.lists ? await this.lists.known(peer) : await idbGet<ListedDevices>('meta', [this.userId, `devices:${peer}`]);
     if (device === '1' && (!listed || listed.version === 0)) {
       if (!c) return 'new';
       return bytesEqual(c.pinnedKey, identityKey) ? 'trusted' : 'changed';
@@ -63,24 +87,24 @@ export class BrowserProtocolStore implements IdentityKeyStore, PreKeyStore, Sess
     if (device !== '1') return;
     const c = await this.contact(peer);
     const same = c && bytesEqual(c.pinnedKey, identityKey);
-    await idbPut('contacts', [this.userId, peer], {
+    await this.putContact(peer, {
       pinnedKey: new Uint8Array(identityKey),
       verified: same ? c.verified : false,
       pendingKey: null,
       wasVerified: false,
-    } satisfies ContactKeys);
+    });
   }
 
   /** Records a changed key the user has not accepted yet. */
   async markChanged(peer: string, identityKey: Bytes): Promise<void> {
     const c = await this.contact(peer);
     if (!c || bytesEqual(c.pinnedKey, identityKey)) return;
-    await idbPut('contacts', [this.userId, peer], { ...c, pendingKey: new Uint8Array(identityKey), wasVerified: c.verified || c.wasVerified, verified: false });
+    await this.putContact(peer, { ...c, pendingKey: new Uint8Array(identityKey), wasVerified: c.verified || c.wasVerified, verified: false });
   }
 
   async setVerified(peer: string, verified: boolean): Promise<void> {
     const c = await this.contact(peer);
-    if (c && !c.pendingKey) await idbPut('contacts', [this.userId, peer], { ...c, verified });
+    if (c && !c.pendingKey) await this.putContact(peer, { ...c, verified });
   }
 
   // ---- prekeys
@@ -135,6 +159,11 @@ export class BrowserProtocolStore implements IdentityKeyStore, PreKeyStore, Sess
 
   store(peer: string, record: SessionRecord): Promise<void> {
     return idbPut('sessions', [this.userId, peer], record);
+  }
+
+  /** Several sessions' records in one durable transaction. */
+  storeMany(records: ReadonlyMap<string, SessionRecord>): Promise<void> {
+    return idbPutMany('sessions', [...records].map(([peer, record]) => [[this.userId, peer], record]));
   }
 
   /** Stores the session record and whatever `alongside` writes, in one durable transaction. */
