@@ -47,8 +47,9 @@ export type ReceiveOutcome =
   | { kind: 'waiting' }
   | { kind: 'refused'; reason: GroupRefusal };
 
-/** Changes waiting for their parent, per group: a bound against a flood from one admin. */
+/** Changes waiting for their parent, per group and per sender: bounds against a flood. */
 export const MAX_WAITING_CHANGES = 64;
+export const MAX_WAITING_PER_SENDER = 16;
 
 function sortedUnique(names: readonly string[]): string[] {
   return [...new Set(names)].sort();
@@ -162,16 +163,21 @@ export function receiveChange(view: GroupView, change: GroupChange, sender: stri
   const before = headOf(view);
   const parent = change.parent === null ? undefined : view.changes[change.parent];
   if (!parent) {
-    // Someone in none of the versions this member knows has no say, whatever the change claims.
-    if (!Object.values(view.changes).some((c) => c.members.includes(sender))) return { view, outcome: { kind: 'refused', reason: 'not-member' } };
-    // Added again after being removed: the changes in between never came here, so the member
-    // starts again from the change that brings it back.
-    if (!before.members.includes(me) && change.members.includes(me) && change.version > before.version) {
-      const fresh = startView(change);
-      return { view: fresh, outcome: { kind: 'applied', head: change, previous: before } };
+    const known = Object.values(view.changes).some((c) => c.members.includes(sender));
+    // A second creation of the group: from someone in none of its versions, a stranger's.
+    if (change.parent === null) return { view, outcome: { kind: 'refused', reason: known ? 'bad-version' : 'not-member' } };
+    // Added again after being removed (or after a removal that lost a crossing): the changes in
+    // between may never come here, so the change that brings the member back is taken as it
+    // is, from an admin the member knows; what it was made on is taken in if it comes later.
+    const knownAdmin = Object.values(view.changes).some((c) => c.admins.includes(sender));
+    if (knownAdmin && !before.members.includes(me) && change.members.includes(me) && change.version > before.version) {
+      const next = settleWaiting({ ...view, changes: { ...view.changes, [change.id]: change } });
+      return { view: next, outcome: { kind: 'applied', head: headOf(next), previous: before } };
     }
-    if (change.parent === null) return { view, outcome: { kind: 'refused', reason: 'bad-version' } };
-    const waiting = [...view.waiting, change].slice(-MAX_WAITING_CHANGES);
+    // Made on a change that has not arrived yet: possibly by an admin this member has not heard
+    // of yet either (added in that change), so it waits, a few per sender, however few it knows.
+    const fromSender = view.waiting.filter((w) => w.by === sender);
+    const waiting = [...view.waiting.filter((w) => w !== fromSender[0] || fromSender.length < MAX_WAITING_PER_SENDER), change].slice(-MAX_WAITING_CHANGES);
     return { view: { ...view, waiting }, outcome: { kind: 'waiting' } };
   }
   const refusal = checkChange(parent, change);
