@@ -17,7 +17,8 @@ let browser: Browser;
 const uid = () => randomBytes(3).toString('hex');
 
 beforeAll(async () => {
-  server = await startServerProcess();
+  // Some twenty people sign up from one address in this file.
+  server = await startServerProcess({ SIGNUP_LIMIT_PER_IP: '1000' });
   browser = await launchBrowser();
 });
 afterAll(async () => {
@@ -29,6 +30,8 @@ interface Person {
   name: string;
   page: Page;
   recording: Recording;
+  /** Frames the server refused as too fast, as the page received them. */
+  refused?: string[];
 }
 
 /**
@@ -69,14 +72,16 @@ async function holdable(context: BrowserContext): Promise<Hold> {
   return hold;
 }
 
-async function person(prefix: string, options: { hold?: (h: Hold) => void } = {}): Promise<Person> {
+async function person(prefix: string, options: { hold?: (h: Hold) => void; url?: string } = {}): Promise<Person> {
   const context = await newContext(browser);
   await context.addInitScript(TAMPER);
   if (options.hold) options.hold(await holdable(context));
   const { page, recording } = await recordedPage(context);
+  const refused: string[] = [];
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => typeof f.payload === 'string' && f.payload.includes('"code":"rate_limited"') && refused.push(f.payload)));
   const name = `${prefix}_${uid()}`;
-  await signUp(page, server.url, name);
-  return { name, page, recording };
+  await signUp(page, options.url ?? server.url, name);
+  return { name, page, recording, refused };
 }
 
 async function people(...prefixes: string[]): Promise<Person[]> {
@@ -442,5 +447,31 @@ describe('groups (issue #18)', () => {
     const winner = await name(carol!);
     const loserAuthor = winner === fromAlice ? bob : alice!;
     await expect.poll(() => lines(loserAuthor), { timeout: 30_000 }).toContain(`Your change was not applied: it crossed with one by ${winner === fromAlice ? alice!.name : bob.name}.`);
+  });
+  it("keeps to the server's frame limits when a burst of group texts fans out: nothing refused, nothing lost", async () => {
+    // A server that allows bursts of 8 frames and 4 a second: three texts to three members are
+    // nine envelopes at once, with receipts and the socket's own frames besides.
+    const strict = await startServerProcess({ SIGNUP_LIMIT_PER_IP: '1000', SIGNALING_FRAME_BURST: '8', SIGNALING_FRAMES_PER_SECOND: '4' });
+    try {
+      const [alice, bob, carol, dave] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map((p) => person(p, { url: strict.url })));
+      await friends(alice!, bob!, carol!, dave!);
+      const title = `Paced ${uid()}`;
+      await createGroup(alice!, title, [bob!, carol!, dave!]);
+      for (const p of [bob!, carol!, dave!]) await openGroup(p, title);
+      const texts = ['one', 'two', 'three'];
+      for (const t of texts) await send(alice!.page, t);
+      for (const p of [bob!, carol!, dave!]) {
+        for (const t of texts) await waitForMessage(p.page, t);
+        expect((await bubbles(p)).map((b) => b.replace(/^[^:]+: /, ''))).toEqual(texts);
+      }
+      await log(alice!).locator('.bubble').filter({ hasText: 'three' }).getByText('Read by 3 of 3').waitFor({ timeout: 30_000 });
+      for (const p of [alice!, bob!, carol!, dave!]) {
+        expect(p.refused).toEqual([]);
+        await waitConnected(p.page);
+      }
+      expect(strict.output()).not.toMatch(/too many frames/);
+    } finally {
+      await strict.kill();
+    }
   });
 });

@@ -75,7 +75,8 @@ export type ClientFrame = z.infer<typeof clientFrame>;
 
 // `fromDevice`: which of the sender's browsers sent it (absent from a v1 server: device "1").
 export type ServerFrame =
-  | { type: 'ready'; user: { id: string; username: string }; device?: string }
+  /** `limits`: how fast this socket may send frames, so the browser paces itself rather than be refused. */
+  | { type: 'ready'; user: { id: string; username: string }; device?: string; limits?: { framesPerSecond: number; frameBurst: number } }
   | { type: 'signal'; from: string; fromDevice?: string; callId: string; data: SignalData }
   | { type: 'error'; code: ErrorCode; message: string; callId?: string; id?: string }
   | { type: 'pong' }
@@ -101,7 +102,12 @@ const errorFrame = z.object({
 
 /** What the browser accepts from the server: checked too, since a proxy can be wrong. */
 export const serverFrame = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready'), user: z.object({ id: z.string(), username: z.string() }), device: deviceIdField.optional() }),
+  z.object({
+    type: z.literal('ready'),
+    user: z.object({ id: z.string(), username: z.string() }),
+    device: deviceIdField.optional(),
+    limits: z.object({ framesPerSecond: z.number().positive().max(1_000_000), frameBurst: z.number().int().positive().max(1_000_000) }).optional(),
+  }),
   z.object({ type: z.literal('signal'), from: z.string(), fromDevice: deviceIdField.optional(), callId: clientId, data: signalData }),
   errorFrame,
   z.object({ type: z.literal('pong') }),

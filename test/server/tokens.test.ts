@@ -74,7 +74,8 @@ describe('access tokens', () => {
     const s = new TestSocket(t);
     await s.opened();
     s.send({ type: 'auth', token });
-    expect(await s.next()).toMatchObject({ type: 'ready' });
+    // With the frame limits of this socket, so the browser paces itself (transport/frame-pacer.ts).
+    expect(await s.next()).toMatchObject({ type: 'ready', limits: { framesPerSecond: 20, frameBurst: 60 } });
     expect(await s.closed).toMatchObject({ code: CLOSE.tokenExpired });
   });
 

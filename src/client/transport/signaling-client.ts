@@ -2,6 +2,7 @@
 // frame (never in the URL, which ends up in logs), reconnects with exponential backoff and full
 // jitter when the server goes away, and stops reconnecting when the server says this account
 // connected elsewhere or logged out. Carries only signaling frames; it knows nothing of calls.
+import { FramePacer } from './frame-pacer.ts';
 import { CLOSE, decodeBase64url, encodeBase64url, parseJson, parseWith, serverFrame, type ClientFrame, type SignalData } from '../../wire/index.ts';
 
 export type SignalingState = 'offline' | 'connecting' | 'connected' | 'reconnecting' | 'elsewhere';
@@ -26,6 +27,8 @@ export interface SignalingEvents {
 export type EnqueueOutcome = { ok: true } | { ok: false; code: string; message: string };
 
 const ENQUEUE_TIMEOUT_MS = 20_000;
+/** The server's defaults, until its `ready` says otherwise (an older server does not). */
+const DEFAULT_LIMITS = { framesPerSecond: 20, frameBurst: 60 };
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 15_000;
@@ -37,6 +40,7 @@ export class SignalingClient {
   private wanted = false;
   private current: SignalingState = 'offline';
   private readonly awaiting = new Map<string, (outcome: EnqueueOutcome | undefined) => void>();
+  private pacer: FramePacer | undefined;
 
   constructor(
     private readonly url: string,
@@ -67,8 +71,8 @@ export class SignalingClient {
 
   /** Returns false when there is no authenticated socket to send on. */
   send(frame: ClientFrame): boolean {
-    if (this.current !== 'connected' || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(frame));
+    if (this.current !== 'connected' || !this.ws || this.ws.readyState !== WebSocket.OPEN || !this.pacer) return false;
+    this.pacer.send(JSON.stringify(frame));
     return true;
   }
 
@@ -102,7 +106,7 @@ export class SignalingClient {
 
   /** A refreshed token extends the open socket instead of reconnecting. */
   reauthenticate(token: string): void {
-    if (this.current === 'connected') this.ws?.send(JSON.stringify(this.authFrame(token)));
+    if (this.current === 'connected') this.pacer?.send(JSON.stringify(this.authFrame(token)));
   }
 
   private authFrame(token: string): ClientFrame {
@@ -118,9 +122,17 @@ export class SignalingClient {
     this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
     const ws = new WebSocket(this.url);
     this.ws = ws;
+    const pacer = new FramePacer(DEFAULT_LIMITS, (text) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(text);
+    });
+    this.pacer = pacer;
     ws.onopen = () => {
       this.getToken().then(
-        (token) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(this.authFrame(token))),
+        (token) => {
+          if (ws.readyState !== WebSocket.OPEN) return;
+          pacer.spend();
+          ws.send(JSON.stringify(this.authFrame(token)));
+        },
         () => ws.close(CLOSE.normal, 'no token'),
       );
     };
@@ -131,6 +143,7 @@ export class SignalingClient {
       const frame = parsed.value;
       switch (frame.type) {
         case 'ready':
+          if (frame.limits) this.pacer?.setLimits(frame.limits);
           this.attempt = 0;
           this.setState('connected');
           break;
@@ -165,8 +178,10 @@ export class SignalingClient {
       }
     };
     ws.onclose = (event) => {
+      pacer.clear();
       if (this.ws !== ws) return;
       this.ws = undefined;
+      this.pacer = undefined;
       for (const settle of [...this.awaiting.values()]) settle(undefined);
       if (event.code === CLOSE.replaced) {
         this.wanted = false;

@@ -194,7 +194,8 @@ class Connection implements Endpoint, Expiring, SocketHandler {
     await deps.bus.attach(this.address, this, CLOSE.replaced);
     if (!this.open) return deps.bus.detach(this.address, this);
     this.attached = true;
-    this.sendFrame({ type: 'ready', user: me, device });
+    const { framesPerSecond, frameBurst } = deps.limits;
+    this.sendFrame({ type: 'ready', user: me, device, limits: { framesPerSecond, frameBurst } });
     this.onQueue();
     // Their block list is read now, while sockets arrive at the pace of TLS handshakes, rather
     // than on the first frame sent to them. With PostgreSQL, 10,000 first frames at once
