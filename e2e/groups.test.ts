@@ -465,6 +465,12 @@ describe('groups (issue #18)', () => {
         expect((await bubbles(p)).map((b) => b.replace(/^[^:]+: /, ''))).toEqual(texts);
       }
       await log(alice!).locator('.bubble').filter({ hasText: 'three' }).getByText('Read by 3 of 3').waitFor({ timeout: 30_000 });
+      // A text written while nothing else is on its way to the members leaves Alice's browser as
+      // one frame carrying the three envelopes (the next two, written while the first was
+      // still going out, follow through each member's own queue).
+      const batches = alice!.recording.wsFrames.filter((f) => f.startsWith('{"type":"send-many"')).map((f) => (JSON.parse(f) as { items: Array<{ to: string }> }).items.map((i) => i.to).sort());
+      expect(batches.length).toBeGreaterThan(0);
+      for (const b of batches) expect(b).toEqual([bob!.name, carol!.name, dave!.name].sort());
       for (const p of [alice!, bob!, carol!, dave!]) {
         expect(p.refused).toEqual([]);
         await waitConnected(p.page);

@@ -9,6 +9,8 @@ import type { ErrorCode } from './errors.ts';
 
 /** ws `maxPayload`: a frame larger than this closes the socket with 1009. */
 export const SIGNALING_MAX_FRAME_BYTES = 32 * 1024;
+/** Envelopes in one `send-many` frame (each also counts against the frame's size). */
+export const SEND_MANY_MAX_ITEMS = 100;
 export const SDP_MAX_CHARS = 16 * 1024;
 /**
  * Largest envelope the offline queue takes: a text payload of 4,000 characters (≤ 16 KiB of
@@ -66,6 +68,18 @@ export const clientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping') }),
   /** Store a ciphertext envelope for `to` (offline delivery). `id` makes retries idempotent. */
   z.object({ type: z.literal('send'), to: usernameInput, toDevice: deviceIdField.optional(), id: clientId, body: boundedBytesB64(QUEUE_MAX_ENVELOPE_BYTES, 'body') }),
+  /**
+   * Several `send`s in one frame (a group text fans out to every browser of every member): each
+   * is stored and answered as if sent alone, in order. One frame against the rate limit; the
+   * frame size limit bounds what it carries. Only to a server whose `ready` announced it.
+   */
+  z.object({
+    type: z.literal('send-many'),
+    items: z
+      .array(z.object({ to: usernameInput, toDevice: deviceIdField.optional(), id: clientId, body: boundedBytesB64(QUEUE_MAX_ENVELOPE_BYTES, 'body') }))
+      .min(1)
+      .max(SEND_MANY_MAX_ITEMS),
+  }),
   /** An envelope relayed only if the recipient is online right now, never stored (typing notices). */
   z.object({ type: z.literal('transient'), to: usernameInput, toDevice: deviceIdField.optional(), body: boundedBytesB64(TRANSIENT_MAX_BYTES, 'body') }),
   /** The recipient has stored these queued envelopes durably: delete them. */
@@ -76,7 +90,7 @@ export type ClientFrame = z.infer<typeof clientFrame>;
 // `fromDevice`: which of the sender's browsers sent it (absent from a v1 server: device "1").
 export type ServerFrame =
   /** `limits`: how fast this socket may send frames, so the browser paces itself rather than be refused. */
-  | { type: 'ready'; user: { id: string; username: string }; device?: string; limits?: { framesPerSecond: number; frameBurst: number } }
+  | { type: 'ready'; user: { id: string; username: string }; device?: string; limits?: { framesPerSecond: number; frameBurst: number; sendMany?: number } }
   | { type: 'signal'; from: string; fromDevice?: string; callId: string; data: SignalData }
   | { type: 'error'; code: ErrorCode; message: string; callId?: string; id?: string }
   | { type: 'pong' }
@@ -106,7 +120,14 @@ export const serverFrame = z.discriminatedUnion('type', [
     type: z.literal('ready'),
     user: z.object({ id: z.string(), username: z.string() }),
     device: deviceIdField.optional(),
-    limits: z.object({ framesPerSecond: z.number().positive().max(1_000_000), frameBurst: z.number().int().positive().max(1_000_000) }).optional(),
+    limits: z
+      .object({
+        framesPerSecond: z.number().positive().max(1_000_000),
+        frameBurst: z.number().int().positive().max(1_000_000),
+        /** Items a `send-many` may carry; absent: the server takes no `send-many`. */
+        sendMany: z.number().int().positive().max(SEND_MANY_MAX_ITEMS).optional(),
+      })
+      .optional(),
   }),
   z.object({ type: z.literal('signal'), from: z.string(), fromDevice: deviceIdField.optional(), callId: clientId, data: signalData }),
   errorFrame,

@@ -175,6 +175,39 @@ describe('offline queue', () => {
     c.close();
   });
 
+  it('takes several envelopes in one send-many frame, answering each as if it came alone, in order', async () => {
+    const alice = await signup(t);
+    const bob = await signup(t);
+    const carol = await signup(t);
+    const a = await connectAs(t, alice.token);
+    const ids = [id(), id(), id(), id()];
+    const ghost = uniqueName('ghost');
+    a.send({
+      type: 'send-many',
+      items: [
+        { to: bob.username, id: ids[0], body: body('to bob') },
+        { to: ghost, id: ids[1], body: body('to nobody') },
+        { to: carol.username, id: ids[2], body: body('to carol') },
+        { to: bob.username, id: ids[3], body: body('to bob again') },
+      ],
+    });
+    const replies = [await a.next(), await a.next(), await a.next(), await a.next()];
+    expect(replies.map((r) => [r.type, 'id' in r ? r.id : undefined])).toEqual([['sent', ids[0]], ['error', ids[1]], ['sent', ids[2]], ['sent', ids[3]]]);
+    expect(replies[1]).toMatchObject({ code: 'peer_unavailable' });
+    expect(texts(await receive(await connectAs(t, bob.token), 2))).toEqual(['to bob', 'to bob again']);
+    expect(texts(await receive(await connectAs(t, carol.token), 1))).toEqual(['to carol']);
+    // A malformed item refuses the whole frame, and nothing of it is stored.
+    a.send({ type: 'send-many', items: [{ to: carol.username, id: id(), body: body('fine') }, { to: carol.username, id: id(), body: 'not base64url!' }] });
+    expect(await a.next()).toMatchObject({ type: 'error', code: 'bad_request' });
+    a.send({ type: 'send-many', items: [] });
+    expect(await a.next()).toMatchObject({ type: 'error', code: 'bad_request' });
+    const c2 = await connectAs(t, carol.token);
+    expect(texts(await receive(c2, 1))).toEqual(['to carol']);
+    expect(await c2.silentFor(200)).toBe(true);
+    a.close();
+    c2.close();
+  });
+
   it('refuses unknown recipients, yourself, and malformed or oversized bodies', async () => {
     const alice = await signup(t);
     const a = await connectAs(t, alice.token);

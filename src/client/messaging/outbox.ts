@@ -19,6 +19,8 @@ export interface OutboxTransport {
   channel(peer: string): { send(bytes: Uint8Array): boolean } | undefined;
   /** Undefined when the server cannot be reached right now. `device`: which of `peer`'s browsers. */
   enqueue(peer: string, id: string, bytes: Uint8Array, device?: string): Promise<EnqueueOutcome | undefined>;
+  /** Many at once (a group text's fan-out), each answered as by `enqueue`. */
+  enqueueMany?(items: ReadonlyArray<{ to: string; id: string; body: Uint8Array; toDevice?: string }>): Promise<Array<EnqueueOutcome | undefined>>;
 }
 
 export interface OutboxEvents {
@@ -132,7 +134,20 @@ export class Outbox {
         }),
       );
       const sealed = await this.sessions.sealMany(plans.flatMap((p) => p.addresses), plans[0]?.entry.payload ?? { type: 'typing', active: false });
-      await Promise.all(plans.map(({ entry, addresses }) => this.hand(entry, addresses, sealed)));
+      // Every envelope that sealed goes to the server at once; then each entry is settled.
+      const items = plans.flatMap(({ entry, addresses }) =>
+        addresses.flatMap((address) => {
+          const body = sealed.get(address);
+          if (!(body instanceof Uint8Array)) return [];
+          const { peer: to, device } = parseAddress(address);
+          return [{ address, to, id: device === '1' ? entry.id : `${entry.id}-${device}`, body, ...(device === '1' ? {} : { toDevice: device }) }];
+        }),
+      );
+      const outcomes = this.transport.enqueueMany
+        ? await this.transport.enqueueMany(items)
+        : await Promise.all(items.map((i) => this.transport.enqueue(i.to, i.id, i.body, i.toDevice)));
+      const outcomeOf = new Map(items.map((i, n) => [i.address, outcomes[n]]));
+      await Promise.all(plans.map(({ entry, addresses }) => this.settleBurst(entry, addresses, outcomeOf)));
     } finally {
       release();
       for (const e of mine) {
@@ -142,23 +157,18 @@ export class Outbox {
     }
   }
 
-  /** Hands one burst entry's envelopes to the server; what did not go stays for the pump. */
-  private async hand(entry: OutboxEntry, addresses: string[], sealed: Map<string, Uint8Array | Error>): Promise<void> {
+  /** Settles one burst entry by its envelopes' outcomes; what did not go stays for the pump. */
+  private async settleBurst(entry: OutboxEntry, addresses: string[], outcomes: Map<string, EnqueueOutcome | undefined>): Promise<void> {
     const left: string[] = [];
     for (const address of addresses) {
-      const bytes = sealed.get(address);
-      if (!(bytes instanceof Uint8Array)) {
-        left.push(address);
-        continue;
-      }
-      const { peer: name, device } = parseAddress(address);
-      const outcome = await this.transport.enqueue(name, device === '1' ? entry.id : `${entry.id}-${device}`, bytes, device === '1' ? undefined : device);
+      const outcome = outcomes.get(address);
+      // Not sealed, not taken (offline, a full queue): the pump seals it again (the receiver skips the unused key).
       if (!outcome || (!outcome.ok && outcome.code === 'queue_full')) {
-        // Sealed and not taken: the pump seals it again (the receiver skips the unused key).
         left.push(address);
         continue;
       }
-      if (!outcome.ok) this.sessions.directory.markStale(name);
+      // Any other refusal (that browser was unlinked meanwhile): dropped, as in fanOut.
+      if (!outcome.ok) this.sessions.directory.markStale(parseAddress(address).peer);
     }
     if (left.length === 0) {
       await this.history.removeOutbox(entry.id);

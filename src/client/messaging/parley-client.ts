@@ -845,6 +845,7 @@ export class ParleyClient {
       {
         channel: (peer) => this.account?.links.channel(peer),
         enqueue: (peer, id, bytes, device) => signaling.enqueue(peer, id, bytes, device),
+        enqueueMany: (items) => signaling.enqueueMany(items),
       },
       {
         changed: (peer) => void this.afterHistoryChange(peer),

@@ -3,7 +3,7 @@
 // jitter when the server goes away, and stops reconnecting when the server says this account
 // connected elsewhere or logged out. Carries only signaling frames; it knows nothing of calls.
 import { FramePacer } from './frame-pacer.ts';
-import { CLOSE, decodeBase64url, encodeBase64url, parseJson, parseWith, serverFrame, type ClientFrame, type SignalData } from '../../wire/index.ts';
+import { CLOSE, SIGNALING_MAX_FRAME_BYTES, decodeBase64url, encodeBase64url, parseJson, parseWith, serverFrame, type ClientFrame, type SignalData } from '../../wire/index.ts';
 
 export type SignalingState = 'offline' | 'connecting' | 'connected' | 'reconnecting' | 'elsewhere';
 
@@ -27,6 +27,8 @@ export interface SignalingEvents {
 export type EnqueueOutcome = { ok: true } | { ok: false; code: string; message: string };
 
 const ENQUEUE_TIMEOUT_MS = 20_000;
+/** A `send-many` frame's items, in bytes of JSON, under the server's frame limit (SIGNALING_MAX_FRAME_BYTES) with room to spare. */
+const SEND_MANY_MAX_BYTES = SIGNALING_MAX_FRAME_BYTES - 2_048;
 /** The server's defaults, until its `ready` says otherwise (an older server does not). */
 const DEFAULT_LIMITS = { framesPerSecond: 20, frameBurst: 60 };
 
@@ -41,6 +43,8 @@ export class SignalingClient {
   private current: SignalingState = 'offline';
   private readonly awaiting = new Map<string, (outcome: EnqueueOutcome | undefined) => void>();
   private pacer: FramePacer | undefined;
+  /** Items per `send-many` this server takes (0: it takes none, an older server). */
+  private sendMany = 0;
 
   constructor(
     private readonly url: string,
@@ -83,6 +87,38 @@ export class SignalingClient {
   enqueue(to: string, id: string, body: Uint8Array, toDevice = '1'): Promise<EnqueueOutcome | undefined> {
     const frame: ClientFrame = toDevice === '1' ? { type: 'send', to, id, body: encodeBase64url(body) } : { type: 'send', to, toDevice, id, body: encodeBase64url(body) };
     if (!this.send(frame)) return Promise.resolve(undefined);
+    return this.reply(id);
+  }
+
+  /**
+   * Several envelopes at once (a group text's fan-out), in as few `send-many` frames as their
+   * size allows where the server takes them, one `send` each where it does not. Each resolves
+   * as `enqueue` would.
+   */
+  enqueueMany(items: ReadonlyArray<{ to: string; id: string; body: Uint8Array; toDevice?: string }>): Promise<Array<EnqueueOutcome | undefined>> {
+    const max = this.sendMany;
+    if (!max) return Promise.all(items.map((i) => this.enqueue(i.to, i.id, i.body, i.toDevice)));
+    const wire = items.map((i) => ({ to: i.to, ...(i.toDevice && i.toDevice !== '1' ? { toDevice: i.toDevice } : {}), id: i.id, body: encodeBase64url(i.body) }));
+    const replies = wire.map((w) => this.reply(w.id));
+    let batch: typeof wire = [];
+    let size = 0;
+    const flush = () => {
+      if (batch.length && !this.send({ type: 'send-many', items: batch })) for (const w of batch) this.awaiting.get(w.id)?.(undefined);
+      batch = [];
+      size = 0;
+    };
+    for (const w of wire) {
+      const itemSize = w.body.length + w.to.length + w.id.length + 64;
+      if (batch.length === max || size + itemSize > SEND_MANY_MAX_BYTES) flush();
+      batch.push(w);
+      size += itemSize;
+    }
+    flush();
+    return Promise.all(replies);
+  }
+
+  /** The server's answer to the envelope `id`: stored, refused, or undefined (no answer in time, or the socket went). */
+  private reply(id: string): Promise<EnqueueOutcome | undefined> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle(undefined), ENQUEUE_TIMEOUT_MS);
       const settle = (outcome: EnqueueOutcome | undefined) => {
@@ -144,6 +180,7 @@ export class SignalingClient {
       switch (frame.type) {
         case 'ready':
           if (frame.limits) this.pacer?.setLimits(frame.limits);
+          this.sendMany = frame.limits?.sendMany ?? 0;
           this.attempt = 0;
           this.setState('connected');
           break;

@@ -14,6 +14,7 @@ import {
   normalizeUsername,
   parseJson,
   parseWith,
+  SEND_MANY_MAX_ITEMS,
   type ClientFrame,
   type ErrorCode,
   type ServerFrame,
@@ -195,7 +196,7 @@ class Connection implements Endpoint, Expiring, SocketHandler {
     if (!this.open) return deps.bus.detach(this.address, this);
     this.attached = true;
     const { framesPerSecond, frameBurst } = deps.limits;
-    this.sendFrame({ type: 'ready', user: me, device, limits: { framesPerSecond, frameBurst } });
+    this.sendFrame({ type: 'ready', user: me, device, limits: { framesPerSecond, frameBurst, sendMany: SEND_MANY_MAX_ITEMS } });
     this.onQueue();
     // Their block list is read now, while sockets arrive at the pace of TLS handshakes, rather
     // than on the first frame sent to them. With PostgreSQL, 10,000 first frames at once
@@ -206,6 +207,11 @@ class Connection implements Endpoint, Expiring, SocketHandler {
       for (const frame of await deps.presence.snapshot(me.id)) this.sendFrame(frame);
       await deps.presence.announce(me, true);
     })().catch((e: unknown) => deps.log.error({ err: e }, 'presence on connect failed'));
+  }
+
+  /** Each item as if it came alone, one after another: answers in the order of the items. */
+  private async enqueueMany(frame: Extract<ClientFrame, { type: 'send-many' }>): Promise<void> {
+    for (const item of frame.items) await this.enqueue({ type: 'send', ...item });
   }
 
   private async enqueue(frame: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
@@ -278,6 +284,8 @@ class Connection implements Endpoint, Expiring, SocketHandler {
         return this.relay(frame);
       case 'send':
         return this.enqueue(frame);
+      case 'send-many':
+        return this.enqueueMany(frame);
       case 'ack':
         return this.ack(frame.qids);
       case 'transient':
