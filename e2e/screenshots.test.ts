@@ -30,7 +30,7 @@ async function shot(page: Page, file: string): Promise<void> {
 }
 
 describe('README screenshots', () => {
-  it('captures sign-up, contacts, chat, safety number, a video call and a phone in dark mode', async () => {
+  it('captures sign-up, contacts, chat, safety number, a video call, a group and a phone in dark mode', async () => {
     const open = async (viewport: { width: number; height: number }, colorScheme: 'light' | 'dark' = 'light') => {
       const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport, colorScheme });
       await context.grantPermissions(['microphone', 'camera']);
@@ -83,6 +83,37 @@ describe('README screenshots', () => {
     await accept(bob);
     await waitFigures(alice, 'video from bob', (f) => f.framesDecoded > 40);
     await shot(alice, 'video-call.png');
+    await alice.getByRole('button', { name: 'End call' }).click();
+
+    // A group of three, with its info panel open.
+    const carol = await open({ width: 390, height: 780 });
+    await signUp(carol, server.url, 'carol');
+    await alice.getByRole('button', { name: 'New group' }).click();
+    const form = alice.getByRole('form', { name: 'New group' });
+    await form.getByLabel('Group name').fill('Lunch club');
+    for (const m of ['bob', 'carol']) {
+      await form.getByLabel('Add member').fill(m);
+      await form.getByRole('button', { name: 'Add', exact: true }).click();
+      await form.getByRole('list', { name: 'Members' }).getByText(m, { exact: true }).waitFor();
+    }
+    await form.getByRole('button', { name: 'Create group' }).click();
+    await alice.getByRole('region', { name: 'Group Lunch club' }).waitFor();
+    await bob.getByRole('button', { name: 'Back to conversations' }).click(); // a phone shows one pane at a time
+    for (const p of [bob, carol]) await p.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: 'Lunch club', exact: true }).click({ timeout: 30_000 });
+    const groupLines: Array<[Page, string]> = [
+      [alice, 'Same place on Friday, all three of us?'],
+      [carol, 'Count me in!'],
+      [bob, 'I will book a table for 12:30.'],
+    ];
+    for (const [page, text] of groupLines) {
+      await send(page, text);
+      for (const other of [alice, bob, carol].filter((x) => x !== page)) await waitForMessage(other, text);
+    }
+    await alice.getByText('Delivered to 2 of 2').first().waitFor({ timeout: 30_000 });
+    await alice.getByRole('button', { name: 'Group info' }).click();
+    await alice.getByRole('region', { name: 'Group info' }).getByLabel(/Safety number with/).first().waitFor({ timeout: 30_000 });
+    await shot(alice, 'group.png');
+    await carol.context().close();
     await alice.context().close();
     await bob.context().close();
   });

@@ -33,12 +33,14 @@ export function LinkedBrowsers({ client, state }: { client: ParleyClient; state:
           </li>
         ))}
       </ul>
-      <button type="button" className="link-button" onClick={() => setLinking(true)}>
-        Link a new browser
-      </button>
-      <button type="button" className="link-button" onClick={() => setResetting(true)}>
-        Reset identity
-      </button>
+      <div className="row link-row">
+        <button type="button" className="link-button" onClick={() => setLinking(true)}>
+          Link a new browser
+        </button>
+        <button type="button" className="link-button" onClick={() => setResetting(true)}>
+          Reset identity
+        </button>
+      </div>
       {resetting && <ResetDialog client={client} state={state} onClose={() => setResetting(false)} />}
       {linking && (
         <LinkDialog
