@@ -13,7 +13,7 @@
 //     Target: ≤ 3× the one-browser time.
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { approveLink, logIn, openConversation, showLinkCode, send, signUp, startChat, waitConnected, waitForMessage } from '../e2e/support/app.ts';
+import { approveLink, openConversation, showLinkCode, send, signUp, startChat, waitConnected, waitForMessage } from '../e2e/support/app.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/support/browser.ts';
 import { startServerProcess } from '../e2e/support/server-process.ts';
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, launchBrowser, newContext, recordedPage } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { approveLink, befriend, logIn, showLinkCode, openConversation, readSafetyNumber, send, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
+import { approveLink, befriend, showLinkCode, openConversation, readSafetyNumber, send, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
 
 /** The last commit of v1: every key, session and queued envelope it made must go on working. */
 const V1_COMMIT = 'c59ecbe';
