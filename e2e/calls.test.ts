@@ -6,12 +6,11 @@
 // only once the request is accepted), frames that do not decode without the ratchet's key, and
 // a server that keeps nothing of any of it.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newContext, recordedPage, type Recording } from './support/browser.ts';
-import { startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { filesUnder, startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { accept, befriend, call, openConversation, send, signUp, startChat, waitForMessage } from './support/app.ts';
 import { mediaFigures, waitFigures, type MediaFigures } from './support/call-stats.ts';
 import { startLoopbackCoturn, whyNoCoturn, type LoopbackCoturn } from './support/loopback-coturn.ts';
@@ -458,12 +457,6 @@ describe('calls (issue #16)', () => {
   });
 });
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = path.join(dir, n);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
 
 /**
  * Plays a signaling server that changes the DTLS certificate fingerprint in the SDP of the

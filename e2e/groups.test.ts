@@ -4,12 +4,11 @@
 // whose key changed holds up only that member; changes a member's own client tampered with are
 // refused; and nothing on the server names the group.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newContext, recordedPage, type Recording } from './support/browser.ts';
-import { startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { filesUnder, startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { addContact, approveLink, logIn, send, showLinkCode, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
@@ -129,12 +128,6 @@ async function groupInfo(p: Person) {
   return panel;
 }
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = path.join(dir, n);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
 
 describe('groups (issue #18)', () => {
   it('create, chat with per-member receipts, catch up in order after being offline; the server never sees the group', async () => {

@@ -2,20 +2,13 @@
 // encrypted; nothing they write reaches the server or crosses the DataChannel in the clear,
 // and the chat survives the server being killed.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { collectDataChannel, launchBrowser, newContext, recordedPage } from './support/browser.ts';
-import { startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { filesUnder, startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { chatDirect, messagesText, send, signUp, waitForMessage } from './support/app.ts';
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
 
 describe('v0 journey (issue #2)', () => {
   let server: ServerProcess;

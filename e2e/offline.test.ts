@@ -2,12 +2,11 @@
 // arrive once, in order; a direct channel cut mid-burst loses and duplicates nothing; history
 // survives reloads and logging in again; the server's data folder never holds plaintext.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { cutDataChannels, launchBrowser, newContext, recordedPage } from './support/browser.ts';
-import { startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { filesUnder, startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { bubbleTexts, chatDirect, logIn, logOut, openConversation, send, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
@@ -32,12 +31,6 @@ function deliveryStates(p: Page): Promise<string[]> {
   return p.getByRole('log', { name: 'Messages' }).locator('.bubble-me .delivery').allTextContents();
 }
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = path.join(dir, n);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
 
 describe('offline delivery, outbox and history (issue #4)', () => {
   it('delivers three messages written while Bob was away, in order, once; with sent, delivered and read', async () => {

@@ -1,7 +1,7 @@
 // Runs the built server as a real child process on a free port with its own data folder, the
 // way a user runs it, so tests can also kill it with SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -66,4 +66,12 @@ export async function startServerProcess(env: Record<string, string> = {}, optio
         child.kill(signal);
       }),
   };
+}
+
+/** Every file under `dir` (a server's data folder, searched for what it must not hold). */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
 }
