@@ -28,10 +28,14 @@ export class GroupRuleError extends Error {
   }
 }
 
+/** A change's key in a view: its author and its id (keyOf), or its parent's (parentKeyOf). */
+export const keyOf = (c: { id: string; by: string }): string => `${c.by}/${c.id}`;
+const parentKeyOf = (c: GroupChange): string | null => (c.parent === null || c.parentBy === null ? null : `${c.parentBy}/${c.parent}`);
+
 /** What one member knows of one group. */
 export interface GroupView {
   group: string;
-  /** Valid changes, by id. The first one this member saw needs no parent (it joined there). */
+  /** Valid changes, by keyOf. The first one this member saw needs no parent (it joined there). */
   changes: Record<string, GroupChange>;
   /** The change this member started from: the creation, or the one that added it. */
   root: string;
@@ -71,7 +75,7 @@ export function leaveState(parent: GroupChange, who: string): { name: string; me
 /** Why `change` may not follow `parent`, or null when it may. */
 export function checkChange(parent: GroupChange, change: GroupChange): GroupRefusal | null {
   if (change.group !== parent.group) return 'other-group';
-  if (change.parent !== parent.id || change.version !== parent.version + 1) return 'bad-version';
+  if (change.parent !== parent.id || change.parentBy !== parent.by || change.version !== parent.version + 1) return 'bad-version';
   if (!wellFormed(change)) return 'invalid';
   if (parent.admins.includes(change.by)) return null;
   if (!parent.members.includes(change.by)) return 'not-member';
@@ -94,7 +98,7 @@ function wellFormed(c: GroupChange): boolean {
 export function createGroup(p: { group: string; id: string; by: string; name: string; members: readonly string[]; at: number }): GroupChange {
   const members = sortedUnique([p.by, ...p.members]);
   if (members.length > MAX_GROUP_MEMBERS) throw new GroupRuleError('too-many', `A group has at most ${MAX_GROUP_MEMBERS} members.`);
-  return { group: p.group, id: p.id, parent: null, version: 1, by: p.by, name: p.name, members, admins: [p.by], at: p.at };
+  return { group: p.group, id: p.id, parent: null, parentBy: null, version: 1, by: p.by, name: p.name, members, admins: [p.by], at: p.at };
 }
 
 /**
@@ -111,7 +115,7 @@ export function proposeChange(
   const members = sortedUnique(next.members ?? head.members);
   if (members.length > MAX_GROUP_MEMBERS) throw new GroupRuleError('too-many', `A group has at most ${MAX_GROUP_MEMBERS} members.`);
   const admins = sortedUnique(next.admins ?? head.admins).filter((a) => members.includes(a));
-  const change: GroupChange = { group: head.group, id, parent: head.id, version: head.version + 1, by, name: next.name ?? head.name, members, admins, at };
+  const change: GroupChange = { group: head.group, id, parent: head.id, parentBy: head.by, version: head.version + 1, by, name: next.name ?? head.name, members, admins, at };
   const refusal = checkChange(head, change);
   if (refusal === 'not-admin' || refusal === 'not-member') throw new GroupRuleError(refusal, 'Only an admin of the group can change it.');
   if (refusal) throw new GroupRuleError(refusal, 'That change would leave the group without an admin.');
@@ -120,7 +124,7 @@ export function proposeChange(
 
 /** `who` leaves the group made by `head`. */
 export function leaveChange(head: GroupChange, who: string, id: string, at: number): GroupChange {
-  return { group: head.group, id, parent: head.id, version: head.version + 1, by: who, ...leaveState(head, who), at };
+  return { group: head.group, id, parent: head.id, parentBy: head.by, version: head.version + 1, by: who, ...leaveState(head, who), at };
 }
 
 /**
@@ -139,16 +143,21 @@ export function changeRecipients(previous: GroupChange | undefined, change: Grou
 
 /** A member's view of a group that starts at `first` (its creation, or the change that added it). */
 export function startView(first: GroupChange): GroupView {
-  return { group: first.group, changes: { [first.id]: first }, root: first.id, waiting: [] };
+  return { group: first.group, changes: { [keyOf(first)]: first }, root: keyOf(first), waiting: [] };
 }
 
-/** The group as the member's view has it: the highest version, the smallest id on a tie. */
+/** The group as the member's view has it: the highest version, the smallest id on a tie (then the author's name). */
 export function headOf(view: GroupView): GroupChange {
   let head: GroupChange | undefined;
   for (const c of Object.values(view.changes)) {
-    if (!head || c.version > head.version || (c.version === head.version && c.id < head.id)) head = c;
+    if (!head || c.version > head.version || (c.version === head.version && (c.id < head.id || (c.id === head.id && c.by < head.by)))) head = c;
   }
   return head!;
+}
+
+/** Whether the view holds a change with this id (by anyone): a text names the change it was written under by id. */
+export function knowsChange(view: GroupView, id: string): boolean {
+  return Object.values(view.changes).some((c) => c.id === id);
 }
 
 /**
@@ -158,34 +167,47 @@ export function headOf(view: GroupView): GroupChange {
 export function receiveChange(view: GroupView, change: GroupChange, sender: string, me: string): { view: GroupView; outcome: ReceiveOutcome } {
   if (change.by !== sender) return { view, outcome: { kind: 'refused', reason: 'forged' } };
   if (change.group !== view.group) return { view, outcome: { kind: 'refused', reason: 'other-group' } };
-  if (view.changes[change.id] || view.waiting.some((w) => w.id === change.id)) return { view, outcome: { kind: 'duplicate' } };
+  const key = keyOf(change);
+  if (view.changes[key] || view.waiting.some((w) => keyOf(w) === key)) return { view, outcome: { kind: 'duplicate' } };
   if (!wellFormed(change)) return { view, outcome: { kind: 'refused', reason: 'invalid' } };
   const before = headOf(view);
-  const parent = change.parent === null ? undefined : view.changes[change.parent];
+  const parentKey = parentKeyOf(change);
+  const parent = parentKey === null ? undefined : view.changes[parentKey];
   if (!parent) {
     const known = Object.values(view.changes).some((c) => c.members.includes(sender));
     // A second creation of the group: from someone in none of its versions, a stranger's.
     if (change.parent === null) return { view, outcome: { kind: 'refused', reason: known ? 'bad-version' : 'not-member' } };
     // Added again after being removed (or after a removal that lost a crossing): the changes in
     // between may never come here, so the change that brings the member back is taken as it
-    // is, from an admin the member knows; what it was made on is taken in if it comes later.
-    const knownAdmin = Object.values(view.changes).some((c) => c.admins.includes(sender));
-    if (knownAdmin && !before.members.includes(me) && change.members.includes(me) && change.version > before.version) {
-      const next = settleWaiting({ ...view, changes: { ...view.changes, [change.id]: change } });
+    // is, from an admin of the group as the member last had it; what it was made on is taken
+    // in if it comes later.
+    if (before.admins.includes(sender) && !before.members.includes(me) && change.members.includes(me) && change.version > before.version) {
+      const next = settleWaiting({ ...view, changes: { ...view.changes, [key]: change } });
       return { view: next, outcome: { kind: 'applied', head: headOf(next), previous: before } };
+    }
+    // Joined part-way (added by a change that lost a crossing, say): what came before the change
+    // this member started from never comes here, so an admin's change that includes the member
+    // and is no newer than that start is taken as it is, instead of waiting for good.
+    const root = view.changes[view.root];
+    const knownAdmin = Object.values(view.changes).some((c) => c.admins.includes(sender));
+    if (root && root.parent !== null && change.version <= root.version && change.members.includes(me) && knownAdmin) {
+      const next = settleWaiting({ ...view, changes: { ...view.changes, [key]: change } });
+      const head = headOf(next);
+      return { view: next, outcome: keyOf(head) === keyOf(before) ? { kind: 'superseded', head } : { kind: 'applied', head, previous: before } };
     }
     // Made on a change that has not arrived yet: possibly by an admin this member has not heard
     // of yet either (added in that change), so it waits, a few per sender, however few it knows.
+    if (parentKey === null) return { view, outcome: { kind: 'refused', reason: 'bad-version' } };
     const fromSender = view.waiting.filter((w) => w.by === sender);
     const waiting = [...view.waiting.filter((w) => w !== fromSender[0] || fromSender.length < MAX_WAITING_PER_SENDER), change].slice(-MAX_WAITING_CHANGES);
     return { view: { ...view, waiting }, outcome: { kind: 'waiting' } };
   }
   const refusal = checkChange(parent, change);
   if (refusal) return { view, outcome: { kind: 'refused', reason: refusal } };
-  let next: GroupView = { ...view, changes: { ...view.changes, [change.id]: change } };
+  let next: GroupView = { ...view, changes: { ...view.changes, [key]: change } };
   next = settleWaiting(next);
   const head = headOf(next);
-  if (head.id === before.id) return { view: next, outcome: { kind: 'superseded', head } };
+  if (keyOf(head) === keyOf(before)) return { view: next, outcome: { kind: 'superseded', head } };
   return { view: next, outcome: { kind: 'applied', head, previous: before } };
 }
 
@@ -193,15 +215,18 @@ export function receiveChange(view: GroupView, change: GroupChange, sender: stri
 function settleWaiting(view: GroupView): GroupView {
   let current = view;
   for (;;) {
-    const ready = current.waiting.find((w) => w.parent !== null && current.changes[w.parent]);
+    const ready = current.waiting.find((w) => {
+      const k = parentKeyOf(w);
+      return k !== null && current.changes[k];
+    });
     if (!ready) return current;
     const waiting = current.waiting.filter((w) => w !== ready);
-    const ok = checkChange(current.changes[ready.parent!]!, ready) === null;
-    current = { ...current, waiting, changes: ok ? { ...current.changes, [ready.id]: ready } : current.changes };
+    const ok = checkChange(current.changes[parentKeyOf(ready)!]!, ready) === null;
+    current = { ...current, waiting, changes: ok ? { ...current.changes, [keyOf(ready)]: ready } : current.changes };
   }
 }
 
 /** Adds a change this member made itself (already checked by proposeChange or leaveChange). */
 export function addOwnChange(view: GroupView, change: GroupChange): GroupView {
-  return { ...view, changes: { ...view.changes, [change.id]: change } };
+  return { ...view, changes: { ...view.changes, [keyOf(change)]: change } };
 }

@@ -16,6 +16,11 @@ export const groupChange = z.object({
   id: groupId,
   /** The change this one was made on; null only for the group's creation. */
   parent: groupId.nullable(),
+  /**
+   * Who made that change: a change is known by its id and its author together, so a member who
+   * reuses another's id makes a change of their own, never a stand-in for the other's.
+   */
+  parentBy: member.nullable(),
   version: z.number().int().min(1).max(2 ** 31),
   /** Who made it: an admin of the parent, or a member leaving. */
   by: member,

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts';
 import { open, seal, startSession } from '../../src/protocol/session-cipher.ts';
 import { MemorySessionStore } from '../../src/protocol/memory-stores.ts';
-import { changeRecipients, createGroup, headOf, proposeChange, receiveChange, recipientsOf, startView, type GroupChange, type GroupView } from '../../src/protocol/group-state.ts';
+import { addOwnChange, changeRecipients, createGroup, headOf, proposeChange, receiveChange, recipientsOf, startView, type GroupChange, type GroupView } from '../../src/protocol/group-state.ts';
 import { createParty, type Party } from '../support/protocol.ts';
 
 const id = (n: number) => `${'g'.repeat(20)}${String(n).padStart(2, '0')}`;
@@ -68,7 +68,7 @@ describe('group removal', () => {
     const before = await exportState(people.carol, ['alice', 'bob']);
 
     const removal: GroupChange = proposeChange(headOf(views.alice), 'alice', { members: ['alice', 'bob'] }, id(2), 2);
-    views.alice = { ...views.alice, changes: { ...views.alice.changes, [removal.id]: removal } };
+    views.alice = addOwnChange(views.alice, removal);
     for (const to of changeRecipients(created, removal, 'alice')) await send('alice', to, { type: 'group-change', change: removal });
     expect(sent.map((s) => s.to).sort()).toEqual(['bob', 'carol']); // Carol is told she was removed
     for (const s of sent.splice(0)) {

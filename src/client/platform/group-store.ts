@@ -5,8 +5,8 @@
 import type { Payload } from '../../wire/index.ts';
 import { encodeBase64url, groupConversation } from '../../wire/index.ts';
 import { webRandom } from '../../crypto/random.ts';
-import { headOf, receiveChange, startView, type GroupChange, type GroupView, type ReceiveOutcome } from '../../protocol/group-state.ts';
-import type { ConversationRecord, MessageRecord, OutboxEntry } from './history-store.ts';
+import { headOf, keyOf, knowsChange, receiveChange, startView, type GroupChange, type GroupView, type ReceiveOutcome } from '../../protocol/group-state.ts';
+import type { ConversationRecord, HistoryStore, MessageRecord, OutboxEntry, TransferRecord } from './history-store.ts';
 import { idbGet, idbGetAllWithPrefix, idbTransaction, request } from './idb.ts';
 
 export interface GroupRecord {
@@ -18,7 +18,8 @@ export interface GroupRecord {
 }
 
 type GroupText = Extract<Payload, { type: 'group-text' }>;
-type GroupPayload = Extract<Payload, { type: 'group-change' | 'group-text' | 'group-receipt' | 'group-typing' }>;
+type FileOffer = Extract<Payload, { type: 'file-offer' }>;
+type GroupPayload = Extract<Payload, { type: 'group-change' | 'group-text' | 'group-receipt' | 'group-typing' }> | (FileOffer & { group: string });
 
 interface HeldText {
   from: string;
@@ -28,7 +29,8 @@ interface HeldText {
 /** Texts held for a change not yet heard of, per group: enough for a burst, bounded against a flood. */
 export const MAX_HELD_TEXTS = 200;
 
-export const isGroupPayload = (p: Payload): p is GroupPayload => p.type === 'group-change' || p.type === 'group-text' || p.type === 'group-receipt' || p.type === 'group-typing';
+export const isGroupPayload = (p: Payload): p is GroupPayload =>
+  p.type === 'group-change' || p.type === 'group-text' || p.type === 'group-receipt' || p.type === 'group-typing' || (p.type === 'file-offer' && p.group !== undefined);
 
 export interface GroupEffect {
   kind: 'group';
@@ -41,6 +43,8 @@ export interface GroupEffect {
   updated: MessageRecord[];
   /** A member is typing (or stopped). */
   typing?: { from: string; active: boolean };
+  /** A file a member sent to the group, with its transfer (stored; the bytes come over the channel). */
+  offer?: { message: MessageRecord; transfer: TransferRecord; isNew: boolean };
 }
 
 /** How a group's change reads in its conversation, from this member's side. */
@@ -72,6 +76,8 @@ export class GroupStore {
   constructor(
     private readonly userId: string,
     private readonly me: string,
+    /** Writes a group file's offer as any file offer is written (into the group's conversation). */
+    private readonly history?: HistoryStore,
   ) {}
 
   private key(name: string): IDBValidKey[] {
@@ -129,6 +135,13 @@ export class GroupStore {
     const meta = tx.objectStore('meta');
     const rec = (await request(meta.get(this.key(`group:${group}`)))) as GroupRecord | undefined;
     switch (payload.type) {
+      case 'file-offer': {
+        const head = rec ? headOf(rec.view) : undefined;
+        // From a member, to a member: anyone else's offer for this group is not taken.
+        if (!head || !this.history || !head.members.includes(from) || !head.members.includes(this.me) || from === this.me) return effect;
+        effect.offer = await this.history.applyOffer(tx, from, payload, visible(group), groupConversation(group));
+        return effect;
+      }
       case 'group-typing':
         if (rec && from !== this.me && headOf(rec.view).members.includes(from)) effect.typing = { from, active: payload.active };
         return effect;
@@ -138,7 +151,7 @@ export class GroupStore {
       case 'group-text': {
         // Held when its writer is not (yet) a member here and wrote under a change not heard of
         // yet: a new member's first words can overtake the change that added them.
-        if (!rec || (!headOf(rec.view).members.includes(from) && !rec.view.changes[payload.head])) {
+        if (!rec || (!headOf(rec.view).members.includes(from) && !knowsChange(rec.view, payload.head))) {
           await this.hold(tx, group, { from, payload });
           return effect;
         }
@@ -181,8 +194,8 @@ export class GroupStore {
    * as changes nobody made: it says what the winner did, and that the other was not applied.
    */
   private linesFor(view: GroupView, previous: GroupChange, head: GroupChange): string[] {
-    const parent = head.parent === null ? undefined : view.changes[head.parent];
-    if (!parent || head.parent === previous.id || parent.version >= previous.version) return describeChange(previous, head, this.me);
+    const parent = head.parent === null || head.parentBy === null ? undefined : view.changes[keyOf({ id: head.parent, by: head.parentBy })];
+    if (!parent || (head.parent === previous.id && head.parentBy === previous.by) || parent.version >= previous.version) return describeChange(previous, head, this.me);
     const lost = previous.by === this.me ? 'Your change was not applied' : `A change by ${previous.by} was not applied`;
     return [...describeChange(parent, head, this.me), `${lost}: it crossed with one by ${head.by === this.me ? 'you' : head.by}.`];
   }
@@ -201,7 +214,7 @@ export class GroupStore {
     const all = ((await request(meta.get(this.key(`group-held:${group}`)))) as HeldText[] | undefined) ?? [];
     if (all.length === 0) return [];
     const members = headOf(rec.view).members;
-    const isReady = (h: HeldText) => Boolean(rec.view.changes[h.payload.head]) || members.includes(h.from);
+    const isReady = (h: HeldText) => knowsChange(rec.view, h.payload.head) || members.includes(h.from);
     const ready = all.filter(isReady);
     const still = all.filter((h) => !isReady(h));
     if (still.length) meta.put(still, this.key(`group-held:${group}`));
