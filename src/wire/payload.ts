@@ -73,6 +73,11 @@ export const payload = z.discriminatedUnion('type', [
     sentAt: z.number().int().nonnegative(),
     seq: z.number().int().nonnegative(),
     thumbnail: z.string().max(48 * 1024).regex(/^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/=]+$/).optional(),
+    /**
+     * A file to a group (issue #18): the same file and key go to each member, each over its own
+     * direct channel and transfer; the member shows it in the group's conversation.
+     */
+    group: groupId.optional(),
   }),
   /** The receiver wants chunks from `next` on (0 for a new file). */
   z.object({ type: z.literal('file-resume'), id: z.string().max(64), next: z.number().int().min(0) }),

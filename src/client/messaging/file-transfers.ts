@@ -46,6 +46,10 @@ interface Outgoing {
   key: CryptoKey;
   hashes: Uint8Array[];
   pumping: boolean;
+  /** A file to a group: the group, and its message's count and time (for offers made again). */
+  group?: string;
+  seq?: number;
+  sentAt?: number;
 }
 
 interface Incoming {
@@ -93,6 +97,40 @@ export class FileTransfers {
     return message;
   }
 
+  /**
+   * Sends `file` to a group's members (issue #18): one message in the group's conversation, one
+   * key for the file, and a transfer to each member over its own direct channel. A member whose
+   * channel is not open now gets the offer when it opens (channelOpened), as after a drop.
+   */
+  async sendToGroup(group: string, conversation: string, members: readonly string[], file: File, channels: (peer: string) => FileChannel | undefined): Promise<MessageRecord> {
+    const messageId = newId();
+    const keyRaw = webRandom(FILE_KEY_BYTES);
+    const key = await importAesKey(keyRaw);
+    const records: TransferRecord[] = members.map((peer) => ({
+      id: newId(),
+      peer,
+      direction: 'out',
+      name: file.name || 'file',
+      size: file.size,
+      mime: file.type,
+      chunks: chunkCount(file.size),
+      key: keyRaw,
+      next: 0,
+      hashes: new Uint8Array(0),
+      status: 'sending',
+      conversation,
+      messageId,
+    }));
+    const thumbnail = await makeThumbnail(file);
+    const message = await this.history.addOutgoingGroupFile(conversation, messageId, records, thumbnail, this.now());
+    for (const record of records) {
+      this.outgoing.set(record.id, { record, file, key, hashes: [], pumping: false, group, seq: message.seq, sentAt: message.at });
+      const channel = channels(record.peer);
+      if (channel) await this.offer(record.peer, record.id, channel, message.seq, message.at, thumbnail);
+    }
+    return message;
+  }
+
   private async offer(peer: string, id: string, channel: FileChannel, seq: number, sentAt: number, thumbnail?: string): Promise<void> {
     const o = this.outgoing.get(id);
     if (!o) return;
@@ -109,6 +147,7 @@ export class FileTransfers {
         sentAt,
         seq,
         ...(thumbnail ? { thumbnail } : {}),
+        ...(o.group ? { group: o.group } : {}),
       },
       channel,
     );
@@ -118,6 +157,10 @@ export class FileTransfers {
   async channelOpened(peer: string, channel: FileChannel): Promise<void> {
     for (const [id, o] of this.outgoing) {
       if (o.record.peer !== peer || isFinished(o.record.status)) continue;
+      if (o.group) {
+        await this.offer(peer, id, channel, o.seq ?? 0, o.sentAt ?? this.now());
+        continue;
+      }
       const message = (await this.history.messages(peer)).find((m) => m.id === id);
       await this.offer(peer, id, channel, message?.seq ?? 0, message?.at ?? this.now(), message?.file?.thumbnail);
     }

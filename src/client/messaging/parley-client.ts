@@ -498,6 +498,8 @@ export class ParleyClient {
     if (!info) return;
     const messages = await this.messagesOf(peer);
     this.set({ active: { peer, messages, security: null, link: null, call: null, relation: 'contact', online: null, typing: false, group: info } });
+    // Direct channels to the members who are mutual contacts, for files (texts go through the queue).
+    for (const m of info.members) if (!m.me) a.links.want(m.name);
     await this.markActiveRead();
   }
 
@@ -512,6 +514,24 @@ export class ParleyClient {
       typing: [...(this.groupTyping.get(group) ?? new Map<string, unknown>()).keys()],
       infoOpen: this.groupInfoOpen,
     });
+  }
+
+  /**
+   * A file to a group: the same file and key to each member who is a mutual contact (files go
+   * directly, browser to browser), each over its own channel, now or when it opens; the others
+   * are named, since they will not get it.
+   */
+  private async sendFileToGroup(a: Account, group: GroupInfo, conversation: string, file: File): Promise<boolean> {
+    if (!group.amMember) return this.fail('You are no longer in this group.');
+    const others = group.members.filter((m) => !m.me && !m.keyChanged).map((m) => m.name);
+    const direct = others.filter((m) => a.contacts.isAdded(m) && Boolean(a.contacts.find(m)?.mutual));
+    if (direct.length === 0) return this.fail('Files go directly from browser to browser, between contacts who added each other: no member of this group is one of yours yet.');
+    for (const m of direct) a.links.want(m);
+    await a.files.sendToGroup(group.id, conversation, direct, file, (m) => this.fileChannel(m));
+    const left = others.filter((m) => !direct.includes(m));
+    if (left.length) this.note(conversation, `${left.join(', ')} will not get ${file.name || 'this file'}: files go directly between contacts who added each other.`);
+    await this.afterHistoryChange(conversation);
+    return true;
   }
 
   private async sendToGroup(group: string, text: string): Promise<boolean> {
@@ -542,6 +562,13 @@ export class ParleyClient {
       } else typing.delete(effect.typing.from);
       this.groupTyping.set(effect.group, typing);
       await this.refreshActive(peer);
+      return;
+    }
+    if (effect.offer) {
+      if (effect.offer.isNew) this.notify(peer, `${from}: 📎 ${effect.offer.message.text}`);
+      const channel = this.fileChannel(from);
+      if (channel) void a.files.offered(from, effect.offer.transfer, channel);
+      await this.afterHistoryChange(peer);
       return;
     }
     const rec = await a.groups.get(effect.group);
@@ -651,6 +678,8 @@ export class ParleyClient {
     const peer = this.current.active?.peer;
     if (!a || !peer) return false;
     if (a.device !== '1') return this.fail('Files go directly from browser to browser, and for now only from the first browser of an account (the one it was made in). Send it from there.');
+    const group = this.current.active?.group;
+    if (group) return this.sendFileToGroup(a, group, peer, file);
     const channel = this.fileChannel(peer);
     if (!channel) {
       a.links.want(peer);
@@ -784,7 +813,7 @@ export class ParleyClient {
     store.lists = directory;
     const sessions = new SessionManager({ username: user.username, identity, device }, store, this.api, directory);
     const history = new HistoryStore(user.id);
-    const groupStore = new GroupStore(user.id, user.username);
+    const groupStore = new GroupStore(user.id, user.username, history);
 
     const wsUrl = this.origin.replace(/^http/, 'ws') + '/ws';
     const signaling = new SignalingClient(
@@ -905,6 +934,9 @@ export class ParleyClient {
         changed: (peer, id, bytes, status) => {
           this.fileProgress.set(id, { bytes, status });
           void this.refreshActive(peer);
+          // A group file's transfers run with each member; its message is in the group.
+          const active = this.current.active;
+          if (active?.group) void this.refreshActive(active.peer);
         },
       },
     );
@@ -938,7 +970,8 @@ export class ParleyClient {
       mutual: (peer) => device === '1' && Boolean(contacts.find(peer)?.mutual) && contacts.isAdded(peer),
       online: (peer) => contacts.online(peer) === true,
       ready: () => signaling.state === 'connected',
-      interested: (peer) => this.current.active?.peer === peer,
+      // The open conversation's contact, or the open group's members (group files go directly).
+      interested: (peer) => this.current.active?.peer === peer || Boolean(this.current.active?.group?.members.some((m) => m.name === peer)),
       ice,
       sendSignal: (peer, id, data) => signaling.send({ type: 'signal', to: peer, callId: id, data }),
       seal: sealFor,

@@ -22,6 +22,8 @@ export interface FileInfo {
   status: FileStatus;
   /** Bytes transferred so far (saved at checkpoints; the live figure is in memory). */
   bytes: number;
+  /** A file this browser sent to a group: the transfer to each member, by id. */
+  parts?: string[];
 }
 
 /** What a device remembers of a file transfer in progress, to resume it after a dropped channel. */
@@ -40,6 +42,10 @@ export interface TransferRecord {
   /** SHA-256 of every chunk before `next`, concatenated (receiver). */
   hashes: Uint8Array;
   status: FileStatus;
+  /** Where its message lives when not in the conversation with `peer`: a group's (issue #18). */
+  conversation?: string;
+  /** Its message's id when it differs from the transfer's (the sender's one message for all members). */
+  messageId?: string;
 }
 
 /** How a call ended, as the call log remembers it. */
@@ -353,28 +359,72 @@ export class HistoryStore {
   }
 
   /** A file offer: the message and the transfer record (with its key) are written with the ratchet state. */
-  private async applyOffer(tx: IDBTransaction, peer: string, offer: Extract<Payload, { type: 'file-offer' }>, visible: boolean): Promise<IncomingEffect> {
+  /**
+   * A file offer: the message and the transfer record (with its key) are written with the
+   * ratchet state. `conversation`: a group's, where a group file's message goes (its sender is
+   * then named on the message).
+   */
+  async applyOffer(tx: IDBTransaction, peer: string, offer: Extract<Payload, { type: 'file-offer' }>, visible: boolean, conversation = peer): Promise<Extract<IncomingEffect, { kind: 'file-offer' }>> {
     const transfers = tx.objectStore('transfers');
     const messages = tx.objectStore('messages');
     const existing = (await request(transfers.get(this.key(offer.id)))) as TransferRecord | undefined;
     if (existing) {
-      const message = (await request(messages.get(this.key(peer, offer.id)))) as MessageRecord;
+      const message = (await request(messages.get(this.key(existing.conversation ?? peer, offer.id)))) as MessageRecord;
       return { kind: 'file-offer', message, transfer: existing, isNew: false };
     }
     const key = decodeBase64url(offer.key)!;
-    const transfer: TransferRecord = { id: offer.id, peer, direction: 'in', name: offer.name, size: offer.size, mime: offer.mime, chunks: offer.chunks, key, next: 0, hashes: new Uint8Array(0), status: 'receiving' };
+    const inGroup = conversation !== peer;
+    const transfer: TransferRecord = {
+      id: offer.id,
+      peer,
+      direction: 'in',
+      name: offer.name,
+      size: offer.size,
+      mime: offer.mime,
+      chunks: offer.chunks,
+      key,
+      next: 0,
+      hashes: new Uint8Array(0),
+      status: 'receiving',
+      ...(inGroup ? { conversation } : {}),
+    };
     const file: FileInfo = { name: offer.name, size: offer.size, mime: offer.mime, status: 'receiving', bytes: 0, ...(offer.thumbnail ? { thumbnail: offer.thumbnail } : {}) };
-    const message: MessageRecord = { id: offer.id, peer, direction: 'in', text: offer.name, at: offer.sentAt, seq: offer.seq, read: visible, file };
+    const message: MessageRecord = { id: offer.id, peer: conversation, direction: 'in', text: offer.name, at: offer.sentAt, seq: offer.seq, read: visible, file, ...(inGroup ? { from: peer } : {}) };
     const now = offer.sentAt;
     transfers.put(transfer, this.key(offer.id));
-    messages.put(message, this.key(peer, offer.id));
+    messages.put(message, this.key(conversation, offer.id));
     const convos = tx.objectStore('conversations');
-    const c = (await request(convos.get(this.key(peer)))) as ConversationRecord | undefined;
+    const c = (await request(convos.get(this.key(conversation)))) as ConversationRecord | undefined;
     convos.put(
-      { peer, lastAt: now, lastText: `📎 ${offer.name}`, lastDirection: 'in', unread: (c?.unread ?? 0) + (visible ? 0 : 1), nextSeq: c?.nextSeq ?? 0 } satisfies ConversationRecord,
-      this.key(peer),
+      {
+        peer: conversation,
+        lastAt: now,
+        lastText: inGroup ? `${peer}: 📎 ${offer.name}` : `📎 ${offer.name}`,
+        lastDirection: 'in',
+        unread: (c?.unread ?? 0) + (visible ? 0 : 1),
+        nextSeq: c?.nextSeq ?? 0,
+      } satisfies ConversationRecord,
+      this.key(conversation),
     );
     return { kind: 'file-offer', message, transfer, isNew: true };
+  }
+
+  /**
+   * A file to a group: one message in the group's conversation (id `messageId`), and a transfer
+   * for each member, all in one transaction.
+   */
+  async addOutgoingGroupFile(conversation: string, messageId: string, transfers: TransferRecord[], thumbnail: string | undefined, now: number): Promise<MessageRecord> {
+    return idbTransaction(['messages', 'conversations', 'transfers'], async (tx) => {
+      const convos = tx.objectStore('conversations');
+      const c = (await request(convos.get(this.key(conversation)))) as ConversationRecord | undefined;
+      const first = transfers[0]!;
+      const file: FileInfo = { name: first.name, size: first.size, mime: first.mime, status: 'sending', bytes: 0, parts: transfers.map((t) => t.id), ...(thumbnail ? { thumbnail } : {}) };
+      const message: MessageRecord = { id: messageId, peer: conversation, direction: 'out', text: first.name, at: now, seq: c?.nextSeq ?? 0, file };
+      tx.objectStore('messages').put(message, this.key(conversation, messageId));
+      for (const t of transfers) tx.objectStore('transfers').put(t, this.key(t.id));
+      convos.put({ peer: conversation, lastAt: now, lastText: `📎 ${first.name}`, lastDirection: 'out', unread: c?.unread ?? 0, nextSeq: (c?.nextSeq ?? 0) + 1 } satisfies ConversationRecord, this.key(conversation));
+      return message;
+    });
   }
 
   /** Stores an outgoing file's message and transfer record together. */
@@ -400,8 +450,19 @@ export class HistoryStore {
     await idbTransaction(['messages', 'transfers'], async (tx) => {
       tx.objectStore('transfers').put(transfer, this.key(transfer.id));
       const messages = tx.objectStore('messages');
-      const m = (await request(messages.get(this.key(transfer.peer, transfer.id)))) as MessageRecord | undefined;
-      if (m?.file) messages.put({ ...m, file: { ...m.file, status: transfer.status, bytes } }, this.key(transfer.peer, transfer.id));
+      const key = this.key(transfer.conversation ?? transfer.peer, transfer.messageId ?? transfer.id);
+      const m = (await request(messages.get(key))) as MessageRecord | undefined;
+      if (!m?.file) return;
+      // The sender's one message for a group file: done once every member has it, failed only if none can.
+      let status = transfer.status;
+      let done = bytes;
+      if (transfer.messageId && transfer.messageId !== transfer.id && m.file.parts) {
+        const all = await Promise.all(m.file.parts.map((id) => request(tx.objectStore('transfers').get(this.key(id))) as Promise<TransferRecord | undefined>));
+        const states = all.map((t) => (t?.id === transfer.id ? transfer : t)).filter((t): t is TransferRecord => t !== undefined);
+        status = states.every((t) => t.status === 'done') ? 'done' : states.some((t) => !isFinished(t.status)) ? 'sending' : states.some((t) => t.status === 'done') ? 'done' : transfer.status;
+        done = status === 'done' ? m.file.size : Math.min(m.file.size, bytes);
+      }
+      messages.put({ ...m, file: { ...m.file, status, bytes: done } }, key);
     });
   }
 

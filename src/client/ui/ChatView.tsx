@@ -184,13 +184,15 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
         {group ? (group.typing.length ? `${group.typing.join(', ')} ${group.typing.length === 1 ? 'is' : 'are'} typing…` : '') : conversation.typing ? `${peer} is typing…` : ''}
       </p>
       <form className="composer" onSubmit={(e) => void send(e)}>
-        {!group && (
-        <label className={`attach ${direct && !blocked ? '' : 'attach-off'}`} title={direct ? 'Send a file directly' : `Files go directly between browsers: ${peer} must be a mutual contact and online`}>
+        <label
+          className={`attach ${(direct || group) && !blocked ? '' : 'attach-off'}`}
+          title={group ? 'Send a file directly to the members who are your contacts' : direct ? 'Send a file directly' : `Files go directly between browsers: ${peer} must be a mutual contact and online`}
+        >
           <input
             type="file"
             aria-label="Attach file"
             className="sr-only"
-            disabled={!direct || blocked}
+            disabled={(!direct && !group) || blocked}
             onChange={(e) => {
               const f = e.target.files?.[0];
               e.target.value = '';
@@ -201,7 +203,6 @@ export function ChatView({ client, state, conversation }: { client: ParleyClient
             <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z" />
           </svg>
         </label>
-        )}
         <label htmlFor={`${id}-msg`} className="sr-only">
           Message
         </label>
