@@ -3,12 +3,17 @@
 // add (sees only what follows), remove (gets nothing more), leave, rename, make admin; a member
 // whose key changed holds up only that member; changes a member's own client tampered with are
 // refused; and nothing on the server names the group.
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newContext, recordedPage, type Recording } from './support/browser.ts';
 import { filesUnder, startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { openSharedServices, sharedServicesSkipReason } from './support/shared-services.ts';
+import pg from 'pg';
+import { Redis } from 'ioredis';
 import { addContact, approveLink, logIn, send, showLinkCode, signUp, startChat, waitConnected, waitForMessage } from './support/app.ts';
 
 let server: ServerProcess;
@@ -189,6 +194,10 @@ describe('groups (issue #18)', () => {
     await openGroup(bob!, title);
     await openGroup(carol!, title);
     await waitForMessage(bob!.page, 'before dave');
+    // Typing shows in the group, under the writer's name.
+    await bob!.page.getByRole('textbox', { name: 'Message', exact: true }).fill('writing…');
+    await alice!.page.getByText(`${bob!.name} is typing…`).waitFor({ timeout: 15_000 });
+    await bob!.page.getByRole('textbox', { name: 'Message', exact: true }).fill('');
 
     let info = await groupInfo(alice!);
     await info.getByRole('form', { name: 'Add member' }).getByLabel('Add member').fill(dave!.name);
@@ -473,4 +482,90 @@ describe('groups (issue #18)', () => {
       await strict.kill();
     }
   });
+  it('a file to the group: one key, each member gets it over their own channel, intact; a member who is no contact is named', async () => {
+    const [alice, bob, carol, erin] = await people('alice', 'bob', 'carol', 'erin');
+    await friends(alice!, bob!, carol!);
+    const title = `Files ${uid()}`;
+    await createGroup(alice!, title, [bob!, carol!, erin!]);
+    for (const p of [bob!, carol!]) await openGroup(p, title);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-group-file-'));
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const fileName = `minutes-${uid()}.bin`;
+    writeFileSync(path.join(dir, fileName), data);
+    await alice!.page.getByLabel('Attach file').setInputFiles(path.join(dir, fileName));
+    // Erin is in the group but not Alice's contact: told plainly, not silently left out.
+    await log(alice!).getByText(`${erin!.name} will not get ${fileName}: files go directly between contacts who added each other.`).waitFor();
+    for (const p of [bob!, carol!]) {
+      const save = p.page.getByRole('button', { name: `Save ${fileName}` });
+      await save.waitFor({ timeout: 120_000 });
+      const [download] = await Promise.all([p.page.waitForEvent('download'), save.click()]);
+      expect(createHash('sha256').update(readFileSync((await download.path())!)).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+      // In the group's conversation, under Alice's name.
+      expect(await log(p).locator('.bubble').filter({ hasText: fileName }).textContent()).toContain(`${alice!.name}: `);
+    }
+    await log(alice!).locator('.bubble').filter({ hasText: fileName }).getByText('Sent · checked').waitFor({ timeout: 60_000 });
+    // The file's bytes went browser to browser: nothing of them through the server.
+    const sentToServer = alice!.recording.wsFrames.join('\n') + alice!.recording.httpBodies.join('\n');
+    expect(sentToServer).not.toContain(data.subarray(0, 64).toString('base64url'));
+    expect(await erin!.page.getByRole('button', { name: `Save ${fileName}` }).count()).toBe(0);
+  });
 });
+
+if (sharedServicesSkipReason) console.warn(`\n[groups e2e on PostgreSQL] SKIPPED, not passed: ${sharedServicesSkipReason}\n`);
+
+describe.skipIf(Boolean(sharedServicesSkipReason))('groups on PostgreSQL and Redis (needs DATABASE_URL and REDIS_URL)', () => {
+  it('leaves no group name, id or member list in any PostgreSQL table or Redis key', async () => {
+    const shared = await openSharedServices();
+    const pgServer = await startServerProcess({ ...shared.env, SIGNUP_LIMIT_PER_IP: '1000' });
+    try {
+      const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((p) => person(p, { url: pgServer.url })));
+      await friends(alice!, bob!, carol!);
+      const marker = `PgMarker${uid()}${uid()}`;
+      await carol!.page.goto('about:blank'); // her envelopes wait in the queue
+      await createGroup(alice!, marker, [bob!, carol!]);
+      const groupId = (await alice!.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: marker, exact: true }).getAttribute('aria-describedby'))!.replace(/^conv-g-/, '');
+      await openGroup(bob!, marker);
+      await send(alice!.page, `hello ${marker}`);
+      await waitForMessage(bob!.page, `hello ${marker}`);
+      await send(bob!.page, 'reply');
+      await waitForMessage(alice!.page, 'reply');
+
+      const db = new pg.Client({ connectionString: shared.env.DATABASE_URL });
+      await db.connect();
+      const dumps: string[] = [];
+      try {
+        const { rows: tables } = await db.query<{ name: string }>('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1', [shared.schema]);
+        expect(tables.length).toBeGreaterThan(3);
+        for (const { name } of tables) {
+          const { rows } = await db.query(`SELECT * FROM "${shared.schema}"."${name}"`);
+          // Byte columns as latin1 text, so a name inside a blob would show.
+          dumps.push(JSON.stringify(rows, (_k, v: unknown) => (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('latin1') : v)));
+        }
+      } finally {
+        await db.end();
+      }
+      // Carol's queued envelopes are there, as ciphertext.
+      expect(dumps.join('').length).toBeGreaterThan(1_000);
+      const redis = new Redis(shared.env.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 2 });
+      await redis.connect();
+      try {
+        for (let cursor = '0'; ; ) {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${shared.prefix}*`, 'COUNT', 500);
+          for (const k of keys) dumps.push(k, JSON.stringify(await redis.dump(k)));
+          if (next === '0') break;
+          cursor = next;
+        }
+      } finally {
+        redis.disconnect();
+      }
+      for (const content of [...dumps, pgServer.output()]) {
+        expect(content).not.toContain(marker);
+        expect(content).not.toContain(groupId);
+      }
+    } finally {
+      await pgServer.kill();
+      await shared.remove();
+    }
+  });
+});
+
