@@ -161,12 +161,21 @@ describe('groups (issue #18)', () => {
     const first = log(alice!).locator('.bubble').filter({ hasText: 'first, from alice' });
     await first.getByText('Delivered to 2 of 3').waitFor({ timeout: 30_000 });
     await first.getByText('Read by 2 of 3').waitFor({ timeout: 30_000 });
-    expect(await first.getByText('Read by 2 of 3').getAttribute('title')).toBe([bob!.name, carol!.name].sort().join(', '));
+    // The names, on hover or keyboard focus, and in the accessible name.
+    const readBy = first.getByText('Read by 2 of 3');
+    expect(await readBy.getAttribute('title')).toBe([bob!.name, carol!.name].sort().join(', '));
+    await readBy.focus();
+    expect(await readBy.evaluate((el) => getComputedStyle(el, '::after').content)).toBe(JSON.stringify([bob!.name, carol!.name].sort().join(', ')));
+    expect(await readBy.textContent()).toBe(`Read by 2 of 3: ${[bob!.name, carol!.name].sort().join(', ')}`);
 
     // Dave comes back: the group, then every message in the order it was written.
     await dave!.page.goto(server.url);
     await waitConnected(dave!.page);
+    // Before he opens it, the group counts the three messages as unread.
+    const daveEntry = dave!.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: marker, exact: true });
+    await expect.poll(() => daveEntry.textContent(), { timeout: 30_000 }).toContain('3 unread');
     await openGroup(dave!, marker);
+    await expect.poll(() => daveEntry.textContent()).not.toContain('unread');
     for (const t of ['first, from alice', 'second, from bob', 'third, from carol']) await waitForMessage(dave!.page, t);
     expect((await bubbles(dave!)).map((b) => b.replace(/^[^:]+: /, ''))).toEqual(['first, from alice', 'second, from bob', 'third, from carol']);
     await first.getByText('Delivered to 3 of 3').waitFor({ timeout: 30_000 });
