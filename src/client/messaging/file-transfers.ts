@@ -40,6 +40,11 @@ function cancelFor(id: string, status: FileStatus): Payload {
   return status === 'no-space' || status === 'not-saved' ? { type: 'file-cancel', id, reason: status } : { type: 'file-cancel', id };
 }
 
+/** A transfer of `file` to `peer` about to start, under the file's key. */
+function outgoingRecord(id: string, peer: string, file: File, key: Uint8Array): TransferRecord {
+  return { id, peer, direction: 'out', name: file.name || 'file', size: file.size, mime: file.type, chunks: chunkCount(file.size), key, next: 0, hashes: new Uint8Array(0), status: 'sending' };
+}
+
 interface Outgoing {
   record: TransferRecord;
   file: Blob;
@@ -77,19 +82,7 @@ export class FileTransfers {
   async send(peer: string, file: File, channel: FileChannel): Promise<MessageRecord> {
     const id = newId();
     const keyRaw = webRandom(FILE_KEY_BYTES);
-    const record: TransferRecord = {
-      id,
-      peer,
-      direction: 'out',
-      name: file.name || 'file',
-      size: file.size,
-      mime: file.type,
-      chunks: chunkCount(file.size),
-      key: keyRaw,
-      next: 0,
-      hashes: new Uint8Array(0),
-      status: 'sending',
-    };
+    const record = outgoingRecord(id, peer, file, keyRaw);
     const thumbnail = await makeThumbnail(file);
     const message = await this.history.addOutgoingFile(peer, record, thumbnail, this.now());
     this.outgoing.set(id, { record, file, key: await importAesKey(keyRaw), hashes: [], pumping: false });
@@ -106,21 +99,7 @@ export class FileTransfers {
     const messageId = newId();
     const keyRaw = webRandom(FILE_KEY_BYTES);
     const key = await importAesKey(keyRaw);
-    const records: TransferRecord[] = members.map((peer) => ({
-      id: newId(),
-      peer,
-      direction: 'out',
-      name: file.name || 'file',
-      size: file.size,
-      mime: file.type,
-      chunks: chunkCount(file.size),
-      key: keyRaw,
-      next: 0,
-      hashes: new Uint8Array(0),
-      status: 'sending',
-      conversation,
-      messageId,
-    }));
+    const records: TransferRecord[] = members.map((peer) => ({ ...outgoingRecord(newId(), peer, file, keyRaw), conversation, messageId }));
     const thumbnail = await makeThumbnail(file);
     const message = await this.history.addOutgoingGroupFile(conversation, messageId, records, thumbnail, this.now());
     for (const record of records) {
