@@ -6,7 +6,7 @@
 // chain-key test vector applies unchanged. Knows nothing of headers or state.
 import { utf8, type Bytes } from '../crypto/bytes.ts';
 import { hkdfSha256 } from '../crypto/hkdf.ts';
-import { hmacSha256Each } from '../crypto/hmac.ts';
+import { hmacSha256EachSync } from '../crypto/hmac.ts';
 
 export type RootKey = Bytes & { readonly __brand?: 'RootKey' };
 export type ChainKey = Bytes & { readonly __brand?: 'ChainKey' };
@@ -21,7 +21,8 @@ export async function kdfRk(rootKey: RootKey, dhOut: Uint8Array): Promise<{ root
   return { rootKey: okm.slice(0, 32), chainKey: okm.slice(32, 64) };
 }
 
-export async function kdfCk(chainKey: ChainKey): Promise<{ chainKey: ChainKey; messageKey: MessageKey }> {
-  const [messageKey, next] = await hmacSha256Each(chainKey, [MESSAGE_KEY_SEED, CHAIN_KEY_SEED]);
+/** Synchronous: it runs once or more per message, and awaiting Web Crypto twice cost more than the MACs. */
+export function kdfCk(chainKey: ChainKey): { chainKey: ChainKey; messageKey: MessageKey } {
+  const [messageKey, next] = hmacSha256EachSync(chainKey, [MESSAGE_KEY_SEED, CHAIN_KEY_SEED]);
   return { chainKey: next!, messageKey: messageKey! };
 }
