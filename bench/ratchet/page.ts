@@ -1,12 +1,13 @@
 // Runs inside Chromium (bench/ratchet.ts drives it). Measures, in one page and one run:
-//  - bare AES-256-GCM encrypt+decrypt of 100-byte messages (the floor: one key, fresh IVs),
+//  - bare AES-256-GCM encrypt+decrypt of 100-byte messages (the baseline: one key, fresh IVs),
+//  - the same with a key imported per message on each side (what any ratchet on Web Crypto pays),
 //  - the same messages through the session (pad, KDF_CK, AES-GCM, envelope, state copy and
 //    store), one direction (symmetric ratchet) and alternating speakers (a DH ratchet per message),
 //  - session start: verify bundle, PQXDH (4 ECDH + ML-KEM-768 encapsulation), first ratchet step.
 // Rounds alternate between the variants so drift in machine load hits all of them alike.
 import { aesGcmDecrypt, aesGcmEncrypt, importAesKey } from '../../src/crypto/aead.ts';
 import { webRandom } from '../../src/crypto/random.ts';
-import { open, seal, startSession } from '../../src/protocol/session-cipher.ts';
+import { open, openRun, seal, sealRun, startSession } from '../../src/protocol/session-cipher.ts';
 import { createParty } from '../../test/support/protocol.ts';
 
 const MESSAGE = new Uint8Array(100).fill(0x61);
@@ -32,6 +33,17 @@ async function bareAesGcm(n: number): Promise<void> {
   }
 }
 
+/** The floor for any ratchet on Web Crypto: a fresh key per message, imported on each side. */
+async function aesGcmKeyPerMessage(n: number): Promise<void> {
+  const ad = new Uint8Array(0);
+  for (let i = 0; i < n; i++) {
+    const raw = webRandom(32);
+    const iv = webRandom(12);
+    const sealed = await aesGcmEncrypt(await importAesKey(raw), iv, MESSAGE, ad);
+    await aesGcmDecrypt(await importAesKey(raw), iv, sealed, ad);
+  }
+}
+
 async function sessionPair() {
   const alice = await createParty('alice');
   const bob = await createParty('bob');
@@ -44,6 +56,16 @@ async function sessionPair() {
 async function oneDirection(n: number): Promise<void> {
   const { alice, bob } = await sessionPair();
   for (let i = 0; i < n; i++) await open('alice', await seal('bob', MESSAGE, alice.deps), bob.deps);
+}
+
+/** The same messages sealed and opened in runs (a burst; a backlog), the state written once per run on each side. */
+async function oneDirectionRuns(n: number, run: number): Promise<void> {
+  const { alice, bob } = await sessionPair();
+  const batch = Array.from({ length: run }, () => MESSAGE);
+  for (let i = 0; i < n; i += run) {
+    const results = await openRun('alice', await sealRun('bob', batch, alice.deps), bob.deps);
+    if (!results.every((r) => r.ok)) throw new Error('a message of the run did not open');
+  }
 }
 
 async function alternating(n: number): Promise<void> {
@@ -72,12 +94,16 @@ async function sessionStarts(n: number): Promise<{ initiatorMs: number; responde
 
 async function main() {
   const N = 1000;
-  const rows = { bare: [] as number[], oneWay: [] as number[], alternating: [] as number[] };
+  const RUN = 100;
+  const rows = { bare: [] as number[], keyPerMessage: [] as number[], oneWay: [] as number[], runs: [] as number[], alternating: [] as number[] };
   await bareAesGcm(200);
   await oneDirection(50); // warm-up
+  await oneDirectionRuns(200, RUN);
   for (let r = 0; r < ROUNDS; r++) {
     rows.bare.push(N / ((await timed(() => bareAesGcm(N))) / 1000));
+    rows.keyPerMessage.push(N / ((await timed(() => aesGcmKeyPerMessage(N))) / 1000));
     rows.oneWay.push(N / ((await timed(() => oneDirection(N))) / 1000));
+    rows.runs.push(N / ((await timed(() => oneDirectionRuns(N, RUN))) / 1000));
     rows.alternating.push(N / 4 / ((await timed(() => alternating(N / 4))) / 1000));
   }
   const start = await sessionStarts(30);
@@ -86,7 +112,10 @@ async function main() {
     messagesPerRound: N,
     rounds: ROUNDS,
     bareAesGcmPerSecond: median(rows.bare),
+    keyPerMessagePerSecond: median(rows.keyPerMessage),
     ratchetOneWayPerSecond: median(rows.oneWay),
+    runLength: RUN,
+    ratchetRunsPerSecond: median(rows.runs),
     ratchetAlternatingPerSecond: median(rows.alternating),
     sessionStartInitiatorMs: start.initiatorMs,
     sessionStartResponderMs: start.responderMs,

@@ -1,7 +1,7 @@
 // Builds a benchmark page with Vite, serves it on 127.0.0.1 (a secure context) and runs it in
 // Debian's Chromium until it publishes window.__benchResult.
 import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,7 @@ export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-q
 export async function runBenchPage<T>(root: string, options: { browser?: Browser; query?: string } = {}): Promise<T> {
   const browser = options.browser;
   const outDir = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
-  await build({ root: path.resolve(root), logLevel: 'warn', build: { outDir, emptyOutDir: true, target: 'es2022' } });
+  await build({ root: path.resolve(root), logLevel: 'warn', build: { outDir, emptyOutDir: true, target: 'es2022', minify: !process.env.BENCH_CPU_PROF } });
   const server = createServer(async (req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://x').pathname;
     const file = path.join(outDir, pathname === '/' ? 'index.html' : path.normalize(pathname).replace(/^(\.\.[/\\])+/, ''));
@@ -32,8 +32,20 @@ export async function runBenchPage<T>(root: string, options: { browser?: Browser
   const b = browser ?? (await chromium.launch({ executablePath: CHROMIUM, args: ARGS }));
   try {
     const page = await b.newPage();
+    // BENCH_CPU_PROF=file.cpuprofile: the page's CPU profile over the whole run, for DevTools.
+    const profileTo = process.env.BENCH_CPU_PROF;
+    const cdp = profileTo ? await page.context().newCDPSession(page) : undefined;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+      await cdp.send('Profiler.start');
+    }
     await page.goto(`http://127.0.0.1:${port}/${options.query ? `?${options.query}` : ''}`);
     await page.waitForFunction(() => (window as unknown as { __benchResult?: unknown }).__benchResult !== undefined, undefined, { timeout: 900_000 });
+    if (cdp && profileTo) {
+      const { profile } = await cdp.send('Profiler.stop');
+      await writeFile(profileTo, JSON.stringify(profile));
+    }
     const result = (await page.evaluate(() => (window as unknown as { __benchResult: unknown }).__benchResult)) as T & { error?: string };
     if (result.error) throw new Error(result.error);
     await page.close();

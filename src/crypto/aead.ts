@@ -16,9 +16,19 @@ export class DecryptError extends Error {
   }
 }
 
+/**
+ * Our byte arrays as Web Crypto's BufferSource, without a copy. Web Crypto copies what it is
+ * given when called, so a caller may reuse the array after; and Parley never makes a
+ * SharedArrayBuffer, which is all the type excludes. (The copies this replaced were a fifth of
+ * the ratchet's time: bench:ratchet.)
+ */
+function source(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes as Uint8Array<ArrayBuffer>;
+}
+
 export async function importAesKey(raw: Uint8Array, extractable = false): Promise<CryptoKey> {
   if (raw.length !== AES_KEY_BYTES) throw new TypeError('AES-256 key must be 32 bytes');
-  return subtle().importKey('raw', new Uint8Array(raw), 'AES-GCM', extractable, ['encrypt', 'decrypt']);
+  return subtle().importKey('raw', source(raw), 'AES-GCM', extractable, ['encrypt', 'decrypt']);
 }
 
 async function asKey(key: CryptoKey | Uint8Array): Promise<CryptoKey> {
@@ -28,9 +38,9 @@ async function asKey(key: CryptoKey | Uint8Array): Promise<CryptoKey> {
 export async function aesGcmEncrypt(key: CryptoKey | Uint8Array, iv: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Promise<Bytes> {
   if (iv.length !== GCM_IV_BYTES) throw new TypeError('AES-GCM IV must be 12 bytes');
   const ct = await subtle().encrypt(
-    { name: 'AES-GCM', iv: new Uint8Array(iv), additionalData: new Uint8Array(ad), tagLength: 128 },
+    { name: 'AES-GCM', iv: source(iv), additionalData: source(ad), tagLength: 128 },
     await asKey(key),
-    new Uint8Array(plaintext),
+    source(plaintext),
   );
   return new Uint8Array(ct);
 }
@@ -40,9 +50,9 @@ export async function aesGcmDecrypt(key: CryptoKey | Uint8Array, iv: Uint8Array,
   if (iv.length !== GCM_IV_BYTES || ciphertext.length < GCM_TAG_BYTES) throw new DecryptError();
   try {
     const pt = await subtle().decrypt(
-      { name: 'AES-GCM', iv: new Uint8Array(iv), additionalData: new Uint8Array(ad), tagLength: 128 },
+      { name: 'AES-GCM', iv: source(iv), additionalData: source(ad), tagLength: 128 },
       await asKey(key),
-      new Uint8Array(ciphertext),
+      source(ciphertext),
     );
     return new Uint8Array(pt);
   } catch {

@@ -55,6 +55,14 @@ export function fromHex(hex: string): Bytes {
 /** Big-endian unsigned 32-bit integer, as used in transcripts and headers. */
 export function u32be(n: number): Bytes {
   const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n >>> 0, false);
+  writeU32be(out, 0, n);
   return out;
+}
+
+/** Shifts rather than a DataView: a view over a small array moves its bytes off the heap, which cost more than the write. */
+export function writeU32be(out: Uint8Array, offset: number, n: number): void {
+  out[offset] = (n >>> 24) & 0xff;
+  out[offset + 1] = (n >>> 16) & 0xff;
+  out[offset + 2] = (n >>> 8) & 0xff;
+  out[offset + 3] = n & 0xff;
 }

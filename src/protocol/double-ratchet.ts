@@ -8,12 +8,12 @@
 // bits per message; associated data is AD ‖ encoded header (§3.1 ENCRYPT, with GCM in place of
 // the recommended CBC+HMAC). Message keys are used once and deleted. Skipped keys are kept for
 // out-of-order delivery: at most MAX_SKIP per chain (§3.5 MAX_SKIP), at most a week each.
-import { bytesEqual, concatBytes, type Bytes } from '../crypto/bytes.ts';
+import { bytesEqual, type Bytes } from '../crypto/bytes.ts';
 import { aesGcmDecrypt, aesGcmEncrypt, GCM_IV_BYTES } from '../crypto/aead.ts';
 import type { RandomSource } from '../crypto/random.ts';
 import { dh, type DhKeyPair, type GenerateDh } from './dh.ts';
 import { ProtocolError } from './errors.ts';
-import { encodeHeader, type Header } from './header.ts';
+import { encodeHeader, HEADER_BYTES, type Header } from './header.ts';
 import { kdfCk, kdfRk, type ChainKey, type MessageKey, type RootKey } from './kdf.ts';
 
 export const MAX_SKIP = 1000;
@@ -73,32 +73,112 @@ function copy(state: RatchetState): RatchetState {
 
 /** §3.4 RatchetEncrypt. */
 export async function ratchetEncrypt(state: RatchetState, plaintext: Uint8Array, ad: Uint8Array, deps: RatchetDeps): Promise<{ state: RatchetState; sealed: Sealed }> {
-  if (!state.cks) throw new ProtocolError('no_session', 'this session cannot send yet');
-  const next = copy(state);
-  const { chainKey, messageKey } = await kdfCk(state.cks);
-  next.cks = chainKey;
-  const header: Header = { dh: state.dhs.publicRaw, pn: state.pn, n: state.ns };
-  next.ns = state.ns + 1;
-  const iv = deps.random(GCM_IV_BYTES);
-  const ciphertext = await aesGcmEncrypt(messageKey, iv, plaintext, concatBytes(ad, encodeHeader(header)));
-  messageKey.fill(0);
-  return { state: next, sealed: { header, iv, ciphertext } };
+  const { state: next, sealed } = await ratchetEncryptMany(state, [plaintext], ad, deps);
+  return { state: next, sealed: sealed[0]! };
 }
 
-async function open(messageKey: Uint8Array, sealed: Sealed, ad: Uint8Array): Promise<Bytes> {
+/**
+ * §3.4 RatchetEncrypt for several messages in a row. The chain steps are synchronous, so every
+ * message key is known before the first encryption: the encryptions then run together instead
+ * of each waiting for the one before (a Web Crypto call's cost is mostly its round trip).
+ */
+export async function ratchetEncryptMany(state: RatchetState, plaintexts: readonly Uint8Array[], ad: Uint8Array, deps: RatchetDeps): Promise<{ state: RatchetState; sealed: Sealed[] }> {
+  if (!state.cks) throw new ProtocolError('no_session', 'this session cannot send yet');
+  const next = copy(state);
+  const jobs = plaintexts.map((plaintext) => {
+    const { chainKey, messageKey } = kdfCk(next.cks!);
+    next.cks = chainKey;
+    const header: Header = { dh: state.dhs.publicRaw, pn: state.pn, n: next.ns };
+    next.ns++;
+    const iv = deps.random(GCM_IV_BYTES);
+    return aesGcmEncrypt(messageKey, iv, plaintext, associatedData(ad, header)).then((ciphertext) => {
+      messageKey.fill(0);
+      return { header, iv, ciphertext };
+    });
+  });
+  return { state: next, sealed: await Promise.all(jobs) };
+}
+
+/** AD ‖ encoded header, in one allocation. */
+function associatedData(ad: Uint8Array, header: Header): Bytes {
+  const out = new Uint8Array(ad.length + HEADER_BYTES);
+  out.set(ad);
+  out.set(encodeHeader(header), ad.length);
+  return out;
+}
+
+/**
+ * Work started ahead for a run of messages (see prefetchDecrypts): chain steps already taken
+ * and decryptions already under way. A decryption is used only when its key and associated data
+ * are exactly the ones the ratchet derived for the message, so a wrong guess costs time, never
+ * correctness.
+ */
+export interface Prefetched {
+  chainStep(chainKey: ChainKey): { chainKey: ChainKey; messageKey: MessageKey } | undefined;
+  plaintext(messageKey: Uint8Array, sealed: Sealed, ad: Uint8Array): Promise<Bytes> | undefined;
+}
+
+function chainStep(chainKey: ChainKey, prefetched: Prefetched | undefined): { chainKey: ChainKey; messageKey: MessageKey } {
+  return prefetched?.chainStep(chainKey) ?? kdfCk(chainKey);
+}
+
+async function open(messageKey: Uint8Array, sealed: Sealed, ad: Uint8Array, prefetched?: Prefetched): Promise<Bytes> {
+  const fullAd = associatedData(ad, sealed.header);
   try {
-    return await aesGcmDecrypt(messageKey, sealed.iv, sealed.ciphertext, concatBytes(ad, encodeHeader(sealed.header)));
+    return await (prefetched?.plaintext(messageKey, sealed, fullAd) ?? aesGcmDecrypt(messageKey, sealed.iv, sealed.ciphertext, fullAd));
   } catch {
     throw new ProtocolError('decrypt_failed', 'the message could not be decrypted: it was changed, or is not for this session');
   }
 }
 
+/**
+ * For a run of messages about to be opened one after another from `state`: takes the chain
+ * steps of its current receiving chain that the run will need, and starts decrypting, all at
+ * once, the messages in that chain with the keys it will give them if every message before them
+ * opens. Opening each in turn (ratchetDecrypt) then waits on work already done.
+ */
+export function prefetchDecrypts(state: RatchetState, sealed: readonly Sealed[], ad: Uint8Array): Prefetched {
+  // Keyed by the chain key object itself: ratchetDecrypt hands back the very objects found here.
+  const steps = new WeakMap<ChainKey, { chainKey: ChainKey; messageKey: MessageKey }>();
+  const ahead = new Map<Sealed, { key: Bytes; ad: Bytes; plaintext: Promise<Bytes> }>();
+  const { ckr, dhr, nr } = state;
+  if (ckr && dhr) {
+    const wanted = sealed.filter((m) => bytesEqual(m.header.dh, dhr) && m.header.n >= nr && m.header.n < nr + MAX_SKIP);
+    let last = -1;
+    for (const m of wanted) last = Math.max(last, m.header.n);
+    const keys: Bytes[] = [];
+    let ck = ckr;
+    for (let n = nr; n <= last; n++) {
+      const step = kdfCk(ck);
+      steps.set(ck, step);
+      ck = step.chainKey;
+      keys.push(step.messageKey);
+    }
+    for (const m of wanted) {
+      const key = keys[m.header.n - nr]!;
+      const fullAd = associatedData(ad, m.header);
+      const plaintext = aesGcmDecrypt(key, m.iv, m.ciphertext, fullAd);
+      plaintext.catch(() => undefined); // a tampered one is reported when its turn comes
+      ahead.set(m, { key, ad: fullAd, plaintext });
+    }
+  }
+  return {
+    chainStep: (chainKey) => steps.get(chainKey),
+    plaintext: (messageKey, m, fullAd) => {
+      const hit = ahead.get(m);
+      if (!hit || !bytesEqual(hit.key, messageKey) || !bytesEqual(hit.ad, fullAd)) return undefined;
+      ahead.delete(m);
+      return hit.plaintext;
+    },
+  };
+}
+
 /** §3.5 SkipMessageKeys, with the per-chain bound. */
-async function skipMessageKeys(s: RatchetState, until: number, now: number): Promise<void> {
+function skipMessageKeys(s: RatchetState, until: number, now: number, prefetched?: Prefetched): void {
   if (s.nr + MAX_SKIP < until) throw new ProtocolError('too_many_skipped', `more than ${MAX_SKIP} messages are missing in this chain`);
   if (!s.ckr || !s.dhr) return;
   while (s.nr < until) {
-    const { chainKey, messageKey } = await kdfCk(s.ckr);
+    const { chainKey, messageKey } = chainStep(s.ckr, prefetched);
     s.ckr = chainKey;
     s.skipped.push({ dh: s.dhr, n: s.nr, messageKey, storedAt: now });
     s.nr++;
@@ -131,14 +211,14 @@ function prune(s: RatchetState, now: number): void {
  * used (a replay, or at-least-once delivery repeating itself), 'decrypt_failed' for anything
  * altered or foreign, 'too_many_skipped' past the bound. On any error the input state stands.
  */
-export async function ratchetDecrypt(state: RatchetState, sealed: Sealed, ad: Uint8Array, deps: RatchetDeps): Promise<{ state: RatchetState; plaintext: Bytes }> {
+export async function ratchetDecrypt(state: RatchetState, sealed: Sealed, ad: Uint8Array, deps: RatchetDeps, prefetched?: Prefetched): Promise<{ state: RatchetState; plaintext: Bytes }> {
   const s = copy(state);
   prune(s, deps.now);
   const { header } = sealed;
 
   const skippedIndex = s.skipped.findIndex((k) => k.n === header.n && bytesEqual(k.dh, header.dh));
   if (skippedIndex >= 0) {
-    const plaintext = await open(s.skipped[skippedIndex]!.messageKey, sealed, ad);
+    const plaintext = await open(s.skipped[skippedIndex]!.messageKey, sealed, ad, prefetched);
     s.skipped.splice(skippedIndex, 1);
     return { state: s, plaintext };
   }
@@ -149,14 +229,14 @@ export async function ratchetDecrypt(state: RatchetState, sealed: Sealed, ad: Ui
     throw new ProtocolError('duplicate', 'this message was already received, or arrived too late');
   }
   if (!currentChain) {
-    await skipMessageKeys(s, header.pn, deps.now);
+    skipMessageKeys(s, header.pn, deps.now, prefetched);
     await dhRatchet(s, header, deps.generateDh);
   }
-  await skipMessageKeys(s, header.n, deps.now);
-  const { chainKey, messageKey } = await kdfCk(s.ckr!);
+  skipMessageKeys(s, header.n, deps.now, prefetched);
+  const { chainKey, messageKey } = chainStep(s.ckr!, prefetched);
   s.ckr = chainKey;
   s.nr++;
-  const plaintext = await open(messageKey, sealed, ad);
+  const plaintext = await open(messageKey, sealed, ad, prefetched);
   prune(s, deps.now);
   return { state: s, plaintext };
 }

@@ -1,7 +1,7 @@
 // The ratchet message header (Double Ratchet §3.1: dh, pn, n), encoded as
 //   dh (65-byte uncompressed P-256 point) ‖ pn (u32 BE) ‖ n (u32 BE)  = 73 bytes.
 // The encoding is part of the associated data, so any change to a header fails decryption.
-import { concatBytes, u32be, type Bytes } from '../crypto/bytes.ts';
+import { writeU32be, type Bytes } from '../crypto/bytes.ts';
 
 export const HEADER_BYTES = 73;
 
@@ -12,7 +12,11 @@ export interface Header {
 }
 
 export function encodeHeader(h: Header): Bytes {
-  return concatBytes(h.dh, u32be(h.pn), u32be(h.n));
+  const out = new Uint8Array(HEADER_BYTES);
+  out.set(h.dh);
+  writeU32be(out, 65, h.pn);
+  writeU32be(out, 69, h.n);
+  return out;
 }
 
 export function decodeHeader(bytes: Uint8Array): Header | undefined {

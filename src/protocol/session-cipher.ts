@@ -12,8 +12,8 @@ import type { Bytes } from '../crypto/bytes.ts';
 import { bytesEqual } from '../crypto/bytes.ts';
 import type { RandomSource } from '../crypto/random.ts';
 import { generateDh as defaultGenerateDh, type GenerateDh } from './dh.ts';
-import { initAlice, initBob, ratchetDecrypt, ratchetEncrypt, type RatchetDeps } from './double-ratchet.ts';
-import { decodeEnvelope, encodeEnvelope, envelopeVersion, ENVELOPE_VERSION } from './envelope.ts';
+import { initAlice, initBob, prefetchDecrypts, ratchetDecrypt, ratchetEncryptMany, type Prefetched, type RatchetDeps } from './double-ratchet.ts';
+import { decodeEnvelope, encodeEnvelope, envelopeVersion, ENVELOPE_VERSION, type Envelope } from './envelope.ts';
 import { isProtocolError, ProtocolError } from './errors.ts';
 import { pad, unpad } from './padding.ts';
 import type { PreKeyBundle } from './prekeys.ts';
@@ -79,16 +79,26 @@ export async function startSession(peer: string, bundle: PreKeyBundle, deps: Ses
 
 /** Pads and encrypts `plaintext` for `peer`, storing the advanced state before returning. */
 export async function seal(peer: string, plaintext: Uint8Array, deps: SessionDeps): Promise<Bytes> {
+  const [envelope] = await sealRun(peer, [plaintext], deps);
+  return envelope!;
+}
+
+/**
+ * Seals several payloads for `peer` in order, storing the state once, after the last: one
+ * durable write for a run of messages instead of one each (a burst, or a file's chunks). Nothing
+ * is returned, so nothing can be sent, before that write.
+ */
+export async function sealRun(peer: string, plaintexts: readonly Uint8Array[], deps: SessionDeps): Promise<Bytes[]> {
   const record = await deps.sessions.load(peer);
   const current = record?.current;
   if (!record || !current) throw new ProtocolError('no_session', `no session with ${peer}`);
   if ((await deps.identities.trustOf(peer, current.peerIdentityKey)) === 'changed') {
     throw new ProtocolError('identity_changed', `the safety number with ${peer} has changed`);
   }
-  const { state, sealed } = await ratchetEncrypt(current.ratchet, pad(plaintext), current.associatedData, ratchetDeps(deps));
-  const updated: SessionState = { ...current, ratchet: state };
-  await deps.sessions.store(peer, replaceState(record, current, updated));
-  return encodeEnvelope(current.pendingPreKey ? { kind: 'prekey', initial: current.pendingPreKey, sealed } : { kind: 'message', sealed });
+  const { state: ratchet, sealed } = await ratchetEncryptMany(current.ratchet, plaintexts.map(pad), current.associatedData, ratchetDeps(deps));
+  await deps.sessions.store(peer, replaceState(record, current, { ...current, ratchet }));
+  const initial = current.pendingPreKey;
+  return sealed.map((m) => encodeEnvelope(initial ? { kind: 'prekey', initial, sealed: m } : { kind: 'message', sealed: m }));
 }
 
 function unpadOrThrow(padded: Uint8Array): Bytes {
@@ -97,28 +107,107 @@ function unpadOrThrow(padded: Uint8Array): Bytes {
   return plaintext;
 }
 
+/** One envelope opened against a record held in memory: the record it leaves, and what must follow its write. */
+interface Step {
+  record: SessionRecord;
+  body: Bytes;
+  identityKey: Bytes;
+  /** A first message: its one-time prekey to delete and the key to pin once the record is written. */
+  first?: { oneTimePreKeyId: number | null; trust: Trust };
+}
+
 /** Decrypts an envelope from `peer`. Throws ProtocolError; on error nothing is stored. */
 export async function open(peer: string, bytes: Uint8Array, deps: SessionDeps, commit?: Commit): Promise<Opened> {
   const persist: Commit = commit ?? ((record) => deps.sessions.store(peer, record));
-  const envelope = decodeEnvelope(bytes);
+  const record = (await deps.sessions.load(peer)) ?? emptyRecord();
+  const step = await openStep(peer, record, bytes, deps);
+  await persist(step.record, step.body);
+  return finish(peer, step, deps);
+}
+
+export type RunResult = { ok: true; opened: Opened } | { ok: false; error: ProtocolError };
+
+/**
+ * Persists a run of opened envelopes: the record as the last of them left it, with every
+ * plaintext, in one write (history and state together, as `Commit` does for one).
+ */
+export type RunCommit = (record: SessionRecord, plaintexts: Bytes[]) => Promise<void>;
+
+/**
+ * Decrypts several envelopes from `peer`, in order, writing the state once after the last (a
+ * backlog from the server's queue). Each envelope gets its result: a failed one changes nothing,
+ * as alone, and the next is opened against the state before it. The state and every plaintext
+ * are written (by `commit`) before any result is returned.
+ */
+export async function openRun(peer: string, envelopes: readonly Uint8Array[], deps: SessionDeps, commit?: RunCommit): Promise<RunResult[]> {
+  const persist: RunCommit = commit ?? ((record) => deps.sessions.store(peer, record));
+  const before = (await deps.sessions.load(peer)) ?? emptyRecord();
+  let record = before;
+  const steps: Array<Step | ProtocolError> = [];
+  // One-time prekeys are deleted after the write: until then the run itself must refuse a reuse.
+  const used = new Set<number>();
+  const decoded = envelopes.map((bytes) => decodeEnvelope(bytes));
+  const current = before.current;
+  const prefetched = current
+    ? prefetchDecrypts(current.ratchet, decoded.flatMap((e) => (e ? [e.sealed] : [])), current.associatedData)
+    : undefined;
+  for (const [i, bytes] of envelopes.entries()) {
+    try {
+      const step = await openStep(peer, record, bytes, deps, used, decoded[i], prefetched);
+      if (step.first?.oneTimePreKeyId != null) used.add(step.first.oneTimePreKeyId);
+      record = step.record;
+      steps.push(step);
+    } catch (e) {
+      if (!isProtocolError(e)) throw e;
+      steps.push(e);
+    }
+  }
+  const opened = steps.filter((s): s is Step => !(s instanceof ProtocolError));
+  if (opened.length) await persist(record, opened.map((s) => s.body));
+  const results: RunResult[] = [];
+  for (const s of steps) results.push(s instanceof ProtocolError ? { ok: false, error: s } : { ok: true, opened: await finish(peer, s, deps) });
+  return results;
+}
+
+async function finish(peer: string, step: Step, deps: SessionDeps): Promise<Opened> {
+  if (step.first) {
+    if (step.first.oneTimePreKeyId !== null) await deps.preKeys.removeOneTimePreKey(step.first.oneTimePreKeyId);
+    if (step.first.trust === 'new') await deps.identities.pin(peer, step.identityKey);
+    return { plaintext: step.body, trust: step.first.trust, identityKey: step.identityKey };
+  }
+  return { plaintext: step.body, trust: await deps.identities.trustOf(peer, step.identityKey), identityKey: step.identityKey };
+}
+
+async function openStep(
+  peer: string,
+  record: SessionRecord,
+  bytes: Uint8Array,
+  deps: SessionDeps,
+  usedOneTime?: ReadonlySet<number>,
+  envelope: Envelope | undefined = decodeEnvelope(bytes),
+  prefetched?: Prefetched,
+): Promise<Step> {
   if (!envelope) {
     const v = envelopeVersion(bytes);
     if (v !== undefined && v > ENVELOPE_VERSION) throw new ProtocolError('unsupported_version', 'this message needs a newer Parley');
     throw new ProtocolError('malformed_message', 'the message is malformed');
   }
-  const record = (await deps.sessions.load(peer)) ?? emptyRecord();
   const states = [record.current, ...record.previous].filter((s): s is SessionState => s !== null);
 
   if (envelope.kind === 'prekey') {
     const known = states.find((s) => bytesEqual(s.baseKey, envelope.initial.ephemeralKey));
-    if (!known) return openFirstMessage(peer, record, envelope.initial, envelope.sealed, deps, persist);
+    if (!known) {
+      const id = envelope.initial.oneTimePreKeyId;
+      if (id !== null && usedOneTime?.has(id)) throw new ProtocolError('unknown_prekey', 'the message names a one-time prekey already used');
+      return openFirstMessage(peer, record, envelope.initial, envelope.sealed, deps);
+    }
     // A repeat of a first message names the session it made; its identity must be that session's.
     if (!bytesEqual(known.peerIdentityKey, envelope.initial.identity.signingKey)) {
       throw new ProtocolError('decrypt_failed', 'the message does not match the session it names');
     }
-    return openWith(peer, record, [known], envelope.sealed, deps, persist);
+    return openWith(peer, record, [known], envelope.sealed, deps, prefetched);
   }
-  return openWith(peer, record, states, envelope.sealed, deps, persist);
+  return openWith(peer, record, states, envelope.sealed, deps, prefetched);
 }
 
 async function openWith(
@@ -127,18 +216,17 @@ async function openWith(
   states: SessionState[],
   sealed: Parameters<typeof ratchetDecrypt>[1],
   deps: SessionDeps,
-  persist: Commit,
-): Promise<Opened> {
+  prefetched?: Prefetched,
+): Promise<Step> {
   if (states.length === 0) throw new ProtocolError('no_session', `no session with ${peer} to open this message`);
   const errors: ProtocolError[] = [];
   for (const state of states) {
     try {
-      const { state: ratchet, plaintext } = await ratchetDecrypt(state.ratchet, sealed, state.associatedData, ratchetDeps(deps));
+      const { state: ratchet, plaintext } = await ratchetDecrypt(state.ratchet, sealed, state.associatedData, ratchetDeps(deps), prefetched);
       const body = unpadOrThrow(plaintext);
       // Any message from the peer in this session proves they have it: stop sending prekey messages.
       const updated: SessionState = { ...state, ratchet, pendingPreKey: null };
-      await persist(promote(replaceState(record, state, updated), updated), body);
-      return { plaintext: body, trust: await deps.identities.trustOf(peer, state.peerIdentityKey), identityKey: state.peerIdentityKey };
+      return { record: promote(replaceState(record, state, updated), updated), body, identityKey: state.peerIdentityKey };
     } catch (e) {
       if (!isProtocolError(e)) throw e;
       errors.push(e);
@@ -153,8 +241,7 @@ async function openFirstMessage(
   initial: Parameters<typeof respondToSession>[0]['initial'],
   sealed: Parameters<typeof ratchetDecrypt>[1],
   deps: SessionDeps,
-  persist: Commit,
-): Promise<Opened> {
+): Promise<Step> {
   const [signedPreKey, pqPreKey, oneTimePreKey] = await Promise.all([
     deps.preKeys.signedPreKey(initial.signedPreKeyId),
     deps.preKeys.pqPreKey(initial.pqPreKeyId),
@@ -176,8 +263,5 @@ async function openFirstMessage(
     pendingPreKey: null,
     createdAt: deps.now(),
   };
-  await persist(promote(record, state), body);
-  if (oneTimePreKey) await deps.preKeys.removeOneTimePreKey(oneTimePreKey.id);
-  if (trust === 'new') await deps.identities.pin(peer, initial.identity.signingKey);
-  return { plaintext: body, trust, identityKey: initial.identity.signingKey };
+  return { record: promote(record, state), body, identityKey: initial.identity.signingKey, first: { oneTimePreKeyId: oneTimePreKey ? oneTimePreKey.id : null, trust } };
 }
