@@ -17,7 +17,15 @@ export const SDP_MAX_CHARS = 16 * 1024;
  * UTF-8) pads to 16 KiB, plus header, IV, tag and a prekey preamble; base64url of it fits a frame.
  */
 export const QUEUE_MAX_ENVELOPE_BYTES = 22 * 1024;
-export const ACK_MAX_IDS = 100;
+/**
+ * Queued envelopes one `ack` may name: a catch-up acknowledges what it stored in one frame per
+ * batch, not one per envelope against the socket's rate limit. (v1 servers took 100, and
+ * announce nothing: `ready.limits.ack` tells the browser.)
+ */
+export const ACK_MAX_IDS = 500;
+/** Envelopes a connection is sent before it acknowledges any, and their bytes. */
+export const DELIVERY_WINDOW = 256;
+export const DELIVERY_WINDOW_BYTES = 2 * 1024 * 1024;
 /** Transient envelopes (typing notices) are small and never stored. */
 export const TRANSIENT_MAX_BYTES = 4096;
 /**
@@ -90,7 +98,8 @@ export type ClientFrame = z.infer<typeof clientFrame>;
 // `fromDevice`: which of the sender's browsers sent it (absent from a v1 server: device "1").
 export type ServerFrame =
   /** `limits`: how fast this socket may send frames, so the browser paces itself rather than be refused. */
-  | { type: 'ready'; user: { id: string; username: string }; device?: string; limits?: { framesPerSecond: number; frameBurst: number; sendMany?: number } }
+  /** `queued`: envelopes waiting for this browser as it connects (a catch-up's size, for its progress). */
+  | { type: 'ready'; user: { id: string; username: string }; device?: string; limits?: { framesPerSecond: number; frameBurst: number; sendMany?: number; ack?: number }; queued?: number }
   | { type: 'signal'; from: string; fromDevice?: string; callId: string; data: SignalData }
   | { type: 'error'; code: ErrorCode; message: string; callId?: string; id?: string }
   | { type: 'pong' }
@@ -126,8 +135,11 @@ export const serverFrame = z.discriminatedUnion('type', [
         frameBurst: z.number().int().positive().max(1_000_000),
         /** Items a `send-many` may carry; absent: the server takes no `send-many`. */
         sendMany: z.number().int().positive().max(SEND_MANY_MAX_ITEMS).optional(),
+        /** qids one `ack` may carry; absent: 100, as v1 servers took. */
+        ack: z.number().int().positive().max(ACK_MAX_IDS).optional(),
       })
       .optional(),
+    queued: z.number().int().nonnegative().max(100_000_000).optional(),
   }),
   z.object({ type: z.literal('signal'), from: z.string(), fromDevice: deviceIdField.optional(), callId: clientId, data: signalData }),
   errorFrame,

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLOSE, type ServerFrame } from '../../src/wire/index.ts';
+import { ACK_MAX_IDS, CLOSE, DELIVERY_WINDOW, DELIVERY_WINDOW_BYTES, type ServerFrame } from '../../src/wire/index.ts';
 import { connectAs, signup, startTestServer, uniqueName, type TestServer, type TestSocket } from '../support/server.ts';
 import { spawnServer } from '../support/server-process.ts';
 
@@ -84,13 +84,16 @@ describe('offline queue', () => {
     const alice = await signup(t);
     const bob = await signup(t);
     const a = await connectAs(t, alice.token);
-    const backlog = Array.from({ length: 150 }, (_, i) => `m${i}`);
+    const W = DELIVERY_WINDOW;
+    const backlog = Array.from({ length: 2 * W + 22 }, (_, i) => `m${i}`);
     expect((await sendAll(a, bob.username, backlog)).every((r) => r.type === 'sent')).toBe(true);
     const b = await connectAs(t, bob.token);
-    const first = await receive(b, 64); // the window: no more until some are acknowledged
+    expect(b.ready?.queued).toBe(backlog.length); // what a catch-up shows as its size
+    expect(b.ready?.limits?.ack).toBe(ACK_MAX_IDS);
+    const first = await receive(b, W); // the window: no more until some are acknowledged
     expect(await b.silentFor(200)).toBe(true);
-    b.send({ type: 'ack', qids: first.map((f) => f.qid) });
-    const second = await receive(b, 64);
+    b.send({ type: 'ack', qids: first.map((f) => f.qid) }); // one frame for the whole window
+    const second = await receive(b, W);
     b.send({ type: 'ack', qids: second.slice(0, 30).map((f) => f.qid) });
     b.send({ type: 'ack', qids: second.slice(30).map((f) => f.qid) });
     const third = await receive(b, 22);
@@ -101,6 +104,31 @@ describe('offline queue', () => {
     // All delivered and acknowledged; a new envelope still arrives at once.
     await sendAll(a, bob.username, ['later']);
     expect(texts(await receive(b, 1))).toEqual(['later']);
+    b.close();
+    await b.closed;
+    const again = await connectAs(t, bob.token);
+    expect(again.ready?.queued).toBe(1); // 'later' was never acknowledged
+    a.close();
+    again.close();
+  });
+
+  it('keeps the bytes in flight under the window\'s budget, whatever the count', async () => {
+    const alice = await signup(t);
+    const bob = await signup(t);
+    const a = await connectAs(t, alice.token);
+    const size = 20 * 1024;
+    const big = Array.from({ length: 130 }, (_, i) => `b${String(i).padStart(3, '0')}`.padEnd(size, '.'));
+    expect((await sendAll(a, bob.username, big)).every((r) => r.type === 'sent')).toBe(true);
+    const b = await connectAs(t, bob.token);
+    const fits = Math.floor(DELIVERY_WINDOW_BYTES / size);
+    const first = await receive(b, fits);
+    expect(await b.silentFor(300)).toBe(true);
+    b.send({ type: 'ack', qids: first.slice(0, 10).map((f) => f.qid) });
+    const more = await receive(b, 10);
+    expect(await b.silentFor(300)).toBe(true);
+    b.send({ type: 'ack', qids: [...first.slice(10), ...more].map((f) => f.qid) });
+    const rest = await receive(b, big.length - fits - 10);
+    expect(texts([...first, ...more, ...rest]).map((x) => x.slice(0, 4))).toEqual(big.map((x) => x.slice(0, 4)));
     a.close();
     b.close();
   });

@@ -103,6 +103,8 @@ export async function signup(t: TestServer, username = uniqueName(), password = 
 /** A WebSocket client that queues frames so tests can await them in order. */
 export class TestSocket {
   readonly ws: WebSocket;
+  /** The `ready` frame, once connectAs has seen it. */
+  ready: Extract<ServerFrame, { type: 'ready' }> | undefined;
   private readonly frames: ServerFrame[] = [];
   private readonly waiters: Array<(f: ServerFrame | undefined) => void> = [];
   private isClosed = false;
@@ -184,5 +186,6 @@ export async function connectAs(t: TestServer, token: string): Promise<TestSocke
   s.send({ type: 'auth', token });
   const ready = await s.next();
   if (ready.type !== 'ready') throw new Error(`expected ready, got ${JSON.stringify(ready)}`);
+  s.ready = ready;
   return s;
 }

@@ -294,6 +294,21 @@ export function storeContract(harness: StoreHarness): void {
       expect(await store.queue.depth()).toEqual({ envelopes: 2, bytes: 20 });
     });
 
+    it('counts what waits for each device, for a catch-up to show its size', async () => {
+      const { store } = await open();
+      await withUsers(store, 'bob', 'alice', 'carol');
+      expect(await store.queue.waiting('bob')).toBe(0);
+      for (let i = 0; i < 3; i++) await store.queue.enqueue(envelope('bob', 'alice', cid(i)), roomy);
+      await store.queue.enqueue(envelope('carol', 'alice', cid(9)), roomy);
+      await store.queue.enqueue({ ...envelope('bob', 'alice', cid(10)), recipientDevice: '2' }, roomy);
+      expect(await store.queue.waiting('bob')).toBe(3);
+      expect(await store.queue.waiting('bob', '2')).toBe(1);
+      expect(await store.queue.waiting('carol')).toBe(1);
+      const [first] = await store.queue.pending('bob', 0, 1, 0);
+      await store.queue.ack('bob', [first!.qid]);
+      expect(await store.queue.waiting('bob')).toBe(2);
+    });
+
     it('purges envelopes older than the cutoff and frees their room', async () => {
       const { store } = await open();
       await withUsers(store, 'bob', 'alice', 'carol');

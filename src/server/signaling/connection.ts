@@ -15,6 +15,7 @@ import {
   parseJson,
   parseWith,
   SEND_MANY_MAX_ITEMS,
+  ACK_MAX_IDS,
   type ClientFrame,
   type ErrorCode,
   type ServerFrame,
@@ -141,7 +142,7 @@ class Connection implements Endpoint, Expiring, SocketHandler {
   /** Endpoint: new envelopes wait in the offline queue. */
   onQueue(): void {
     if (!this.user || !this.open) return;
-    const delivery = (this.delivery ??= new QueueDelivery(this.deps.queue, this.user.id, this, this.deps.queueService.limits.maxAgeMs, 64, this.device));
+    const delivery = (this.delivery ??= new QueueDelivery(this.deps.queue, this.user.id, this, this.deps.queueService.limits.maxAgeMs, this.device));
     delivery.pump().then(
       () => {
         // Most sockets have nothing queued most of the time; an idle delivery holds nothing
@@ -196,7 +197,9 @@ class Connection implements Endpoint, Expiring, SocketHandler {
     if (!this.open) return deps.bus.detach(this.address, this);
     this.attached = true;
     const { framesPerSecond, frameBurst } = deps.limits;
-    this.sendFrame({ type: 'ready', user: me, device, limits: { framesPerSecond, frameBurst, sendMany: SEND_MANY_MAX_ITEMS } });
+    const queued = await deps.queue.waiting(userId, device).catch(() => undefined);
+    if (!this.open) return;
+    this.sendFrame({ type: 'ready', user: me, device, limits: { framesPerSecond, frameBurst, sendMany: SEND_MANY_MAX_ITEMS, ack: ACK_MAX_IDS }, ...(queued === undefined ? {} : { queued }) });
     this.onQueue();
     // Their block list is read now, while sockets arrive at the pace of TLS handshakes, rather
     // than on the first frame sent to them. With PostgreSQL, 10,000 first frames at once

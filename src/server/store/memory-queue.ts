@@ -51,6 +51,9 @@ export function memoryQueue(): QueueStore {
       }
       return n;
     },
+    async waiting(recipientId, device = '1') {
+      return byRecipient.get(usageKey(recipientId, device))?.length ?? 0;
+    },
     async depth() {
       let envelopes = 0;
       let bytes = 0;

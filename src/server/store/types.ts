@@ -128,6 +128,8 @@ export interface QueueStore {
   /** Deletes envelopes created before `before`; returns how many. */
   purgeExpired(before: number): Promise<number>;
   depth(): Promise<{ envelopes: number; bytes: number }>;
+  /** How many envelopes wait for one device (expired ones not yet purged included): a catch-up's size. */
+  waiting(recipientId: string, device?: string): Promise<number>;
 }
 
 export type ContactState = 'added' | 'blocked';

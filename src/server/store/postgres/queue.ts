@@ -76,5 +76,9 @@ export function postgresQueue(pool: pg.Pool): QueueStore {
       );
       return rows[0]!;
     },
+    async waiting(recipientId, device = '1') {
+      const { rows } = await pool.query<{ count: number }>('SELECT count::int AS count FROM queue_usage WHERE recipient_id = $1', [usageKey(recipientId, device)]);
+      return rows[0]?.count ?? 0;
+    },
   };
 }

@@ -53,5 +53,8 @@ export function sqliteQueue(db: Database.Database): QueueStore {
     async depth() {
       return q.depth.get()!;
     },
+    async waiting(recipientId, device = '1') {
+      return q.usage.get(usageKey(recipientId, device))?.count ?? 0;
+    },
   };
 }
