@@ -1,5 +1,5 @@
 // Issue #5's deployment, in the browser: Parley behind a real nginx that terminates TLS, with the
-// configuration README tells users to copy (TLS_OFFLOAD=1: plain HTTP from nginx on loopback).
+// configuration docs/deploy.md tells users to copy (TLS_OFFLOAD=1: plain HTTP from nginx on loopback).
 // Two people sign up through nginx, call and chat; the WebSocket goes through nginx's upgrade;
 // the same Parley port reached directly serves nothing but health; nginx hides /metrics.
 import { randomBytes } from 'node:crypto';
@@ -34,7 +34,7 @@ function plainGet(url: string): Promise<{ status: number; body: string; location
   });
 }
 
-describe.skipIf(Boolean(nginxSkipReason))('Parley behind nginx terminating TLS (README\'s configuration, TLS_OFFLOAD=1)', () => {
+describe.skipIf(Boolean(nginxSkipReason))('Parley behind nginx terminating TLS (docs/deploy.md\'s configuration, TLS_OFFLOAD=1)', () => {
   let server: ServerProcess | undefined;
   let nginx: Nginx | undefined;
   let browser: Browser | undefined;

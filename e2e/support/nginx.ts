@@ -1,5 +1,5 @@
-// A real nginx in front of Parley, configured from README's own example (the first `nginx` block
-// under "Scale out"), so the configuration users copy is the one tested. Only what must differ
+// A real nginx in front of Parley, configured from docs/deploy.md's own example (the first `nginx`
+// block, under "Scale out"), so the configuration users copy is the one tested. Only what must differ
 // on a test machine is changed: the upstream's servers, the listening address, the certificate,
 // and where nginx keeps its pid, logs and buffers. Debian's `nginx` package; without it the
 // tests that need it skip and say why.
@@ -16,11 +16,11 @@ export const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 
 export const nginxSkipReason: string | undefined = existsSync(NGINX) ? undefined : `nginx not found at ${NGINX} (apt-get install -y nginx; scripts/test.sh installs it as root)`;
 
-/** README's example, from `upstream parley {` to the end of its code block. */
-function readmeNginxExample(readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')): string {
-  const start = readme.indexOf('```nginx\nupstream parley {');
-  if (start < 0) throw new Error('README has no nginx example beginning with "upstream parley {"');
-  const body = readme.slice(start + '```nginx\n'.length);
+/** docs/deploy.md's example, from `upstream parley {` to the end of its code block. */
+export function deployNginxExample(doc = readFileSync(fileURLToPath(new URL('../../docs/deploy.md', import.meta.url)), 'utf8')): string {
+  const start = doc.indexOf('```nginx\nupstream parley {');
+  if (start < 0) throw new Error('docs/deploy.md has no nginx example beginning with "upstream parley {"');
+  const body = doc.slice(start + '```nginx\n'.length);
   return body.slice(0, body.indexOf('```'));
 }
 
@@ -56,9 +56,9 @@ export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
   const port = await freePort();
   const plainPort = await freePort();
 
-  let example = readmeNginxExample();
+  let example = deployNginxExample();
   const upstream = /upstream parley \{[^}]*\}/.exec(example);
-  if (!upstream) throw new Error('README nginx example: no upstream block');
+  if (!upstream) throw new Error('docs/deploy.md nginx example: no upstream block');
   example = example.replace(upstream[0], `upstream parley {\n${upstreamPorts.map((p) => `    server 127.0.0.1:${p} max_fails=2 fail_timeout=5s;`).join('\n')}\n}`);
   const substitutions: Array<[RegExp, string]> = [
     [/listen 443 ssl;/, `listen 127.0.0.1:${port} ssl;`],
@@ -67,7 +67,7 @@ export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
     [/ssl_certificate_key\s+\S+;/, `ssl_certificate_key ${path.join(dir, 'key.pem')};`],
   ];
   for (const [pattern, replacement] of substitutions) {
-    if (!pattern.test(example)) throw new Error(`README nginx example: nothing matches ${pattern}`);
+    if (!pattern.test(example)) throw new Error(`docs/deploy.md nginx example: nothing matches ${pattern}`);
     example = example.replace(pattern, replacement);
   }
   const conf = [
