@@ -53,4 +53,45 @@ describe('frame pacer', () => {
     pacer.send('after');
     expect(sent).toEqual(['0', '1', 'after']);
   });
+
+  it('sends urgent frames (acks, a call\'s signals) ahead of everything waiting in the other lane', () => {
+    const sent: string[] = [];
+    const pacer = new FramePacer({ framesPerSecond: 20, frameBurst: 10 }, (text) => sent.push(text), () => now);
+    for (let i = 0; i < 30; i++) pacer.send(`bulk ${i}`);
+    pacer.sendUrgent('ack 1');
+    pacer.sendUrgent('ack 2');
+    expect(sent).toHaveLength(6);
+    advance(60); // one token
+    expect(sent.at(-1)).toBe('ack 1');
+    for (let t = 0; t < 3_000; t += 10) advance(10);
+    expect(sent.slice(6, 8)).toEqual(['ack 1', 'ack 2']);
+    expect(sent.filter((t) => t.startsWith('bulk'))).toEqual(Array.from({ length: 30 }, (_, i) => `bulk ${i}`));
+  });
+
+  it('merges sends that wait side by side into send-many frames, in order, within the server\'s limits', () => {
+    const sent: string[] = [];
+    const pacer = new FramePacer({ framesPerSecond: 20, frameBurst: 10 }, (text) => sent.push(text), () => now);
+    pacer.setLimits({ framesPerSecond: 20, frameBurst: 10, sendMany: 4 }, 10_000);
+    const item = (i: number) => ({ to: `peer${i % 3}`, id: `id-${String(i).padStart(16, '0')}`, body: 'x'.repeat(1000) });
+    for (let i = 0; i < 6; i++) pacer.send(`other ${i}`); // the burst (10 less the margin)
+    for (let i = 0; i < 30; i++) pacer.send(JSON.stringify({ type: 'send', ...item(i) }), item(i));
+    pacer.send('a typing notice'); // not a send: it breaks a run and keeps its place
+    for (let i = 30; i < 33; i++) pacer.send(JSON.stringify({ type: 'send', ...item(i) }), item(i));
+    for (let t = 0; t < 3_000; t += 10) advance(10);
+    const frames = sent.slice(6).map((t) => (t.startsWith('{') ? (JSON.parse(t) as { type: string; items?: Array<{ id: string }>; id?: string }) : t));
+    const ids = frames.flatMap((f) => (typeof f === 'string' ? [f] : f.type === 'send-many' ? f.items!.map((x) => x.id) : [f.id!]));
+    expect(ids).toEqual([...Array.from({ length: 30 }, (_, i) => item(i).id), 'a typing notice', ...Array.from({ length: 3 }, (_, i) => item(30 + i).id)]);
+    const many = frames.filter((f): f is { type: string; items: Array<{ id: string }> } => typeof f !== 'string' && f.type === 'send-many');
+    expect(many.length).toBeGreaterThan(0);
+    expect(Math.max(...many.map((f) => f.items.length))).toBeLessThanOrEqual(4);
+    expect(frames.length).toBeLessThan(34 - 10); // fewer frames than sends
+    // Byte limit: items of 1,100 bytes, at most 9 fit 10,000 (here 4 by count first).
+    pacer.setLimits({ framesPerSecond: 20, frameBurst: 10, sendMany: 100 }, 2_500);
+    sent.length = 0;
+    for (let i = 0; i < 20; i++) pacer.send('filler');
+    for (let i = 0; i < 6; i++) pacer.send(JSON.stringify({ type: 'send', ...item(i) }), item(i));
+    for (let t = 0; t < 5_000; t += 10) advance(10);
+    const merged = sent.filter((t) => t.includes('send-many')).map((t) => (JSON.parse(t) as { items: unknown[] }).items.length);
+    expect(merged.every((n) => n <= 2)).toBe(true);
+  });
 });

@@ -16,6 +16,8 @@ export interface SignalingEvents {
   envelope(qid: number, from: string, body: Uint8Array, sentAt: number, fromDevice: string): void;
   /** The server refused our token (revoked by a password change, say). */
   authFailed(): void;
+  /** Authenticated; `queued` envelopes wait for this browser (undefined: the server does not say). */
+  ready?(queued: number | undefined): void;
   presence(user: string, online: boolean): void;
   transient(from: string, body: Uint8Array, fromDevice: string): void;
   /** `user` (a contact, or this account) has a new list of browsers. */
@@ -45,6 +47,8 @@ export class SignalingClient {
   private pacer: FramePacer | undefined;
   /** Items per `send-many` this server takes (0: it takes none, an older server). */
   private sendMany = 0;
+  /** qids per `ack` frame: what the server announced, or the 100 every server takes. */
+  private ackMax = 100;
 
   constructor(
     private readonly url: string,
@@ -73,10 +77,17 @@ export class SignalingClient {
     this.setState('offline');
   }
 
-  /** Returns false when there is no authenticated socket to send on. */
+  /**
+   * Returns false when there is no authenticated socket to send on. Acknowledgements, a call's
+   * signals and pings go in the pacer's urgent lane; a lone `send` may be merged with its
+   * neighbours into a `send-many` if it has to wait.
+   */
   send(frame: ClientFrame): boolean {
     if (this.current !== 'connected' || !this.ws || this.ws.readyState !== WebSocket.OPEN || !this.pacer) return false;
-    this.pacer.send(JSON.stringify(frame));
+    const text = JSON.stringify(frame);
+    if (frame.type === 'ack' || frame.type === 'signal' || frame.type === 'ping') this.pacer.sendUrgent(text);
+    else if (frame.type === 'send') this.pacer.send(text, { to: frame.to, ...(frame.toDevice ? { toDevice: frame.toDevice } : {}), id: frame.id, body: frame.body });
+    else this.pacer.send(text);
     return true;
   }
 
@@ -137,7 +148,8 @@ export class SignalingClient {
   }
 
   ack(qids: number[]): void {
-    for (let i = 0; i < qids.length; i += 100) this.send({ type: 'ack', qids: qids.slice(i, i + 100) });
+    const per = this.ackMax;
+    for (let i = 0; i < qids.length; i += per) this.send({ type: 'ack', qids: qids.slice(i, i + per) });
   }
 
   /** A refreshed token extends the open socket instead of reconnecting. */
@@ -179,9 +191,11 @@ export class SignalingClient {
       const frame = parsed.value;
       switch (frame.type) {
         case 'ready':
-          if (frame.limits) this.pacer?.setLimits(frame.limits);
+          if (frame.limits) this.pacer?.setLimits(frame.limits, SEND_MANY_MAX_BYTES);
           this.sendMany = frame.limits?.sendMany ?? 0;
+          this.ackMax = frame.limits?.ack ?? 100;
           this.attempt = 0;
+          this.events.ready?.(frame.queued);
           this.setState('connected');
           break;
         case 'signal':
