@@ -141,6 +141,26 @@ export type RunCommit = (record: SessionRecord, plaintexts: Bytes[]) => Promise<
  */
 export async function openRun(peer: string, envelopes: readonly Uint8Array[], deps: SessionDeps, commit?: RunCommit): Promise<RunResult[]> {
   const persist: RunCommit = commit ?? ((record) => deps.sessions.store(peer, record));
+  const run = await prepareRun(peer, envelopes, deps);
+  if (run.record) await persist(run.record, run.outcomes.flatMap((o) => (o.ok ? [o.plaintext] : [])));
+  return run.finish();
+}
+
+/** A run decrypted and not yet written: the caller writes `record` (with whatever the plaintexts change), then calls `finish`. */
+export interface PreparedRun {
+  /** The record as the run leaves it; undefined when nothing opened and there is nothing to write. */
+  record: SessionRecord | undefined;
+  /** Each envelope's plaintext or error, in order. */
+  outcomes: Array<{ ok: true; plaintext: Bytes } | { ok: false; error: ProtocolError }>;
+  /** Only once `record` is durable: deletes used one-time prekeys, pins first-seen keys, and gives each result. */
+  finish(): Promise<RunResult[]>;
+}
+
+/**
+ * openRun without the write, for a caller that writes several peers' runs in one transaction
+ * (a catch-up with messages from many contacts).
+ */
+export async function prepareRun(peer: string, envelopes: readonly Uint8Array[], deps: SessionDeps): Promise<PreparedRun> {
   const before = (await deps.sessions.load(peer)) ?? emptyRecord();
   let record = before;
   const steps: Array<Step | ProtocolError> = [];
@@ -162,11 +182,15 @@ export async function openRun(peer: string, envelopes: readonly Uint8Array[], de
       steps.push(e);
     }
   }
-  const opened = steps.filter((s): s is Step => !(s instanceof ProtocolError));
-  if (opened.length) await persist(record, opened.map((s) => s.body));
-  const results: RunResult[] = [];
-  for (const s of steps) results.push(s instanceof ProtocolError ? { ok: false, error: s } : { ok: true, opened: await finish(peer, s, deps) });
-  return results;
+  return {
+    record: record === before ? undefined : record,
+    outcomes: steps.map((s) => (s instanceof ProtocolError ? { ok: false, error: s } : { ok: true, plaintext: s.body })),
+    async finish() {
+      const results: RunResult[] = [];
+      for (const s of steps) results.push(s instanceof ProtocolError ? { ok: false, error: s } : { ok: true, opened: await finish(peer, s, deps) });
+      return results;
+    },
+  };
 }
 
 async function finish(peer: string, step: Step, deps: SessionDeps): Promise<Opened> {

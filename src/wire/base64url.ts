@@ -25,7 +25,25 @@ export function encodeBase64url(bytes: Uint8Array): string {
 }
 
 /** Returns undefined for anything that is not canonical unpadded base64url. */
+/** The platform's decoder where there is one (Chromium 140+, Node 25+): a catch-up decodes thousands of envelopes. */
+const nativeFromBase64 = (Uint8Array as unknown as { fromBase64?: (s: string, o: { alphabet: 'base64url'; lastChunkHandling: 'loose' }) => Uint8Array<ArrayBuffer> }).fromBase64;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
 export function decodeBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
+  if (text.length % 4 === 1) return undefined;
+  if (nativeFromBase64) {
+    // The same language as below: the alphabet only, no padding or spaces, and no stray bits in
+    // the last character (which the platform's loose mode would ignore).
+    if (!BASE64URL.test(text)) return undefined;
+    const rest = text.length % 4;
+    if (rest !== 0 && (LOOKUP[text.charCodeAt(text.length - 1)]! & (rest === 2 ? 0x0f : 0x03)) !== 0) return undefined;
+    return nativeFromBase64(text, { alphabet: 'base64url', lastChunkHandling: 'loose' });
+  }
+  return decodeBase64urlPortable(text);
+}
+
+/** The decoder in plain JavaScript, for platforms without one (and to test the native path against). */
+export function decodeBase64urlPortable(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (text.length % 4 === 1) return undefined;
   const out = new Uint8Array(Math.floor((text.length * 3) / 4));
   let o = 0;

@@ -24,7 +24,7 @@ export const QUEUE_MAX_ENVELOPE_BYTES = 22 * 1024;
  */
 export const ACK_MAX_IDS = 500;
 /** Envelopes a connection is sent before it acknowledges any, and their bytes. */
-export const DELIVERY_WINDOW = 256;
+export const DELIVERY_WINDOW = 1000;
 export const DELIVERY_WINDOW_BYTES = 2 * 1024 * 1024;
 /** Transient envelopes (typing notices) are small and never stored. */
 export const TRANSIENT_MAX_BYTES = 4096;

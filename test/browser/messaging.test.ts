@@ -171,6 +171,35 @@ describe('outbox and inbox', () => {
     expect(convo?.unread).toBe(5);
   });
 
+  it('takes a backlog from several people in one batch: all stored in order, repeats and garbage refused, unread counted', async () => {
+    const w = await world();
+    const bob = await w.make('bob');
+    const senders = [await w.make('alice'), await w.make('carol'), await w.make('dave')];
+    for (let i = 0; i < 40; i++) for (const s of senders) await s.outbox.sendText('bob', `${s.name} ${i}`);
+    for (const s of senders) await s.outbox.idle('bob');
+    const backlog = bob.queue.map((e) => ({ peer: e.from, envelope: e.body, device: '1' }));
+    expect(backlog).toHaveLength(120);
+    const tampered = new Uint8Array(backlog[7]!.envelope);
+    tampered[tampered.length - 1]! ^= 1;
+    const batch = [...backlog.slice(0, 60), backlog[3]!, { peer: 'alice', envelope: tampered, device: '1' }, ...backlog.slice(60)];
+    const handled = await bob.inbox.receiveMany(batch);
+    expect(handled.every(Boolean)).toBe(true); // all final: stored, a repeat, or reported
+    for (const s of senders) {
+      expect(await texts(bob, s.name)).toEqual(Array.from({ length: 40 }, (_, i) => `${s.name} ${i}`));
+      expect((await bob.history.conversation(s.name))?.unread).toBe(40);
+    }
+    // The sessions written are the ones after the batch: the conversations go on both ways.
+    await bob.outbox.sendText('alice', 'back');
+    await bob.outbox.idle('alice');
+    await drainQueue(w.devices.get('alice')!);
+    expect(await texts(w.devices.get('alice')!, 'bob')).toEqual(['back']);
+    await senders[0]!.outbox.sendText('bob', 'after');
+    await senders[0]!.outbox.idle('bob');
+    const last = bob.queue.at(-1)!;
+    await bob.inbox.receive(last.from, last.body);
+    expect((await texts(bob, 'alice')).at(-1)).toBe('after');
+  });
+
   it('sends over the channel when one is open, and through the server what a cut channel did not confirm', async () => {
     const w = await world();
     const alice = await w.make('alice');

@@ -7,7 +7,7 @@ import type { Payload } from '../../wire/index.ts';
 import { isProtocolError } from '../../protocol/errors.ts';
 import type { HistoryStore, IncomingEffect, MessageRecord, TransferRecord } from '../platform/history-store.ts';
 import type { Outbox } from './outbox.ts';
-import type { SessionManager } from './session-manager.ts';
+import type { Received, SessionManager } from './session-manager.ts';
 import { addressOf } from './device-directory.ts';
 import { groupConversation } from '../../wire/index.ts';
 import { isGroupPayload, type GroupEffect, type GroupStore } from '../platform/group-store.ts';
@@ -28,10 +28,18 @@ export interface InboxEvents {
 }
 
 const RECEIPT_DELAY_MS = 50;
+/**
+ * While batches keep coming (a catch-up), receipts wait for a pause rather than compete with
+ * them for the sessions and the store; but never longer than this.
+ */
+const RECEIPT_MAX_DELAY_MS = 5_000;
 
 export class Inbox {
   private readonly pendingReceipts = new Map<string, { delivered: string[]; read: string[]; seen: string[] }>();
   private receiptTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Batches being received now, and when the oldest receipt waiting was queued. */
+  private receiving = 0;
+  private receiptsSince: number | undefined;
 
   constructor(
     private readonly history: HistoryStore,
@@ -47,32 +55,78 @@ export class Inbox {
 
   /**
    * Resolves once the envelope is handled for good (stored, or reported): then it may be
-   * acknowledged. `via`: the connection it came on, which takes the payloads that belong to it
-   * (its binding, its goodbye, a call's keys) before anyone else sees them; a payload of that
-   * kind that arrives any other way means nothing and is dropped by whoever gets it.
+   * acknowledged; rejects if it could not be stored (it may come again). `via`: the connection
+   * it came on, which takes the payloads that belong to it (its binding, its goodbye, a call's
+   * keys) before anyone else sees them; a payload of that kind that arrives any other way means
+   * nothing and is dropped by whoever gets it.
    */
   async receive(peer: string, envelope: Uint8Array, via?: (p: Payload) => boolean, device = '1'): Promise<void> {
-    const own = peer === this.me;
-    const reading = this.isReading(peer);
-    let received;
+    const [handled] = await this.receiveMany([{ peer, envelope, device }], via);
+    if (!handled) throw new Error('the message could not be stored; it will be tried again');
+  }
+
+  /**
+   * Several envelopes at once (a catch-up's batch), written in one transaction: for each, true
+   * once handled for good (stored, or reported: acknowledge it), false if it could not be
+   * stored (leave it to come again).
+   */
+  async receiveMany(items: ReadonlyArray<{ peer: string; envelope: Uint8Array; device: string }>, via?: (p: Payload) => boolean): Promise<boolean[]> {
+    this.receiving++;
     try {
-      received = await this.sessions.receive(addressOf(peer, device), envelope, (tx, payload): Promise<IncomingEffect | GroupEffect> =>
-        this.groups && isGroupPayload(payload)
-          ? this.groups.apply(tx, peer, payload, (group) => this.isReading(groupConversation(group)))
-          : this.history.applyIncoming(tx, peer, payload, reading, own),
-      );
-    } catch (e) {
-      if (isProtocolError(e, 'duplicate')) return;
-      if (isProtocolError(e, 'unknown_device')) {
-        this.events.unknownDevice(peer);
-        return;
-      }
-      if (isProtocolError(e)) {
-        this.events.undecryptable(peer);
-        return;
-      }
-      throw e;
+      return await this.receiveBatch(items, via);
+    } finally {
+      this.receiving--;
     }
+  }
+
+  private async receiveBatch(items: ReadonlyArray<{ peer: string; envelope: Uint8Array; device: string }>, via?: (p: Payload) => boolean): Promise<boolean[]> {
+    const reading = items.map((i) => this.isReading(i.peer));
+    const results = await this.sessions.receiveMany(
+      items.map((i) => ({ address: addressOf(i.peer, i.device), envelope: i.envelope })),
+      async (tx, payload, index): Promise<IncomingEffect | GroupEffect> => {
+        const { peer } = items[index]!;
+        if (this.groups && isGroupPayload(payload)) {
+          await this.history.finishTexts(tx); // a group's lines write conversations too
+          return this.groups.apply(tx, peer, payload, (group) => this.isReading(groupConversation(group)));
+        }
+        return this.history.applyIncoming(tx, peer, payload, reading[index]!, peer === this.me);
+      },
+      (tx, payloads) => {
+        this.history.beginTexts(
+          tx,
+          payloads.flatMap(({ index, payload }) => (payload.type === 'text' ? [items[index]!.peer] : [])),
+        );
+        return () => this.history.finishTexts(tx);
+      },
+    );
+    const handled: boolean[] = [];
+    for (const [i, result] of results.entries()) {
+      const { peer } = items[i]!;
+      if (result instanceof Error) {
+        handled.push(this.refused(peer, result));
+        continue;
+      }
+      await this.received(peer, result, via, reading[i]!);
+      handled.push(true);
+    }
+    return handled;
+  }
+
+  /** True when the refusal is final (reported, or a repeat): the envelope may be acknowledged. */
+  private refused(peer: string, e: Error): boolean {
+    if (isProtocolError(e, 'duplicate')) return true;
+    if (isProtocolError(e, 'unknown_device')) {
+      this.events.unknownDevice(peer);
+      return true;
+    }
+    if (isProtocolError(e)) {
+      this.events.undecryptable(peer);
+      return true;
+    }
+    return false;
+  }
+
+  private async received(peer: string, received: Received<IncomingEffect | GroupEffect>, via: ((p: Payload) => boolean) | undefined, reading: boolean): Promise<void> {
     if (received.keyChanged) this.events.keyChanged(peer);
     if (received.effect.kind === 'group') {
       this.events.group?.(peer, received.effect);
@@ -83,7 +137,7 @@ export class Inbox {
       this.events.own(received.effect.peer, received.effect.kind === 'copy' ? received.effect.message : undefined, received.effect.kind === 'copy' && received.effect.isNew);
       return;
     }
-    if (own) return;
+    if (peer === this.me) return;
     this.apply(peer, received.effect, received.payload, reading);
     // The conversation was opened while this was being decrypted and stored, and the opening
     // marked read only what had been stored by then: without this the message would stay unread
@@ -130,11 +184,17 @@ export class Inbox {
     p[status].push(id);
     this.pendingReceipts.set(peer, p);
     // Batched: a backlog of a thousand messages gets ten receipts, not a thousand.
+    this.receiptsSince ??= Date.now();
     this.receiptTimer ??= setTimeout(() => void this.flushReceipts(), RECEIPT_DELAY_MS);
   }
 
   private async flushReceipts(): Promise<void> {
     this.receiptTimer = undefined;
+    if (this.receiving > 0 && Date.now() - (this.receiptsSince ?? 0) < RECEIPT_MAX_DELAY_MS) {
+      this.receiptTimer = setTimeout(() => void this.flushReceipts(), RECEIPT_DELAY_MS);
+      return;
+    }
+    this.receiptsSince = undefined;
     const all = [...this.pendingReceipts];
     this.pendingReceipts.clear();
     for (const [peer, { delivered, read, seen }] of all) {

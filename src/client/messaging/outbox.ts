@@ -5,7 +5,7 @@
 // a text sent over a channel that then drops, or that stays unconfirmed, goes again through the
 // server. The receiver de-duplicates by message id, so at-least-once here is exactly-once there.
 // One pump per contact keeps each contact's messages in order.
-import type { Payload } from '../../wire/index.ts';
+import { MAX_RECEIPT_IDS, type Payload } from '../../wire/index.ts';
 import { isProtocolError } from '../../protocol/errors.ts';
 import { ApiError } from '../platform/api-client.ts';
 import type { HistoryStore, MessageRecord, OutboxEntry } from '../platform/history-store.ts';
@@ -63,20 +63,24 @@ export class Outbox {
   }
 
   async sendReceipt(peer: string, status: 'delivered' | 'read', ids: string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 100) {
-      const payload: Payload = { type: 'receipt', status, ids: ids.slice(i, i + 100) };
-      await this.history.addOutbox({ id: newId(), peer, payload, createdAt: this.now(), viaChannelAt: null, serverStored: false, channelOnly: false });
+    const entries: OutboxEntry[] = [];
+    for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
+      const payload: Payload = { type: 'receipt', status, ids: ids.slice(i, i + MAX_RECEIPT_IDS) };
+      entries.push({ id: newId(), peer, payload, createdAt: this.now(), viaChannelAt: null, serverStored: false, channelOnly: false });
     }
+    await this.history.addOutboxMany(entries); // a thousand receipts: one write, not ten
     this.kick(peer);
   }
 
   /** Read in this browser: the account's other browsers mark the same messages read (no receipt). */
   async sendReadSync(peer: string, ids: string[]): Promise<void> {
     if (!this.me) return;
-    for (let i = 0; i < ids.length; i += 100) {
-      const payload: Payload = { type: 'read-sync', peer, ids: ids.slice(i, i + 100) };
-      await this.history.addOutbox({ id: newId(), peer: this.me, payload, createdAt: this.now(), viaChannelAt: null, serverStored: false, channelOnly: false });
+    const entries: OutboxEntry[] = [];
+    for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
+      const payload: Payload = { type: 'read-sync', peer, ids: ids.slice(i, i + MAX_RECEIPT_IDS) };
+      entries.push({ id: newId(), peer: this.me, payload, createdAt: this.now(), viaChannelAt: null, serverStored: false, channelOnly: false });
     }
+    await this.history.addOutboxMany(entries);
     this.kick(this.me);
   }
 

@@ -20,6 +20,7 @@ import { newId } from './ids.ts';
 import { Inbox } from './inbox.ts';
 import { identityToWire, maintainKeys } from './key-maintenance.ts';
 import { Outbox } from './outbox.ts';
+import { CatchUp, type CatchUpProgress } from './catch-up.ts';
 import { SessionManager, type ContactSecurity } from './session-manager.ts';
 import { ContactBook, type ContactEntry } from './contact-book.ts';
 import { FileTransfers, type FileChannel } from './file-transfers.ts';
@@ -123,6 +124,8 @@ export interface ParleyState {
   thisDevice: string;
   /** A link code read in this browser, waiting for the person to confirm the new browser's name. */
   linkOffer: { name: string } | null;
+  /** Messages that waited on the server, being stored after a reconnect (shown after a second). */
+  catchUp: CatchUpProgress | null;
 }
 
 const INITIAL: ParleyState = {
@@ -142,9 +145,12 @@ const INITIAL: ParleyState = {
   devices: [],
   thisDevice: '1',
   linkOffer: null,
+  catchUp: null,
 };
 
 const TYPING_SEND_EVERY_MS = 4_000;
+/** A conversation raises at most one notification in this time (they replace each other anyway, by tag). */
+const NOTIFY_EVERY_MS = 1_000;
 const TYPING_SHOWN_FOR_MS = 6_000;
 
 const KEY_MAINTENANCE_INTERVAL_MS = 6 * 3_600_000;
@@ -202,6 +208,7 @@ interface Account {
   signaling: SignalingClient;
   links: LinkManager;
   calls: CallController;
+  catchUp: CatchUp;
   timers: Array<ReturnType<typeof setInterval>>;
 }
 
@@ -217,6 +224,10 @@ export class ParleyClient {
   /** Live progress of file transfers, ahead of what the store has checkpointed. */
   private readonly fileProgress = new Map<string, { bytes: number; status: FileInfo['status'] }>();
   private lastTypingSent = 0;
+  private readonly changedPeers = new Set<string>();
+  private refreshing: Promise<void> | undefined;
+  /** When each conversation last raised a notification (a burst raises one). */
+  private readonly notifiedAt = new Map<string, number>();
   /** Per group, the members typing now (each with the timer that clears them). */
   private readonly groupTyping = new Map<string, Map<string, ReturnType<typeof setTimeout>>>();
   private groupInfoOpen = false;
@@ -816,6 +827,14 @@ export class ParleyClient {
     const groupStore = new GroupStore(user.id, user.username, history);
 
     const wsUrl = this.origin.replace(/^http/, 'ws') + '/ws';
+    // Envelopes from the queue are stored in batches (a backlog of thousands in seconds), each
+    // acknowledged once stored or reported: never lost, never shown twice.
+    const catchUp = new CatchUp({
+      receive: (batch) => inbox.receiveMany(batch.map((e) => ({ peer: e.from, envelope: e.body, device: e.device }))),
+      ack: (qids) => signaling.ack(qids),
+      progress: (p) => this.set({ catchUp: p }),
+      now: () => Date.now(),
+    });
     const signaling = new SignalingClient(
       wsUrl,
       () => this.api.token(),
@@ -839,7 +858,8 @@ export class ParleyClient {
         }
         if (code !== 'rate_limited') this.set({ notice: { kind: 'error', text: message } });
       },
-      envelope: (qid, from, body, _sentAt, fromDevice) => void this.onQueuedEnvelope(qid, from, body, fromDevice),
+      envelope: (qid, from, body, _sentAt, fromDevice) => catchUp.push({ qid, from, device: fromDevice, body }),
+      ready: (queued) => catchUp.begin(queued),
       presence: (user, online) => {
         this.account?.contacts.presence(user, online);
         // Gone from the server means gone (a closed tab, a lost network): the direct channel would
@@ -1014,7 +1034,7 @@ export class ParleyClient {
       notice: (kind, text) => this.set({ notice: { kind, text } }),
       changed: () => this.refreshCall(),
     });
-    this.account = { user, identity, device, store, contacts, files, sessions, history, outbox, inbox, groups, signaling, links, calls, timers: [] };
+    this.account = { user, identity, device, store, contacts, files, sessions, history, outbox, inbox, groups, signaling, links, calls, catchUp, timers: [] };
     await contacts.load().catch(() => undefined);
     this.set({ user, setup: null, thisDevice: device, notice: null, readReceipts: await history.setting('readReceipts', true) });
     await this.refreshConversations();
@@ -1256,18 +1276,6 @@ export class ParleyClient {
     }
   }
 
-  private async onQueuedEnvelope(qid: number, from: string, body: Uint8Array, fromDevice = '1'): Promise<void> {
-    const a = this.account;
-    if (!a) return;
-    try {
-      await a.inbox.receive(from, body, undefined, fromDevice);
-      // Acknowledged only once stored (or reported as undecryptable): never lost, never twice.
-      a.signaling.ack([qid]);
-    } catch {
-      // Storage failed: leave it unacknowledged; the server delivers it again next time.
-    }
-  }
-
   private fileChannel(peer: string): FileChannel | undefined {
     return this.account?.links.channel(peer);
   }
@@ -1305,6 +1313,9 @@ export class ParleyClient {
     if (typeof document === 'undefined' || document.visibilityState === 'visible') return;
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     if (this.account?.contacts.isBlocked(peer)) return;
+    const now = Date.now();
+    if (now - (this.notifiedAt.get(peer) ?? -Infinity) < NOTIFY_EVERY_MS) return;
+    this.notifiedAt.set(peer, now);
     const n = new Notification(title, { body: text.length > 140 ? `${text.slice(0, 140)}…` : text, tag: `parley-${peer}` });
     n.onclick = () => {
       window.focus();
@@ -1384,9 +1395,26 @@ export class ParleyClient {
     void this.refreshActive(peer);
   }
 
-  private async afterHistoryChange(peer: string): Promise<void> {
-    await this.refreshActive(peer);
-    await this.refreshConversations();
+  /**
+   * Refreshes what changed at once, and folds changes that come while a refresh runs into the
+   * next: a catch-up's ten thousand messages make a refresh per batch, not one each.
+   */
+  private afterHistoryChange(peer: string): Promise<void> {
+    this.changedPeers.add(peer);
+    return (this.refreshing ??= this.refreshChanged());
+  }
+
+  private async refreshChanged(): Promise<void> {
+    try {
+      while (this.changedPeers.size) {
+        const peers = [...this.changedPeers];
+        this.changedPeers.clear();
+        for (const peer of peers) await this.refreshActive(peer);
+        await this.refreshConversations();
+      }
+    } finally {
+      this.refreshing = undefined;
+    }
   }
 
   private async refreshActive(peer: string): Promise<void> {

@@ -10,7 +10,7 @@ import { ProtocolError } from '../../protocol/errors.ts';
 import type { LocalIdentity } from '../../protocol/identity.ts';
 import type { PreKeyBundle } from '../../protocol/prekeys.ts';
 import { safetyNumber } from '../../protocol/safety-number.ts';
-import { open, seal, sessionIdentityKey, startSession, type SessionDeps } from '../../protocol/session-cipher.ts';
+import { prepareRun, seal, sessionIdentityKey, startSession, type SessionDeps } from '../../protocol/session-cipher.ts';
 import type { SessionRecord } from '../../protocol/session-record.ts';
 import { ApiError, type ApiClient } from '../platform/api-client.ts';
 import type { BrowserProtocolStore, ContactKeys } from '../platform/protocol-stores.ts';
@@ -208,34 +208,159 @@ export class SessionManager {
   /**
    * Decrypts an envelope and, in the same IndexedDB transaction as the new ratchet state,
    * applies what it says (`alongside`). Throws ProtocolError for anything that does not decrypt
-   * to a valid payload; then nothing at all is written.
+   * to a valid payload.
    */
-  receive<T>(address: string, envelope: Uint8Array, alongside: (tx: IDBTransaction, payload: Payload) => Promise<T>): Promise<Received<T>> {
-    const { peer, device } = parseAddress(address);
-    return this.serial(peer, async () => {
-      // A browser the account's verified list does not name gets nothing opened: it may be one
-      // the server made up (a "ghost device"), or one that was unlinked.
-      const known = await this.directory.known(peer);
-      if (device !== '1' || (known && known.version > 0)) {
-        const parsed = decodeEnvelope(envelope);
+  async receive<T>(address: string, envelope: Uint8Array, alongside: (tx: IDBTransaction, payload: Payload) => Promise<T>): Promise<Received<T>> {
+    const [result] = await this.receiveMany([{ address, envelope }], alongside);
+    if (result instanceof Error) throw result;
+    return result!;
+  }
+
+  /**
+   * Several envelopes, from any senders: each sender's run is decrypted against its session in
+   * memory, then every session and everything the payloads change (`alongside`, called in the
+   * order of `items`) are written in one durable transaction; only then does anything return.
+   * Per item: what it said, or the error that kept it out (a ProtocolError for anything that
+   * does not decrypt to a valid payload, which is then never shown; any other error if nothing
+   * could be written, when it may be tried again). A message that decrypts to a malformed
+   * payload still uses its key, as it would have on its own turn.
+   */
+  async receiveMany<T>(
+    items: ReadonlyArray<{ address: string; envelope: Uint8Array }>,
+    alongside: (tx: IDBTransaction, payload: Payload, index: number) => Promise<T>,
+    /**
+     * Called once in the transaction before any `alongside`, with every payload to apply (to
+     * start reads ahead); what it returns is called after the last.
+     */
+    prepare?: (tx: IDBTransaction, payloads: ReadonlyArray<{ index: number; payload: Payload }>) => (() => Promise<void>) | void,
+  ): Promise<Array<Received<T> | Error>> {
+    const results: Array<Received<T> | Error> = new Array(items.length);
+    const byPeer = new Map<string, Map<string, number[]>>();
+    for (const [i, { address }] of items.entries()) {
+      const { peer } = parseAddress(address);
+      const runs = byPeer.get(peer) ?? new Map<string, number[]>();
+      runs.set(address, [...(runs.get(address) ?? []), i]);
+      byPeer.set(peer, runs);
+    }
+    let release!: (ok: boolean) => void;
+    const written = new Promise<boolean>((resolve) => (release = resolve));
+    const records = new Map<string, SessionRecord>();
+    const payloads = new Map<number, Payload>();
+    // Each peer's runs hold that peer's queue from decryption until after the write, as a single
+    // message does: nothing else may open or seal with those sessions in between.
+    const jobs = [...byPeer].map(([peer, runs]) => {
+      let prepared!: () => void;
+      const ready = new Promise<void>((resolve) => (prepared = resolve));
+      const job = this.serial(peer, async () => {
+        const finishers: Array<() => Promise<void>> = [];
+        try {
+          for (const [address, indexes] of runs) finishers.push(await this.prepareRun(peer, address, indexes, items, results, records, payloads));
+        } catch (e) {
+          // Nothing of this peer's is written (its envelopes come again); the others' are.
+          finishers.length = 0;
+          const error = e instanceof Error ? e : new Error(String(e));
+          for (const [address, indexes] of runs) {
+            records.delete(address);
+            for (const i of indexes) {
+              payloads.delete(i);
+              results[i] = error;
+            }
+          }
+        } finally {
+          prepared();
+        }
+        if (await written) for (const f of finishers) await f();
+      });
+      return { ready, job };
+    });
+    await Promise.all(jobs.map((j) => j.ready));
+    const order = [...payloads.keys()].sort((a, b) => a - b);
+    try {
+      if (records.size) {
+        const effects = await this.store.commitSessions(records, async (tx) => {
+          const out = new Map<number, T>();
+          const done = prepare?.(tx, order.map((index) => ({ index, payload: payloads.get(index)! })));
+          for (const i of order) out.set(i, await alongside(tx, payloads.get(i)!, i));
+          await done?.();
+          return out;
+        });
+        for (const i of order) results[i] = { payload: payloads.get(i)!, keyChanged: false, effect: effects.get(i) as T };
+      }
+      release(true);
+    } catch (e) {
+      release(false);
+      const error = e instanceof Error ? e : new Error(String(e));
+      for (const i of order) results[i] = error;
+    }
+    const settled = await Promise.allSettled(jobs.map((j) => j.job));
+    for (const s of settled) if (s.status === 'rejected') throw s.reason;
+    return results;
+  }
+
+  /**
+   * Decrypts one browser's envelopes (`indexes` into `items`) against its session, putting the
+   * record to write in `records`, each payload in `payloads` and each refusal in `results`.
+   * Returns what to do once the record is written: the protocol's last steps, and the key check.
+   */
+  private async prepareRun(
+    peer: string,
+    address: string,
+    indexes: number[],
+    items: ReadonlyArray<{ address: string; envelope: Uint8Array }>,
+    results: Array<Received<unknown> | Error>,
+    records: Map<string, SessionRecord>,
+    payloads: Map<number, Payload>,
+  ): Promise<() => Promise<void>> {
+    const { device } = parseAddress(address);
+    // A browser the account's verified list does not name gets nothing opened: it may be one
+    // the server made up (a "ghost device"), or one that was unlinked.
+    const known = await this.directory.known(peer);
+    const listed = device !== '1' || (known && known.version > 0);
+    const admitted: number[] = [];
+    for (const i of indexes) {
+      if (listed) {
+        const parsed = decodeEnvelope(items[i]!.envelope);
         const key = parsed?.kind === 'prekey' ? parsed.initial.identity.signingKey : undefined;
-        // A list that cannot be fetched now (offline) throws: the envelope stays unacknowledged
-        // and comes again, rather than being refused for a browser that may be genuine.
-        if (!(await this.directory.isListed(peer, device, key))) {
-          throw new ProtocolError('unknown_device', `a message from a browser that is not in ${peer}'s list of browsers`);
+        try {
+          // A list that cannot be fetched now (offline) throws: the envelope stays unacknowledged
+          // and comes again, rather than being refused for a browser that may be genuine.
+          if (!(await this.directory.isListed(peer, device, key))) {
+            results[i] = new ProtocolError('unknown_device', `a message from a browser that is not in ${peer}'s list of browsers`);
+            continue;
+          }
+        } catch (e) {
+          results[i] = e instanceof Error ? e : new Error(String(e));
+          continue;
         }
       }
-      let payload: Payload | undefined;
-      let effect: T | undefined;
-      const opened = await open(address, envelope, this.deps, async (record, plaintext) => {
-        const p = parsePayload(plaintext);
-        effect = await this.store.commitSession(address, record, (tx) => alongside(tx, p));
-        payload = p;
-      });
-      const changed = opened.trust === 'changed' && device === '1' && !(known && known.version > 0);
-      if (changed) await this.store.markChanged(peer, opened.identityKey);
-      return { payload: payload!, keyChanged: changed, effect: effect as T };
-    });
+      admitted.push(i);
+    }
+    const run = await prepareRun(address, admitted.map((i) => items[i]!.envelope), this.deps);
+    if (run.record) records.set(address, run.record);
+    for (const [k, outcome] of run.outcomes.entries()) {
+      const i = admitted[k]!;
+      if (!outcome.ok) results[i] = outcome.error;
+      else {
+        try {
+          payloads.set(i, parsePayload(outcome.plaintext));
+        } catch (e) {
+          results[i] = e as ProtocolError;
+        }
+      }
+    }
+    return async () => {
+      const finished = await run.finish();
+      for (const [k, r] of finished.entries()) {
+        const i = admitted[k]!;
+        const received = results[i];
+        if (!r.ok || !received || received instanceof Error) continue;
+        const changed = r.opened.trust === 'changed' && device === '1' && !listed;
+        if (changed) {
+          await this.store.markChanged(peer, r.opened.identityKey);
+          received.keyChanged = true;
+        }
+      }
+    };
   }
 
   hasSession(peer: string): Promise<boolean> {

@@ -2,7 +2,7 @@
 // written (with their outbox entry, in one transaction) before anything is sent; incoming ones
 // are written in the same transaction as the ratchet state that decrypted them.
 import type { Payload } from '../../wire/index.ts';
-import { idbGet, idbGetAllByIndex, idbGetAllWithPrefix, idbTransaction, idbPut, idbDelete, request } from './idb.ts';
+import { addIfAbsent, idbGet, idbGetAllByIndex, idbGetAllWithPrefix, idbTransaction, idbPut, idbPutMany, idbDelete, request } from './idb.ts';
 import { decodeBase64url } from '../../wire/index.ts';
 
 export type MessageState = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -132,8 +132,73 @@ export type IncomingEffect =
   | { kind: 'read-sync'; peer: string }
   | { kind: 'control' };
 
+/**
+ * A batch of incoming texts being stored in one transaction (a catch-up). Each text is added
+ * without reading first (a repeat's add fails, which is how a repeat is told), nothing waits on
+ * IndexedDB until the batch ends, and each conversation is read once and written once: storing
+ * five hundred texts does not wait for a thousand round trips one after another.
+ */
+interface TextBatch {
+  conversations: Map<string, Promise<ConversationRecord | undefined>>;
+  texts: Array<{ peer: string; sentAt: number; text: string; visible: boolean; added: Promise<boolean>; effect: Extract<IncomingEffect, { kind: 'text' }> }>;
+}
+
+/** The conversation after an incoming text: the newest line shown, one more unread unless on screen. */
+function withIncomingText(peer: string, c: ConversationRecord | undefined, sentAt: number, text: string, visible: boolean): ConversationRecord {
+  const newer = !c || sentAt >= c.lastAt;
+  return {
+    peer,
+    lastAt: newer ? sentAt : c.lastAt,
+    lastText: newer ? text : c.lastText,
+    lastDirection: newer ? 'in' : c.lastDirection,
+    unread: (c?.unread ?? 0) + (visible ? 0 : 1),
+    nextSeq: c?.nextSeq ?? 0,
+    ...(newer ? {} : { lastIsCall: c.lastIsCall }),
+  };
+}
+
 export class HistoryStore {
+  private readonly batches = new WeakMap<IDBTransaction, TextBatch>();
+
   constructor(private readonly userId: string) {}
+
+  /** Texts applied in `tx` from now on are batched until `finishTexts`; the conversations of `peers` are read ahead. */
+  beginTexts(tx: IDBTransaction, peers: Iterable<string>): void {
+    const batch: TextBatch = { conversations: new Map(), texts: [] };
+    const convos = tx.objectStore('conversations');
+    for (const peer of peers) {
+      if (batch.conversations.has(peer)) continue;
+      const read = request(convos.get(this.key(peer))) as Promise<ConversationRecord | undefined>;
+      read.catch(() => undefined); // awaited in finishTexts, which sees any error; never unhandled
+      batch.conversations.set(peer, read);
+    }
+    this.batches.set(tx, batch);
+  }
+
+  /**
+   * The batch's texts are all applied, or something else is about to be (which may read or
+   * write what they wrote): tells each text whether it was new and writes the conversations.
+   * Effects returned for the texts are completed here, before the transaction commits.
+   */
+  async finishTexts(tx: IDBTransaction): Promise<void> {
+    const batch = this.batches.get(tx);
+    if (!batch) return;
+    this.batches.delete(tx);
+    const messages = tx.objectStore('messages');
+    const convos = tx.objectStore('conversations');
+    const changed = new Map<string, ConversationRecord | undefined>();
+    for (const t of batch.texts) {
+      if (!(await t.added)) {
+        // Seen before (at-least-once delivery): shown once; the effect names the stored one.
+        t.effect.isNew = false;
+        t.effect.message = ((await request(messages.get(this.key(t.peer, t.effect.message.id)))) as MessageRecord | undefined) ?? t.effect.message;
+        continue;
+      }
+      const c = changed.has(t.peer) ? changed.get(t.peer) : await (batch.conversations.get(t.peer) ?? (request(convos.get(this.key(t.peer))) as Promise<ConversationRecord | undefined>));
+      changed.set(t.peer, withIncomingText(t.peer, c, t.sentAt, t.text, t.visible));
+    }
+    for (const [peer, record] of changed) convos.put(record, this.key(peer));
+  }
 
   private key(...rest: IDBValidKey[]): IDBValidKey[] {
     return [this.userId, ...rest];
@@ -243,6 +308,11 @@ export class HistoryStore {
     return idbPut('outbox', this.key(entry.id), entry);
   }
 
+  /** Several entries in one durable write. */
+  addOutboxMany(entries: readonly OutboxEntry[]): Promise<void> {
+    return entries.length ? idbPutMany('outbox', entries.map((e) => [this.key(e.id), e])) : Promise.resolve();
+  }
+
   async outbox(peer?: string): Promise<OutboxEntry[]> {
     const all = peer === undefined ? await idbGetAllWithPrefix<OutboxEntry>('outbox', [this.userId]) : await idbGetAllByIndex<OutboxEntry>('outbox', 'peer', peer, this.userId);
     return all.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
@@ -292,31 +362,29 @@ export class HistoryStore {
    */
   async applyIncoming(tx: IDBTransaction, peer: string, payload: Payload, visible: boolean, own = false): Promise<IncomingEffect> {
     // Copies and read marks mean something only from this account's own browsers.
-    if (payload.type === 'sent-copy' || payload.type === 'read-sync') return own ? this.applyOwn(tx, payload) : { kind: 'control' };
+    if (payload.type === 'sent-copy' || payload.type === 'read-sync') {
+      await this.finishTexts(tx);
+      return own ? this.applyOwn(tx, payload) : { kind: 'control' };
+    }
     if (own) return { kind: 'control' };
+    if (payload.type !== 'text') await this.finishTexts(tx);
     if (payload.type === 'receipt') return { kind: 'receipt', updated: await this.raise(tx, peer, payload.ids, payload.status) };
     if (payload.type === 'file-offer') return this.applyOffer(tx, peer, payload, visible);
     if (payload.type !== 'text') return { kind: 'control' };
     const messages = tx.objectStore('messages');
+    const message: MessageRecord = { id: payload.id, peer, direction: 'in', text: payload.text, at: payload.sentAt, seq: payload.seq, read: visible };
+    const batch = this.batches.get(tx);
+    if (batch) {
+      const effect: Extract<IncomingEffect, { kind: 'text' }> = { kind: 'text', message, isNew: true };
+      batch.texts.push({ peer, sentAt: payload.sentAt, text: payload.text, visible, added: addIfAbsent(messages, message, this.key(peer, payload.id)), effect });
+      return effect;
+    }
     const existing = (await request(messages.get(this.key(peer, payload.id)))) as MessageRecord | undefined;
     if (existing) return { kind: 'text', message: existing, isNew: false };
-    const message: MessageRecord = { id: payload.id, peer, direction: 'in', text: payload.text, at: payload.sentAt, seq: payload.seq, read: visible };
     messages.put(message, this.key(peer, payload.id));
     const convos = tx.objectStore('conversations');
     const c = (await request(convos.get(this.key(peer)))) as ConversationRecord | undefined;
-    const newer = !c || payload.sentAt >= c.lastAt;
-    convos.put(
-      {
-        peer,
-        lastAt: newer ? payload.sentAt : c.lastAt,
-        lastText: newer ? payload.text : c.lastText,
-        lastDirection: newer ? 'in' : c.lastDirection,
-        unread: (c?.unread ?? 0) + (visible ? 0 : 1),
-        nextSeq: c?.nextSeq ?? 0,
-        ...(newer ? {} : { lastIsCall: c.lastIsCall }),
-      } satisfies ConversationRecord,
-      this.key(peer),
-    );
+    convos.put(withIncomingText(peer, c, payload.sentAt, payload.text, visible), this.key(peer));
     return { kind: 'text', message, isNew: true };
   }
 

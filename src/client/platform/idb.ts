@@ -124,6 +124,23 @@ export function request<T>(req: IDBRequest<T>): Promise<T> {
 }
 
 /**
+ * Adds `value` under `key` unless the key is taken: false then, and the transaction goes on
+ * (the failed add is neither an error of the transaction nor a reason to abort it).
+ */
+export function addIfAbsent(store: IDBObjectStore, value: unknown, key: IDBValidKey): Promise<boolean> {
+  const req = store.add(value, key);
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(true);
+    req.onerror = (event) => {
+      if (req.error?.name !== 'ConstraintError') return reject(req.error ?? new Error('IndexedDB add failed'));
+      event.preventDefault();
+      event.stopPropagation();
+      resolve(false);
+    };
+  });
+}
+
+/**
  * Runs `body` in one readwrite transaction over `stores` and resolves once it is durable. Inside
  * `body`, await only IDB requests (no Web Crypto, no network): any other wait lets the
  * transaction commit early.

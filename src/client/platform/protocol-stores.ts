@@ -36,6 +36,13 @@ export class BrowserProtocolStore implements IdentityKeyStore, PreKeyStore, Sess
    * tab's is "elsewhere" and does nothing).
    */
   private readonly contacts = new Map<string, ContactKeys | undefined>();
+  /**
+   * Session records as last written, read on every seal and open: reading one from IndexedDB
+   * also rebuilds its CryptoKeys. The protocol never changes a record it was given (every step
+   * makes a new one), and only this object writes them while the account is open in this page.
+   * Set only once a write is durable, so it never holds what the disk does not.
+   */
+  private readonly sessionRecords = new Map<string, SessionRecord>();
   /** Where the verified lists come from (the device directory, which keeps them in memory). */
   lists: { known(peer: string): Promise<ListedDevices | undefined> } | undefined;
 
@@ -153,24 +160,30 @@ export class BrowserProtocolStore implements IdentityKeyStore, PreKeyStore, Sess
   // ---- sessions
 
   async load(peer: string): Promise<SessionRecord | undefined> {
+    const cached = this.sessionRecords.get(peer);
+    if (cached) return cached;
     const raw = await idbGet<unknown>('sessions', [this.userId, peer]);
     return raw === undefined ? undefined : readSessionRecord(raw);
   }
 
-  store(peer: string, record: SessionRecord): Promise<void> {
-    return idbPut('sessions', [this.userId, peer], record);
+  async store(peer: string, record: SessionRecord): Promise<void> {
+    await idbPut('sessions', [this.userId, peer], record);
+    this.sessionRecords.set(peer, record);
   }
 
   /** Several sessions' records in one durable transaction. */
-  storeMany(records: ReadonlyMap<string, SessionRecord>): Promise<void> {
-    return idbPutMany('sessions', [...records].map(([peer, record]) => [[this.userId, peer], record]));
+  async storeMany(records: ReadonlyMap<string, SessionRecord>): Promise<void> {
+    await idbPutMany('sessions', [...records].map(([peer, record]) => [[this.userId, peer], record]));
+    for (const [peer, record] of records) this.sessionRecords.set(peer, record);
   }
 
-  /** Stores the session record and whatever `alongside` writes, in one durable transaction. */
-  commitSession<T>(peer: string, record: SessionRecord, alongside: (tx: IDBTransaction) => Promise<T>): Promise<T> {
-    return idbTransaction(['sessions', 'messages', 'conversations', 'outbox', 'transfers', 'meta'], async (tx) => {
-      tx.objectStore('sessions').put(record, [this.userId, peer]);
+  /** Several sessions' records and whatever `alongside` writes, in one durable transaction (a catch-up's batch). */
+  async commitSessions<T>(records: ReadonlyMap<string, SessionRecord>, alongside: (tx: IDBTransaction) => Promise<T>): Promise<T> {
+    const result = await idbTransaction(['sessions', 'messages', 'conversations', 'outbox', 'transfers', 'meta'], async (tx) => {
+      for (const [peer, record] of records) tx.objectStore('sessions').put(record, [this.userId, peer]);
       return alongside(tx);
     });
+    for (const [peer, record] of records) this.sessionRecords.set(peer, record);
+    return result;
   }
 }

@@ -9,6 +9,7 @@ import { NewGroupForm } from './NewGroupForm.tsx';
 import { CallPanel } from './CallPanel.tsx';
 import { ChatView } from './ChatView.tsx';
 import { ConnectionBadge } from './ConnectionBadge.tsx';
+import { CatchUpStatus } from './CatchUpStatus.tsx';
 import { ConversationList } from './ConversationList.tsx';
 import { ContactsPanel } from './ContactsPanel.tsx';
 import { IncomingCall } from './IncomingCall.tsx';
@@ -56,6 +57,7 @@ export function MainScreen({ client, state }: { client: ParleyClient; state: Par
                 : 'Reaching the server… An open call keeps working meanwhile.'}
             </p>
           )}
+          <CatchUpStatus progress={state.catchUp} />
           <div role="tablist" aria-label="Sidebar" className="tabs">
             {sideTab('chats', 'Chats')}
             {sideTab('contacts', 'Contacts')}
