@@ -26,6 +26,17 @@ async function sendAll(from: TestSocket, to: string, texts: string[]): Promise<S
   return replies;
 }
 
+/** Many envelopes in send-many frames of 100 (one frame each against the rate limit). */
+async function sendAllMany(from: TestSocket, to: string, texts: string[]): Promise<ServerFrame[]> {
+  const replies: ServerFrame[] = [];
+  for (let i = 0; i < texts.length; i += 100) {
+    const chunk = texts.slice(i, i + 100);
+    from.send({ type: 'send-many', items: chunk.map((text) => ({ to, id: id(), body: body(text) })) });
+    for (let k = 0; k < chunk.length; k++) replies.push(await from.next());
+  }
+  return replies;
+}
+
 async function receive(s: TestSocket, count: number): Promise<Array<Extract<ServerFrame, { type: 'envelope' }>>> {
   const out = [];
   for (let i = 0; i < count; i++) {
@@ -86,16 +97,21 @@ describe('offline queue', () => {
     const a = await connectAs(t, alice.token);
     const W = DELIVERY_WINDOW;
     const backlog = Array.from({ length: 2 * W + 22 }, (_, i) => `m${i}`);
-    expect((await sendAll(a, bob.username, backlog)).every((r) => r.type === 'sent')).toBe(true);
+    expect((await sendAllMany(a, bob.username, backlog)).every((r) => r.type === 'sent')).toBe(true);
     const b = await connectAs(t, bob.token);
     expect(b.ready?.queued).toBe(backlog.length); // what a catch-up shows as its size
     expect(b.ready?.limits?.ack).toBe(ACK_MAX_IDS);
     const first = await receive(b, W); // the window: no more until some are acknowledged
     expect(await b.silentFor(200)).toBe(true);
-    b.send({ type: 'ack', qids: first.map((f) => f.qid) }); // one frame for the whole window
+    // The whole window in as few frames as an ack may carry.
+    for (let i = 0; i < first.length; i += ACK_MAX_IDS) b.send({ type: 'ack', qids: first.slice(i, i + ACK_MAX_IDS).map((f) => f.qid) });
     const second = await receive(b, W);
+    // An ack naming more than the server announced is refused whole, and acknowledges nothing.
+    b.send({ type: 'ack', qids: second.slice(0, ACK_MAX_IDS + 1).map((f) => f.qid) });
+    expect(await b.next()).toMatchObject({ type: 'error' });
+    expect(await b.silentFor(200)).toBe(true);
     b.send({ type: 'ack', qids: second.slice(0, 30).map((f) => f.qid) });
-    b.send({ type: 'ack', qids: second.slice(30).map((f) => f.qid) });
+    for (let i = 30; i < second.length; i += ACK_MAX_IDS) b.send({ type: 'ack', qids: second.slice(i, i + ACK_MAX_IDS).map((f) => f.qid) });
     const third = await receive(b, 22);
     expect(texts([...first, ...second, ...third])).toEqual(backlog);
     b.send({ type: 'ack', qids: third.map((f) => f.qid) });
