@@ -71,12 +71,6 @@ function copy(state: RatchetState): RatchetState {
   return { ...state, skipped: [...state.skipped], pastReceivingKeys: [...state.pastReceivingKeys] };
 }
 
-/** §3.4 RatchetEncrypt. */
-export async function ratchetEncrypt(state: RatchetState, plaintext: Uint8Array, ad: Uint8Array, deps: RatchetDeps): Promise<{ state: RatchetState; sealed: Sealed }> {
-  const { state: next, sealed } = await ratchetEncryptMany(state, [plaintext], ad, deps);
-  return { state: next, sealed: sealed[0]! };
-}
-
 /**
  * §3.4 RatchetEncrypt for several messages in a row. The chain steps are synchronous, so every
  * message key is known before the first encryption: the encryptions then run together instead

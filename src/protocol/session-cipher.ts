@@ -118,11 +118,12 @@ interface Step {
 
 /** Decrypts an envelope from `peer`. Throws ProtocolError; on error nothing is stored. */
 export async function open(peer: string, bytes: Uint8Array, deps: SessionDeps, commit?: Commit): Promise<Opened> {
-  const persist: Commit = commit ?? ((record) => deps.sessions.store(peer, record));
-  const record = (await deps.sessions.load(peer)) ?? emptyRecord();
-  const step = await openStep(peer, record, bytes, deps);
-  await persist(step.record, step.body);
-  return finish(peer, step, deps);
+  const run = await prepareRun(peer, [bytes], deps);
+  const outcome = run.outcomes[0]!;
+  if (!outcome.ok) throw outcome.error;
+  await (commit ?? ((record) => deps.sessions.store(peer, record)))(run.record!, outcome.plaintext);
+  const [result] = await run.finish();
+  return (result as Extract<RunResult, { ok: true }>).opened;
 }
 
 export type RunResult = { ok: true; opened: Opened } | { ok: false; error: ProtocolError };
@@ -207,9 +208,9 @@ async function openStep(
   record: SessionRecord,
   bytes: Uint8Array,
   deps: SessionDeps,
-  usedOneTime?: ReadonlySet<number>,
-  envelope: Envelope | undefined = decodeEnvelope(bytes),
-  prefetched?: Prefetched,
+  usedOneTime: ReadonlySet<number>,
+  envelope: Envelope | undefined,
+  prefetched: Prefetched | undefined,
 ): Promise<Step> {
   if (!envelope) {
     const v = envelopeVersion(bytes);
@@ -222,7 +223,7 @@ async function openStep(
     const known = states.find((s) => bytesEqual(s.baseKey, envelope.initial.ephemeralKey));
     if (!known) {
       const id = envelope.initial.oneTimePreKeyId;
-      if (id !== null && usedOneTime?.has(id)) throw new ProtocolError('unknown_prekey', 'the message names a one-time prekey already used');
+      if (id !== null && usedOneTime.has(id)) throw new ProtocolError('unknown_prekey', 'the message names a one-time prekey already used');
       return openFirstMessage(peer, record, envelope.initial, envelope.sealed, deps);
     }
     // A repeat of a first message names the session it made; its identity must be that session's.

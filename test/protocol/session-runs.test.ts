@@ -6,20 +6,13 @@ import fc from 'fast-check';
 import { fromUtf8, utf8, type Bytes } from '../../src/crypto/bytes.ts';
 import { open, openRun, seal, sealRun, startSession, type RunResult } from '../../src/protocol/session-cipher.ts';
 import { ProtocolError } from '../../src/protocol/errors.ts';
-import { createParty, type Party } from '../support/protocol.ts';
+import { createParty, startedPair } from '../support/protocol.ts';
 
 const texts = (results: RunResult[]) => results.map((r) => (r.ok ? fromUtf8(r.opened.plaintext) : `error:${r.error.code}`));
 
-async function pair(): Promise<[Party, Party]> {
-  const alice = await createParty('alice');
-  const bob = await createParty('bob');
-  await startSession('bob', bob.bundle(), alice.deps);
-  return [alice, bob];
-}
-
 describe('openRun', () => {
   it('opens a backlog in order, first message included, with one write of the state', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const envelopes: Bytes[] = [];
     for (let i = 0; i < 40; i++) envelopes.push(await seal('bob', utf8(`m${i}`), alice.deps));
     const writesBefore = bob.sessions.writes;
@@ -37,7 +30,7 @@ describe('openRun', () => {
   });
 
   it('gives a tampered envelope and a repeat their own error, and opens the rest', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const e = [] as Bytes[];
     for (let i = 0; i < 6; i++) e.push(await seal('bob', utf8(`m${i}`), alice.deps));
     const tampered = new Uint8Array(e[2]!);
@@ -49,7 +42,7 @@ describe('openRun', () => {
   });
 
   it('writes nothing when nothing opens, and nothing when the commit fails', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const m = await seal('bob', utf8('kept'), alice.deps);
     const writes = bob.sessions.writes;
     expect(texts(await openRun('alice', [new Uint8Array([1, 1, 0])], bob.deps))).toEqual(['error:malformed_message']);
@@ -61,7 +54,7 @@ describe('openRun', () => {
   });
 
   it('hands the commit the record and every plaintext of the run', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const envelopes = [await seal('bob', utf8('a'), alice.deps), await seal('bob', utf8('b'), alice.deps)];
     const seen: string[][] = [];
     await openRun('alice', envelopes, bob.deps, async (record, plaintexts) => {
@@ -86,7 +79,7 @@ describe('openRun', () => {
   it('matches opening one by one, whatever the order, losses and repeats (property)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.nat({ max: 11 }), { minLength: 1, maxLength: 30 }), fc.array(fc.nat({ max: 29 }), { maxLength: 4 }), async (order, cuts) => {
-        const [alice, bob] = await pair();
+        const [alice, bob] = await startedPair();
         const sent: Bytes[] = [];
         for (let i = 0; i < 12; i++) sent.push(await seal('bob', utf8(`m${i}`), alice.deps));
         const delivery = order.map((i) => sent[i]!);
@@ -116,7 +109,7 @@ describe('openRun', () => {
 
 describe('sealRun', () => {
   it('seals a burst with one write, each envelope opening in order at the other end', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const writes = alice.sessions.writes;
     const envelopes = await sealRun('bob', ['a', 'b', 'c'].map(utf8), alice.deps);
     expect(alice.sessions.writes - writes).toBe(1);
@@ -126,7 +119,7 @@ describe('sealRun', () => {
   });
 
   it('refuses to seal for a changed identity, and writes nothing', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     await alice.identities.pin('bob', new Uint8Array(65).fill(4));
     const writes = alice.sessions.writes;
     await expect(sealRun('bob', [utf8('x')], alice.deps)).rejects.toMatchObject({ code: 'identity_changed' });

@@ -6,22 +6,15 @@ import { open, seal, startSession, hasSession } from '../../src/protocol/session
 import { decodeEnvelope, encodeEnvelope } from '../../src/protocol/envelope.ts';
 import { ProtocolError } from '../../src/protocol/errors.ts';
 import { MAX_SKIP } from '../../src/protocol/double-ratchet.ts';
-import { createParty, type Party } from '../support/protocol.ts';
+import { createParty, startedPair, type Party } from '../support/protocol.ts';
 
 const code = (e: unknown) => (e instanceof ProtocolError ? e.code : `not a ProtocolError: ${String(e)}`);
 const send = (from: Party, to: Party, text: string) => seal(to.name, utf8(text), from.deps);
 const recv = async (to: Party, from: Party, envelope: Uint8Array) => fromUtf8((await open(from.name, envelope, to.deps)).plaintext);
 
-async function pair(): Promise<[Party, Party]> {
-  const alice = await createParty('alice');
-  const bob = await createParty('bob');
-  await startSession('bob', bob.bundle(), alice.deps);
-  return [alice, bob];
-}
-
 describe('session start', () => {
   it('lets Alice write to Bob while he is offline, and both continue in the ratchet', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const m1 = await send(alice, bob, 'first, while Bob was away');
     const m2 = await send(alice, bob, 'second');
     expect(decodeEnvelope(m1)?.kind).toBe('prekey');
@@ -56,7 +49,7 @@ describe('session start', () => {
   });
 
   it('treats a repeated first message as a duplicate, not as a new session', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const m1 = await send(alice, bob, 'once');
     expect(await recv(bob, alice, m1)).toBe('once');
     await expect(open('alice', m1, bob.deps)).rejects.toSatisfy((e) => code(e) === 'duplicate');
@@ -78,7 +71,7 @@ describe('session start', () => {
   });
 
   it('makes keys disagree when the KEM ciphertext is tampered with: nothing decrypts', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const env = decodeEnvelope(await send(alice, bob, 'pq'))!;
     if (env.kind !== 'prekey') throw new Error('expected a prekey message');
     const ct = new Uint8Array(env.initial.kemCiphertext);
@@ -91,7 +84,7 @@ describe('session start', () => {
   });
 
   it('refuses a repeated first message whose identity field was altered', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const mallory = await createParty('mallory');
     await recv(bob, alice, await send(alice, bob, 'first'));
     const env = decodeEnvelope(await send(alice, bob, 'second, still a prekey message'))!;
@@ -102,7 +95,7 @@ describe('session start', () => {
   });
 
   it("refuses an initial message whose sender's DH key is not signed by their identity key", async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const mallory = await createParty('mallory');
     const env = decodeEnvelope(await send(alice, bob, 'x'))!;
     if (env.kind !== 'prekey') throw new Error('expected a prekey message');
@@ -113,7 +106,7 @@ describe('session start', () => {
 
 describe('Double Ratchet', () => {
   it('handles long back-and-forth with a fresh DH ratchet on every change of speaker', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const ratchetKeys = new Set<string>();
     for (let round = 0; round < 6; round++) {
       for (let i = 0; i < 3; i++) {
@@ -129,7 +122,7 @@ describe('Double Ratchet', () => {
   });
 
   it('decrypts out-of-order messages within and across chains, each exactly once', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     expect(await recv(bob, alice, await send(alice, bob, 'hello'))).toBe('hello');
     const a = [await send(alice, bob, 'a0'), await send(alice, bob, 'a1'), await send(alice, bob, 'a2')];
     expect(await recv(alice, bob, await send(bob, alice, 'turn'))).toBe('turn');
@@ -144,7 +137,7 @@ describe('Double Ratchet', () => {
   });
 
   it('goes on after lost messages', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     await recv(bob, alice, await send(alice, bob, 'start'));
     for (let i = 0; i < 10; i++) await send(alice, bob, `lost ${i}`);
     expect(await recv(bob, alice, await send(alice, bob, 'arrives'))).toBe('arrives');
@@ -152,7 +145,7 @@ describe('Double Ratchet', () => {
   });
 
   it('reports a tampered header or body, and stays usable', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     await recv(bob, alice, await send(alice, bob, 'start'));
     await recv(alice, bob, await send(bob, alice, 'reply'));
     const env = await send(alice, bob, 'intact');
@@ -166,7 +159,7 @@ describe('Double Ratchet', () => {
   });
 
   it(`refuses to skip more than ${MAX_SKIP} messages in one chain`, async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     await recv(bob, alice, await send(alice, bob, 'start'));
     const env = decodeEnvelope(await send(alice, bob, 'far'))!;
     const far = encodeEnvelope({ ...env, sealed: { ...env.sealed, header: { ...env.sealed.header, n: env.sealed.header.n + MAX_SKIP + 1 } } } as typeof env);
@@ -175,7 +168,7 @@ describe('Double Ratchet', () => {
   });
 
   it('keeps working when state is reloaded from storage mid-conversation', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     await recv(bob, alice, await send(alice, bob, 'before'));
     const pending = await send(alice, bob, 'in flight across the reload');
     // A "reload": fresh objects, only what the stores persisted (deep copies, like IndexedDB).
@@ -188,7 +181,7 @@ describe('Double Ratchet', () => {
   });
 
   it('gives forward secrecy: with today\'s state stolen, yesterday\'s ciphertext stays closed', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const yesterday: Uint8Array[] = [];
     for (let i = 0; i < 3; i++) {
       const env = await send(alice, bob, `yesterday ${i}`);
@@ -208,7 +201,7 @@ describe('Double Ratchet', () => {
   });
 
   it('recovers after a compromise: a stolen state cannot read messages after the next round trip', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     await recv(bob, alice, await send(alice, bob, 'hi'));
     await recv(alice, bob, await send(bob, alice, 'hi back'));
     const thief = await createParty('alice', { identity: alice.identity });
@@ -239,7 +232,7 @@ describe('Double Ratchet', () => {
   });
 
   it('stores the new state before returning a plaintext, and nothing on failure', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     const env = await send(alice, bob, 'x');
     const writes = bob.sessions.writes;
     await recv(bob, alice, env);
@@ -253,7 +246,7 @@ describe('Double Ratchet', () => {
 
 describe('commit hook', () => {
   it('stores nothing when the caller\'s commit fails, so the message can be opened again', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     await recv(bob, alice, await send(alice, bob, 'start'));
     const env = await send(alice, bob, 'keep me');
     const writes = bob.sessions.writes;
@@ -271,7 +264,7 @@ describe('commit hook', () => {
 
 describe('key pinning', () => {
   it('pins the first identity key, and blocks sending to a changed one until accepted', async () => {
-    const [alice, bob] = await pair();
+    const [alice, bob] = await startedPair();
     await recv(bob, alice, await send(alice, bob, 'hello'));
     // Bob reinstalls: new identity, new prekeys, same name.
     const newBob = await createParty('bob');

@@ -10,7 +10,7 @@ import { generateDh as webGenerateDh, type DhKeyPair, type GenerateDh } from '..
 import { signDhKey, type LocalIdentity, type PublicIdentity } from '../../src/protocol/identity.ts';
 import { MemoryIdentityStore, MemoryPreKeyStore, MemorySessionStore } from '../../src/protocol/memory-stores.ts';
 import { generateOneTimePreKeys, generatePqPreKey, generateSignedPreKey, type PreKeyBundle } from '../../src/protocol/prekeys.ts';
-import type { SessionDeps } from '../../src/protocol/session-cipher.ts';
+import { startSession, type SessionDeps } from '../../src/protocol/session-cipher.ts';
 import { generateEcdhKeyPair } from '../../src/crypto/ecdh.ts';
 import { generateSigningKeyPair } from '../../src/crypto/ecdsa.ts';
 import { dhKeySignedData } from '../../src/wire/signatures.ts';
@@ -127,6 +127,14 @@ export async function createParty(
       };
     },
   };
+}
+
+/** Alice and Bob, Alice having started a session from Bob's bundle (nothing sent yet). */
+export async function startedPair(): Promise<[Party, Party]> {
+  const alice = await createParty('alice');
+  const bob = await createParty('bob');
+  await startSession('bob', bob.bundle(), alice.deps);
+  return [alice, bob];
 }
 
 export function hex(bytes: Uint8Array): string {

@@ -373,19 +373,13 @@ export class HistoryStore {
     if (payload.type !== 'text') return { kind: 'control' };
     const messages = tx.objectStore('messages');
     const message: MessageRecord = { id: payload.id, peer, direction: 'in', text: payload.text, at: payload.sentAt, seq: payload.seq, read: visible };
-    const batch = this.batches.get(tx);
-    if (batch) {
-      const effect: Extract<IncomingEffect, { kind: 'text' }> = { kind: 'text', message, isNew: true };
-      batch.texts.push({ peer, sentAt: payload.sentAt, text: payload.text, visible, added: addIfAbsent(messages, message, this.key(peer, payload.id)), effect });
-      return effect;
-    }
-    const existing = (await request(messages.get(this.key(peer, payload.id)))) as MessageRecord | undefined;
-    if (existing) return { kind: 'text', message: existing, isNew: false };
-    messages.put(message, this.key(peer, payload.id));
-    const convos = tx.objectStore('conversations');
-    const c = (await request(convos.get(this.key(peer)))) as ConversationRecord | undefined;
-    convos.put(withIncomingText(peer, c, payload.sentAt, payload.text, visible), this.key(peer));
-    return { kind: 'text', message, isNew: true };
+    // A text outside a batch is a batch of one.
+    const alone = !this.batches.has(tx);
+    if (alone) this.beginTexts(tx, [peer]);
+    const effect: Extract<IncomingEffect, { kind: 'text' }> = { kind: 'text', message, isNew: true };
+    this.batches.get(tx)!.texts.push({ peer, sentAt: payload.sentAt, text: payload.text, visible, added: addIfAbsent(messages, message, this.key(peer, payload.id)), effect });
+    if (alone) await this.finishTexts(tx);
+    return effect;
   }
 
   private async applyOwn(tx: IDBTransaction, payload: Extract<Payload, { type: 'sent-copy' | 'read-sync' }>): Promise<IncomingEffect> {
