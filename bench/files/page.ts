@@ -1,19 +1,21 @@
 // Runs inside Chromium (bench/files.ts drives it): two RTCPeerConnections in this page, joined
-// directly, send the same 128 MiB three ways, alternating rounds:
+// directly, move the same bytes two ways, alternating rounds:
 //  - bare: 64 KiB DataChannel messages, the ceiling;
-//  - encrypted: Parley's chunk sealing (AES-256-GCM, per-chunk SHA-256 on both sides), no disk;
-//  - encrypted + disk: the same, with the receiver writing to the origin-private file system
-//    through Parley's batching writer, as the app does.
+//  - Parley's chunk path, as the app runs it: the sender's file worker reads the file a window
+//    at a time, hashes and seals each chunk (AES-256-GCM); the receiver's file worker opens,
+//    hashes and writes each chunk into the origin-private file system.
 // Pacing is the app's: wait above 8 MiB buffered, resume below 2 MiB.
 import { importAesKey } from '../../src/crypto/aead.ts';
 import { webRandom } from '../../src/crypto/random.ts';
-import { FILE_CHUNK_BYTES, chunkHash, openChunk, sealChunk } from '../../src/protocol/file-chunks.ts';
-import { openWriter, removeFile } from '../../src/client/platform/file-store.ts';
+import { FILE_CHUNK_BYTES } from '../../src/protocol/file-chunks.ts';
+import { removeFile } from '../../src/client/platform/file-store.ts';
+import { FileWorker } from '../../src/client/platform/file-worker-client.ts';
 
 const params = new URLSearchParams(location.search);
 const TOTAL = Number(params.get('mb') ?? 128) * 1024 * 1024;
 const CHUNKS = TOTAL / FILE_CHUNK_BYTES;
 const ROUNDS = Number(params.get('rounds') ?? 3);
+const WINDOW = Number(params.get("window") ?? 16);
 
 async function channelPair(): Promise<[RTCDataChannel, RTCDataChannel, () => void]> {
   const a = new RTCPeerConnection();
@@ -39,41 +41,47 @@ async function paced(ch: RTCDataChannel, data: Uint8Array<ArrayBuffer>): Promise
   ch.send(data);
 }
 
-async function run(mode: 'bare' | 'encrypted' | 'disk'): Promise<number> {
+const source = new Blob(Array.from({ length: TOTAL / (1024 * 1024) }, () => webRandom(1024 * 1024)));
+const sender = new FileWorker();
+const receiver = new FileWorker();
+
+async function run(mode: 'bare' | 'parley'): Promise<number> {
   const [send, recv, close] = await channelPair();
-  const source = webRandom(FILE_CHUNK_BYTES);
   const key = await importAesKey(webRandom(32));
   const fileId = webRandom(16);
-  const writer = mode === 'disk' ? await openWriter('bench') : undefined;
-  let got = 0;
-  let chain = Promise.resolve();
-  const done = new Promise<void>((resolve) => {
-    recv.onmessage = (e) => {
-      const frame = new Uint8Array(e.data as ArrayBuffer);
-      chain = chain.then(async () => {
-        if (mode !== 'bare') {
-          const { index, plaintext } = await openChunk(key, fileId, CHUNKS, frame);
-          await chunkHash(plaintext);
-          if (writer) await writer.write(index * FILE_CHUNK_BYTES, plaintext);
-        }
-        if (++got === CHUNKS) resolve();
-      });
-    };
-  });
+  let written = 0;
+  let failed: string | undefined;
+  let allWritten!: () => void;
+  const done = new Promise<void>((resolve) => (allWritten = resolve));
+  const count = () => ++written === CHUNKS && allWritten();
+  const sink =
+    mode === 'parley'
+      ? await receiver.receive('bench', key, fileId, CHUNKS, { written: count, failed: (_i, _k, f) => ((failed = f.name), allWritten()) })
+      : undefined;
+  let index = 0;
+  recv.onmessage = (e) => {
+    if (sink) sink.push(index++, new Uint8Array(e.data as ArrayBuffer));
+    else count();
+  };
   const t0 = performance.now();
-  for (let i = 0; i < CHUNKS; i++) {
-    if (mode === 'bare') await paced(send, source);
-    else {
-      await chunkHash(source);
-      await paced(send, await sealChunk(key, fileId, i, CHUNKS, source, webRandom));
+  if (mode === 'bare') {
+    const chunk = webRandom(FILE_CHUNK_BYTES);
+    for (let i = 0; i < CHUNKS; i++) await paced(send, chunk);
+  } else {
+    const sealFrom = (from: number) => (from < CHUNKS ? sender.seal(source, key, fileId, CHUNKS, from, Math.min(WINDOW, CHUNKS - from)) : undefined);
+    let ahead = sealFrom(0);
+    for (let from = 0; from < CHUNKS; from += WINDOW) {
+      const { frames } = await ahead!;
+      ahead = sealFrom(from + WINDOW);
+      for (const frame of frames) await paced(send, frame);
     }
   }
   await done;
-  await chain;
-  if (writer) await writer.close();
+  if (failed) throw new Error(`a chunk failed: ${failed}`);
+  await sink?.close();
   const seconds = (performance.now() - t0) / 1000;
   close();
-  if (mode === 'disk') await removeFile('bench');
+  if (sink) await removeFile('bench');
   return TOTAL / 1024 / 1024 / seconds;
 }
 
@@ -82,19 +90,12 @@ function median(xs: number[]): number {
 }
 
 async function main() {
-  const rows = { bare: [] as number[], encrypted: [] as number[], disk: [] as number[] };
+  const rows = { bare: [] as number[], parley: [] as number[] };
   for (let r = 0; r < ROUNDS; r++) {
     rows.bare.push(await run('bare'));
-    rows.encrypted.push(await run('encrypted'));
-    rows.disk.push(await run('disk'));
+    rows.parley.push(await run('parley'));
   }
-  (window as unknown as { __benchResult: unknown }).__benchResult = {
-    megabytes: TOTAL / 1024 / 1024,
-    rounds: ROUNDS,
-    bare: median(rows.bare),
-    encrypted: median(rows.encrypted),
-    disk: median(rows.disk),
-  };
+  (window as unknown as { __benchResult: unknown }).__benchResult = { megabytes: TOTAL / 1024 / 1024, rounds: ROUNDS, bare: median(rows.bare), parley: median(rows.parley) };
 }
 
 main().catch((e) => ((window as unknown as { __benchResult: unknown }).__benchResult = { error: String(e) }));

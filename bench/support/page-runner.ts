@@ -2,7 +2,7 @@
 // Debian's Chromium until it publishes window.__benchResult.
 import { createServer } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'vite';
@@ -11,7 +11,11 @@ import { chromium, type Browser } from 'playwright-core';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-export async function runBenchPage<T>(root: string, options: { browser?: Browser; query?: string } = {}): Promise<T> {
+/**
+ * `onDisk`: the page runs in a browser profile on disk, as a user's does (an off-the-record
+ * profile keeps the origin-private file system in memory, behind another implementation).
+ */
+export async function runBenchPage<T>(root: string, options: { browser?: Browser; query?: string; onDisk?: boolean } = {}): Promise<T> {
   const browser = options.browser;
   const outDir = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
   await build({ root: path.resolve(root), logLevel: 'warn', build: { outDir, emptyOutDir: true, target: 'es2022', minify: !process.env.BENCH_CPU_PROF } });
@@ -29,9 +33,11 @@ export async function runBenchPage<T>(root: string, options: { browser?: Browser
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   const own = !browser;
-  const b = browser ?? (await chromium.launch({ executablePath: CHROMIUM, args: ARGS }));
+  const profile = options.onDisk ? mkdtempSync(path.join(os.tmpdir(), 'parley-bench-profile-')) : undefined;
+  const persistent = profile ? await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true }) : undefined;
+  const b = persistent ? undefined : (browser ?? (await chromium.launch({ executablePath: CHROMIUM, args: ARGS })));
   try {
-    const page = await b.newPage();
+    const page = persistent ? await persistent.newPage() : await b!.newPage();
     // BENCH_CPU_PROF=file.cpuprofile: the page's CPU profile over the whole run, for DevTools.
     const profileTo = process.env.BENCH_CPU_PROF;
     const cdp = profileTo ? await page.context().newCDPSession(page) : undefined;
@@ -51,7 +57,9 @@ export async function runBenchPage<T>(root: string, options: { browser?: Browser
     await page.close();
     return result;
   } finally {
-    if (own) await b.close();
+    if (persistent) await persistent.close();
+    else if (own) await b!.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
     server.close();
   }
 }

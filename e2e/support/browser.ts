@@ -130,8 +130,9 @@ export async function collectDataChannel(page: Page, recording: Recording): Prom
 }
 
 /** `media`: the devices this context may use (calls); the others are refused. */
-export async function newContext(browser: Browser, options: { media?: Array<'microphone' | 'camera'> } = {}): Promise<BrowserContext> {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 760 } });
+/** `serviceWorkers: 'block'` when a test routes the app's own files (a service worker would serve them past the route). */
+export async function newContext(browser: Browser, options: { media?: Array<'microphone' | 'camera'>; serviceWorkers?: 'block' } = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 760 }, ...(options.serviceWorkers ? { serviceWorkers: options.serviceWorkers } : {}) });
   if (options.media?.length) await context.grantPermissions(options.media);
   return context;
 }

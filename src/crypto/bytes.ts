@@ -66,3 +66,8 @@ export function writeU32be(out: Uint8Array, offset: number, n: number): void {
   out[offset + 2] = (n >>> 8) & 0xff;
   out[offset + 3] = n & 0xff;
 }
+
+/** An ArrayBuffer holding exactly `bytes`: their own buffer when they fill it, else a copy (to transfer to a worker). */
+export function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : copyBytes(bytes).buffer;
+}

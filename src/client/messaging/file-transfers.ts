@@ -4,13 +4,16 @@
 // system at their offsets, and checked at the end against a root hash that also came inside the
 // ratchet. A transfer survives a dropped channel: the receiver checkpoints what it has, and when
 // the sender offers the same file again on the next call, it asks for the rest.
+// Reading, hashing, sealing, opening and writing happen in a worker (platform/file-worker.ts,
+// issue #19); this page keeps the order, the records and the channel.
 import { decodeBase64url, encodeBase64url, type CancelReason, type Payload } from '../../wire/index.ts';
 import { concatBytes, toHex } from '../../crypto/bytes.ts';
 import { importAesKey } from '../../crypto/aead.ts';
 import { webRandom } from '../../crypto/random.ts';
-import { FILE_CHUNK_BYTES, FILE_KEY_BYTES, chunkCount, chunkHash, openChunk, peekChunk, rootHash, sealChunk } from '../../protocol/file-chunks.ts';
+import { FILE_CHUNK_BYTES, FILE_KEY_BYTES, chunkCount, chunkHash, peekChunk, rootHash } from '../../protocol/file-chunks.ts';
 import { isFinished, type FileStatus, type HistoryStore, type MessageRecord, type TransferRecord } from '../platform/history-store.ts';
-import { freeSpace, openWriter, readFile, removeFile, type ChunkWriter } from '../platform/file-store.ts';
+import { freeSpace, readFile, removeFile } from '../platform/file-store.ts';
+import { FileWorker, type FileSink, type SealedWindow } from '../platform/file-worker-client.ts';
 import { newId } from './ids.ts';
 import { makeThumbnail } from './thumbnail.ts';
 
@@ -31,9 +34,12 @@ export type SendPayload = (peer: string, payload: Payload, channel: FileChannel)
 
 const CHECKPOINT_EVERY = 256; // chunks: 16 MiB between commits to disk
 const PROGRESS_EVERY_MS = 200;
+/** Chunks read and sealed at a time (1 MiB); the next window is sealed while this one is sent. */
+const SEAL_WINDOW = 16;
 
 /** How a failed write reads: the browser out of room for this origin, or anything else. */
-const storageFailure = (e: unknown): CancelReason => (e instanceof DOMException && e.name === 'QuotaExceededError' ? 'no-space' : 'not-saved');
+const storageFailure = (e: unknown): CancelReason =>
+  typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'QuotaExceededError' ? 'no-space' : 'not-saved';
 
 /** The cancel a receiver sends for a transfer it ended with `status`, with the reason when it has one. */
 function cancelFor(id: string, status: FileStatus): Payload {
@@ -59,17 +65,23 @@ interface Outgoing {
 
 interface Incoming {
   record: TransferRecord;
-  key: CryptoKey;
-  writer: ChunkWriter | undefined;
-  hashes: Uint8Array[];
+  /** Open in the worker while receiving. */
+  sink: FileSink | undefined;
+  /** Each chunk's hash by index; `record.next` counts those present from the start. */
+  hashes: Array<Uint8Array | undefined>;
+  /** The index the next chunk frame must have to be handed to the worker. */
+  dispatched: number;
+  /** The channel the last chunk came on, to answer on if one fails. */
+  channel: FileChannel | undefined;
   lastEvent: number;
 }
 
 export class FileTransfers {
   private readonly outgoing = new Map<string, Outgoing>();
   private readonly incoming = new Map<string, Incoming>();
-  /** Chunks are written strictly in arrival order. */
+  /** Checkpoints, ends and pauses of received files run one after another, in arrival order. */
   private writeQueue: Promise<void> = Promise.resolve();
+  private readonly worker = new FileWorker();
 
   constructor(
     private readonly history: HistoryStore,
@@ -157,6 +169,7 @@ export class FileTransfers {
     for (const [id, inc] of this.incoming) {
       if (inc.record.peer !== peer) continue;
       await this.enqueueWrite(async () => {
+        await inc.sink?.settled();
         if (!(await this.checkpointOrStop(peer, inc, undefined))) return;
         inc.record = { ...inc.record, status: 'paused' };
         await this.history.saveTransfer(inc.record, this.received(inc.record));
@@ -190,40 +203,54 @@ export class FileTransfers {
     }
     const hashes: Uint8Array[] = [];
     for (let i = 0; i < record.hashes.length; i += 32) hashes.push(record.hashes.slice(i, i + 32));
-    const resumed: TransferRecord = { ...record, status: 'receiving' };
-    this.incoming.set(record.id, { record: resumed, key: await importAesKey(record.key), writer: await openWriter(record.id), hashes, lastEvent: 0 });
-    this.events.changed(peer, record.id, this.received(resumed), 'receiving');
+    const inc: Incoming = { record: { ...record, status: 'receiving' }, sink: undefined, hashes, dispatched: record.next, channel, lastEvent: 0 };
+    this.incoming.set(record.id, inc);
+    try {
+      inc.sink = await this.worker.receive(record.id, await importAesKey(record.key), decodeBase64url(record.id)!, record.chunks, {
+        written: (index, hash) => this.written(peer, inc, index, hash),
+        failed: (_index, kind, failure) => void this.stop(peer, inc, kind === 'decrypt' ? 'failed' : storageFailure(failure), inc.channel),
+      });
+    } catch (e) {
+      // No place to write it (the file is held elsewhere, storage refused): said on both sides.
+      return this.stop(peer, inc, storageFailure(e), channel);
+    }
+    this.events.changed(peer, record.id, this.received(inc.record), 'receiving');
     await this.sendPayload(peer, { type: 'file-resume', id: record.id, next: record.next }, channel);
   }
 
-  /** A chunk frame from `peer`'s channel (`channel`, to answer on if writing it fails). */
+  /** The worker wrote chunk `index`: count what is complete from the start, checkpoint, report. */
+  private written(peer: string, inc: Incoming, index: number, hash: Uint8Array): void {
+    if (this.incoming.get(inc.record.id) !== inc || inc.record.status !== 'receiving') return;
+    inc.hashes[index] = hash;
+    const before = inc.record.next;
+    let next = before;
+    while (inc.hashes[next]) next++;
+    if (next === before) return;
+    inc.record = { ...inc.record, next };
+    if (Math.floor(next / CHECKPOINT_EVERY) > Math.floor(before / CHECKPOINT_EVERY)) {
+      void this.enqueueWrite(() => this.checkpointOrStop(peer, inc, inc.channel, true).then(() => undefined));
+    }
+    const t = this.now();
+    if (t - inc.lastEvent >= PROGRESS_EVERY_MS || next === inc.record.chunks) {
+      inc.lastEvent = t;
+      this.events.changed(peer, inc.record.id, this.received(inc.record), 'receiving');
+    }
+  }
+
+  /**
+   * A chunk frame from `peer`'s channel (`channel`, to answer on if it fails). Handed to the
+   * worker in order; one that is altered or not of this file (it fails to open there) ends the
+   * transfer, since the file cannot be what was sent.
+   */
   onChunk(peer: string, frame: Uint8Array, channel?: FileChannel): void {
     const head = peekChunk(frame);
     if (!head) return;
-    const id = encodeBase64url(head.fileId);
-    const inc = this.incoming.get(id);
-    if (!inc || inc.record.peer !== peer) return;
-    void this.enqueueWrite(async () => {
-      if (inc.record.status !== 'receiving') return;
-      let opened;
-      try {
-        opened = await openChunk(inc.key, head.fileId, inc.record.chunks, frame);
-      } catch {
-        // Altered or not of this file: the file cannot be what was sent.
-        return this.stop(peer, inc, 'failed', channel);
-      }
-      const { index, plaintext } = opened;
-      if (index !== inc.record.next) return; // a repeat from before a resume
-      await inc.writer!.write(index * FILE_CHUNK_BYTES, plaintext);
-      inc.hashes.push(await chunkHash(plaintext));
-      inc.record = { ...inc.record, next: index + 1 };
-      if (inc.record.next % CHECKPOINT_EVERY === 0) await this.checkpoint(inc, true);
-      const t = this.now();
-      if (t - inc.lastEvent >= PROGRESS_EVERY_MS || inc.record.next === inc.record.chunks) {
-        inc.lastEvent = t;
-        this.events.changed(peer, id, this.received(inc.record), 'receiving');
-      }
-    }).catch((e: unknown) => this.stop(peer, inc, storageFailure(e), channel));
+    const inc = this.incoming.get(encodeBase64url(head.fileId));
+    if (!inc || inc.record.peer !== peer || inc.record.status !== 'receiving' || !inc.sink) return;
+    if (head.index !== inc.dispatched) return; // a repeat from before a resume
+    inc.dispatched++;
+    inc.channel = channel ?? inc.channel;
+    inc.sink.push(head.index, frame);
   }
 
   // A chunk that cannot be opened or written ends the transfer at once on both sides, rather
@@ -237,12 +264,12 @@ export class FileTransfers {
     if (this.incoming.get(id) !== inc || inc.record.status !== 'receiving') return;
     this.incoming.delete(id);
     inc.record = { ...inc.record, status };
-    const writer = inc.writer;
-    inc.writer = undefined;
+    const sink = inc.sink;
+    inc.sink = undefined;
     await this.history.saveTransfer(inc.record, 0).catch(() => undefined);
     this.events.changed(peer, id, 0, status);
-    // Aborted, not closed: what was written is dropped rather than committed.
-    await writer?.abort().catch(() => undefined);
+    // Aborted, not closed: the worker lets go of the file and removes it.
+    await sink?.abort().catch(() => undefined);
     await removeFile(id).catch(() => undefined);
     if (!channel) return;
     const tell: Payload = status === 'failed' ? { type: 'file-done', id, ok: false } : cancelFor(id, status);
@@ -253,10 +280,10 @@ export class FileTransfers {
    * Writes what is batched and commits it, as a pause or the end needs. False when the transfer
    * had stopped meanwhile or stops now because the write failed (both sides then told by stop()).
    */
-  private async checkpointOrStop(peer: string, inc: Incoming, channel: FileChannel | undefined): Promise<boolean> {
+  private async checkpointOrStop(peer: string, inc: Incoming, channel: FileChannel | undefined, keepOpen = false): Promise<boolean> {
     if (inc.record.status !== 'receiving') return false;
     try {
-      await this.checkpoint(inc);
+      await this.checkpoint(inc, keepOpen);
       return true;
     } catch (e) {
       await this.stop(peer, inc, storageFailure(e), channel);
@@ -276,8 +303,9 @@ export class FileTransfers {
         const inc = this.incoming.get(p.id);
         if (!inc || inc.record.peer !== peer) return;
         await this.enqueueWrite(async () => {
+          await inc.sink?.settled();
           if (!(await this.checkpointOrStop(peer, inc, channel))) return;
-          const root = toHex(await rootHash(concatBytes(...inc.hashes)));
+          const root = toHex(await rootHash(concatBytes(...inc.hashes.slice(0, inc.record.next).map((h) => h!))));
           const ok = inc.record.next === inc.record.chunks && root === p.root;
           inc.record = { ...inc.record, status: ok ? 'done' : 'failed' };
           await this.history.saveTransfer(inc.record, ok ? inc.record.size : this.received(inc.record));
@@ -347,8 +375,9 @@ export class FileTransfers {
       active = true;
       await this.enqueueWrite(async () => {
         inc.record = { ...inc.record, status: 'cancelled' };
-        await inc.writer?.close().catch(() => undefined);
-        inc.writer = undefined;
+        const sink = inc.sink;
+        inc.sink = undefined;
+        await sink?.abort().catch(() => undefined);
         await this.history.saveTransfer(inc.record, 0);
       });
       this.incoming.delete(id);
@@ -373,18 +402,30 @@ export class FileTransfers {
     const peer = o.record.peer;
     o.record = { ...o.record, status: 'sending', next };
     const fileId = decodeBase64url(o.record.id)!;
+    const total = o.record.chunks;
+    const sealFrom = (from: number): Promise<SealedWindow> | undefined => {
+      if (from >= total) return undefined;
+      const sealing = this.worker.seal(o.file, o.key, fileId, total, from, Math.min(SEAL_WINDOW, total - from));
+      sealing.catch(() => undefined); // awaited in its turn, or left when the transfer stops
+      return sealing;
+    };
     let lastEvent = 0;
     try {
-      for (let i = next; i < o.record.chunks; i++) {
-        if (o.record.status !== 'sending') return;
-        const plaintext = new Uint8Array(await o.file.slice(i * FILE_CHUNK_BYTES, (i + 1) * FILE_CHUNK_BYTES).arrayBuffer());
-        o.hashes[i] = await chunkHash(plaintext);
-        if (!(await channel.sendPaced(await sealChunk(o.key, fileId, i, o.record.chunks, plaintext, webRandom)))) return;
-        o.record = { ...o.record, next: i + 1 };
-        const t = this.now();
-        if (t - lastEvent >= PROGRESS_EVERY_MS) {
-          lastEvent = t;
-          this.events.changed(peer, o.record.id, Math.min(o.record.size, (i + 1) * FILE_CHUNK_BYTES), 'sending');
+      let ahead = sealFrom(next);
+      for (let from = next; from < total; from += SEAL_WINDOW) {
+        const sealed = await ahead!;
+        ahead = sealFrom(from + SEAL_WINDOW);
+        for (let j = 0; j < sealed.frames.length; j++) {
+          const i = from + j;
+          if (o.record.status !== 'sending') return;
+          o.hashes[i] = sealed.hashes[j]!;
+          if (!(await channel.sendPaced(sealed.frames[j]!))) return;
+          o.record = { ...o.record, next: i + 1 };
+          const t = this.now();
+          if (t - lastEvent >= PROGRESS_EVERY_MS) {
+            lastEvent = t;
+            this.events.changed(peer, o.record.id, Math.min(o.record.size, (i + 1) * FILE_CHUNK_BYTES), 'sending');
+          }
         }
       }
       // Chunks sent before a resume were hashed by an earlier pump, or must be read again.
@@ -399,13 +440,28 @@ export class FileTransfers {
     }
   }
 
-  private async checkpoint(inc: Incoming, reopen = false): Promise<void> {
-    if (inc.writer) {
-      await inc.writer.close();
-      inc.writer = reopen ? await openWriter(inc.record.id) : undefined;
+  /**
+   * Makes the chunks complete from the start durable, then records how far that is. Chunks the
+   * worker writes meanwhile are counted at the next checkpoint. `keepOpen` while receiving on.
+   */
+  private async checkpoint(inc: Incoming, keepOpen: boolean): Promise<void> {
+    const next = inc.record.next;
+    const sink = inc.sink;
+    if (sink) {
+      if (keepOpen) await sink.flush();
+      else {
+        inc.sink = undefined;
+        await sink.close();
+      }
     }
-    inc.record = { ...inc.record, hashes: concatBytes(...inc.hashes) };
-    await this.history.saveTransfer(inc.record, this.received(inc.record));
+    const hashes = concatBytes(...inc.hashes.slice(0, next).map((h) => h!));
+    inc.record = { ...inc.record, hashes };
+    await this.history.saveTransfer({ ...inc.record, next }, this.received({ ...inc.record, next }));
+  }
+
+  /** Stops the worker (the account is leaving this page). */
+  close(): void {
+    this.worker.terminate();
   }
 
   private enqueueWrite(job: () => Promise<void>): Promise<void> {

@@ -953,6 +953,9 @@ export class ParleyClient {
       {
         changed: (peer, id, bytes, status) => {
           this.fileProgress.set(id, { bytes, status });
+          // Progress of a file on screen moves its bar without reading the conversation again
+          // (five times a second on each side, for the whole transfer).
+          if ((status === 'sending' || status === 'receiving') && this.patchFileView(id, bytes, status)) return;
           void this.refreshActive(peer);
           // A group file's transfers run with each member; its message is in the group.
           const active = this.current.active;
@@ -1051,6 +1054,7 @@ export class ParleyClient {
     if (this.account === account) this.account = undefined;
     account.calls.endAll();
     account.links.closeAll();
+    account.files.close();
     for (const t of account.timers) clearInterval(t);
     account.signaling.disconnect();
   }
@@ -1377,6 +1381,18 @@ export class ParleyClient {
     if (fromDevice !== '1' || a.device !== '1') return;
     if (a.links.owns(from, callId)) return a.links.handleSignal(from, callId, data);
     if (data.kind === 'offer') a.links.offer(from, callId, data.sdp);
+  }
+
+  /** Moves the progress of file message `id` in the open conversation; false if it is not there. */
+  private patchFileView(id: string, bytes: number, status: FileInfo['status']): boolean {
+    const active = this.current.active;
+    const at = active?.messages.findIndex((m) => m.id === id && m.file) ?? -1;
+    if (!active || at < 0) return false;
+    const messages = [...active.messages];
+    const m = messages[at]!;
+    messages[at] = { ...m, file: { ...m.file!, bytes, status } };
+    this.set({ active: { ...active, messages } });
+    return true;
   }
 
   private async messagesOf(peer: string): Promise<MessageView[]> {
