@@ -38,7 +38,7 @@ describe('installable app shell (issue #8)', () => {
       for (const name of await caches.keys()) for (const req of await (await caches.open(name)).keys()) out.push(new URL(req.url).pathname);
       return out;
     });
-    expect(cached).toContain('/');
+    expect(cached).toContain('/index.html');
     expect(cached.some((p) => p.startsWith('/assets/') && p.endsWith('.js'))).toBe(true);
     expect(cached.filter((p) => p.startsWith('/api/') || p === '/ws')).toEqual([]);
 

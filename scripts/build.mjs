@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sealRelease, shortCodeHash } from './release-manifest.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stamp = path.join(root, 'dist', '.build-stamp');
@@ -39,6 +40,8 @@ export function build() {
   console.log('Building Parley (server and web client)…');
   run('tsc', ['-p', 'tsconfig.server.json']);
   run('vite', ['build', '--logLevel', 'warn']);
+  const { codeHash } = sealRelease(path.join(root, 'dist', 'client'));
+  console.log(`Code hash: ${shortCodeHash(codeHash)} (SHA-384 of dist/client/manifest.json: ${codeHash})`);
   writeFileSync(stamp, new Date().toISOString() + '\n');
 }
 

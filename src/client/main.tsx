@@ -4,19 +4,17 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ParleyClient } from './messaging/parley-client.ts';
 import { App } from './ui/App.tsx';
+import { CodePin } from './messaging/code-pin.ts';
 import './ui/styles.css';
 
 const client = new ParleyClient();
-
-// The service worker caches the app shell only (see public/sw.js); registration failing (an
-// untrusted certificate, private browsing) changes nothing else.
-if ('serviceWorker' in navigator) {
-  void navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => undefined);
-}
+// The service worker (public/sw.js) makes the app work offline and pins its code.
+const code = new CodePin();
+code.start();
 void client.restore();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App client={client} />
+    <App client={client} code={code} />
   </StrictMode>,
 );

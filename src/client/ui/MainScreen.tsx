@@ -14,11 +14,13 @@ import { ConversationList } from './ConversationList.tsx';
 import { ContactsPanel } from './ContactsPanel.tsx';
 import { IncomingCall } from './IncomingCall.tsx';
 import { LogoutDialog } from './LogoutDialog.tsx';
+import { AboutParley } from './CodeTrust.tsx';
+import type { CodePin } from '../messaging/code-pin.ts';
 import { ChangePasswordDialog } from './ChangePasswordDialog.tsx';
 import { NoticeBanner } from './NoticeBanner.tsx';
 import { LinkedBrowsers } from './LinkedBrowsers.tsx';
 
-export function MainScreen({ client, state }: { client: ParleyClient; state: ParleyState }) {
+export function MainScreen({ client, state, code }: { client: ParleyClient; state: ParleyState; code: CodePin }) {
   const [loggingOut, setLoggingOut] = useState(false);
   const [changingPassword, setChangingPassword] = useState(false);
   const [tab, setTab] = useState<'chats' | 'contacts'>('chats');
@@ -40,6 +42,7 @@ export function MainScreen({ client, state }: { client: ParleyClient; state: Par
           <span className="me" title="Signed in as">
             {state.user?.username}
           </span>
+          <AboutParley code={code} />
           <button type="button" onClick={() => setLoggingOut(true)}>
             Log out
           </button>

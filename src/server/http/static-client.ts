@@ -1,5 +1,6 @@
-// Serves the built web client. Hashed assets are cached for a year; index.html never, so a
-// deploy reaches every browser on its next load. Unknown paths outside /api get the app shell.
+// Serves the built web client. Hashed assets are cached for a year; index.html and the release
+// manifest never, so a browser's service worker sees a deploy on its next load (and offers it:
+// public/sw.js). Unknown paths outside /api get the app shell.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
