@@ -92,6 +92,21 @@ describe('signaling relay', () => {
     b.close();
   });
 
+  it('closes a socket at once when its first frame is not a well-formed auth frame, long before the auth timeout', async () => {
+    for (const first of ['not json', '[]', '{"type":"teleport"}', '{"type":"auth"}', 'binary']) {
+      const s = new TestSocket(t);
+      await s.opened();
+      const sentAt = Date.now();
+      if (first === 'binary') s.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+      else s.ws.send(first);
+      expect(await s.next()).toMatchObject({ type: 'error', code: 'unauthorized', message: 'Authenticate first.' });
+      const closed = await s.closed;
+      expect(closed.code, first).toBe(CLOSE.policy);
+      // The test server waits 10 s for `auth`; this must not be that.
+      expect(Date.now() - sentAt, first).toBeLessThan(2_000);
+    }
+  });
+
   it('answers malformed, binary and unknown frames with an error and stays open', async () => {
     const alice = await signup(t);
     const a = await connectAs(t, alice.token);

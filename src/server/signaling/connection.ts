@@ -100,6 +100,8 @@ class Connection implements Endpoint, Expiring, SocketHandler {
   private attached = false;
   private delivery: QueueDelivery | undefined;
   private violations = 0;
+  /** A well-formed `auth` frame arrived (its check may still be running). */
+  private authSeen = false;
   private open = true;
   // The frame rate limit: a token bucket in two fields of this object (an object of its own per
   // socket cost 64 bytes more on each of tens of thousands of sockets).
@@ -274,12 +276,14 @@ class Connection implements Endpoint, Expiring, SocketHandler {
     if (handed !== true) return handed.then(() => undefined);
   }
 
+  private refuseUnauthenticated(): void {
+    this.sendError('unauthorized', 'Authenticate first.');
+    this.close(CLOSE.policy, 'not authenticated');
+  }
+
   private onFrame(frame: ClientFrame): void | Promise<void> {
     if (frame.type === 'auth') return this.authenticate(frame.token, frame.device);
-    if (!this.user) {
-      this.sendError('unauthorized', 'Authenticate first.');
-      return this.close(CLOSE.policy, 'not authenticated');
-    }
+    if (!this.user) return this.refuseUnauthenticated();
     switch (frame.type) {
       case 'ping':
         return this.sendFrame({ type: 'pong' });
@@ -362,12 +366,15 @@ class Connection implements Endpoint, Expiring, SocketHandler {
       if (this.violations > this.deps.limits.maxViolations) return this.close(CLOSE.policy, 'too many frames');
       return this.sendError('rate_limited', 'You are sending too fast. Slow down.');
     }
-    if (isBinary) return this.sendError('bad_request', 'Frames must be JSON text.');
+    // Before a valid `auth` frame, anything else ends the socket at once: a client that starts
+    // with something else is not Parley, and need not hold a socket until the auth timeout.
+    if (isBinary) return this.authSeen ? this.sendError('bad_request', 'Frames must be JSON text.') : this.refuseUnauthenticated();
     const json = parseJson(data.toString());
     const exact = exactRelayFrame(json);
     if (exact) return this.inOrder(exact);
     const parsed = parseWith(clientFrame, json);
-    if (!parsed.ok) return this.sendError('bad_request', `Malformed frame: ${parsed.message}`);
+    if (!parsed.ok) return this.authSeen ? this.sendError('bad_request', `Malformed frame: ${parsed.message}`) : this.refuseUnauthenticated();
+    if (parsed.value.type === 'auth') this.authSeen = true;
     this.inOrder(parsed.value);
   }
 
