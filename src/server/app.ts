@@ -167,7 +167,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   }
   const devices = new DeviceService({ store, bus, router });
   const presence = new Presence(store, router);
-  await healthRoutes(app, { checks: { store: () => store.ping(), bus: () => bus.ping() }, registry: metrics.registry });
+  await healthRoutes(app, { checks: { store: () => store.ping(), bus: () => bus.ping() }, registry: metrics.registry, metricsAccess: config.metrics });
   if (serveApi) {
     await authRoutes(app, {
       accounts,

@@ -1,6 +1,7 @@
 // Server configuration from the environment (and the --role flag), checked once at start so a
 // typo fails loudly before the port opens rather than at the first request that needs the value.
 // Error messages name the setting, never its value when the value may be a secret.
+import { badRange, type MetricsAccess } from './metrics/metrics-access.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './config-error.ts';
@@ -76,6 +77,8 @@ export interface Config {
   tlsOffload: boolean;
   /** Redis instead of the in-process bus (scale-out); undefined keeps the in-process bus. */
   redis: { url: string; prefix: string; presenceTtlMs: number } | undefined;
+  /** Who may read /metrics: METRICS_TOKEN and METRICS_ALLOW; neither means loopback only. */
+  metrics: MetricsAccess;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -186,6 +189,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (prefix < (ipv6 ? 16 : 8)) wideRange ??= entry;
   }
 
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  // Printable, no spaces (it travels in a header), and long enough not to be guessed.
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,512}$/.test(metricsToken)) throw new ConfigError('METRICS_TOKEN must be 16–512 printable characters without spaces (e.g. openssl rand -hex 24)');
+  const metricsAllow = (env.METRICS_ALLOW || '').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const entry of metricsAllow) {
+    const why = badRange(entry);
+    if (why) throw new ConfigError(`METRICS_ALLOW takes IP addresses and CIDR ranges, comma-separated; "${entry.slice(0, 60)}": ${why}`);
+  }
+
   const httpRedirectPort = env.HTTP_REDIRECT_PORT ? int(env, 'HTTP_REDIRECT_PORT', 80, 1, 65535) : undefined;
 
   const offload = env.TLS_OFFLOAD || '';
@@ -240,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     tokenSigningKey: signingKey(env, cwd),
     trustProxy,
     tlsOffload,
+    metrics: { token: metricsToken, allow: metricsAllow },
     database: databaseUrl ? { url: databaseUrl, poolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000), schema } : undefined,
     redis: redisUrl ? { url: redisUrl, prefix: redisPrefix, presenceTtlMs: int(env, 'PRESENCE_TTL_MS', 15_000, 1000, 600_000) } : undefined,
   };

@@ -4,11 +4,15 @@
 // Why a check failed goes to the log, not to the response: the error text may name hosts.
 import type { FastifyInstance } from 'fastify';
 import { PROMETHEUS_CONTENT_TYPE, type Registry } from '../metrics/registry.ts';
+import { metricsGate, type MetricsAccess } from '../metrics/metrics-access.ts';
+import { sendError } from './errors.ts';
 
 export interface HealthDeps {
   /** Named checks that must all resolve for the process to be ready, e.g. store and bus pings. */
   checks: Record<string, () => Promise<void>>;
   registry: Registry;
+  /** Who may read /metrics (METRICS_TOKEN, METRICS_ALLOW); loopback only when unset. */
+  metricsAccess: MetricsAccess;
   timeoutMs?: number;
 }
 
@@ -51,7 +55,12 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
     return { status: ready ? 'ready' : 'unavailable', checks };
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  const gate = metricsGate(deps.metricsAccess);
+  app.get('/metrics', async (request, reply) => {
+    const verdict = gate(request.ip, request.headers.authorization);
+    if (verdict === 'hidden') return sendError(reply, 'not_found', 'Not found.');
+    if (verdict === 'not-allowed') return sendError(reply, 'forbidden', 'Not allowed from this address.');
+    if (verdict === 'no-token') return sendError(reply.header('www-authenticate', 'Bearer'), 'unauthorized', 'A bearer token is needed.');
     reply.type(PROMETHEUS_CONTENT_TYPE).header('cache-control', 'no-store');
     return deps.registry.expose();
   });
