@@ -16,7 +16,7 @@ import type { Config } from './config.ts';
 import { openStore } from './store/open-store.ts';
 import type { QueueStore, Store } from './store/types.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts';
-import { createAccessTokens, liveAccessTokens, loadOrCreateSigningKeys, signingKeysFromJwk } from './auth/access-tokens.ts';
+import { createAccessTokens, liveAccessTokens, loadOrCreateSigningKeys, signingKeysFromJwks } from './auth/access-tokens.ts';
 import { RefreshTokens } from './auth/refresh-tokens.ts';
 import { AccountService } from './auth/account-service.ts';
 import { openAttemptLimits } from './auth/open-limits.ts';
@@ -128,7 +128,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     // API process then cannot close the socket on the relay, and two relays cannot reach each other.
     app.log.warn({ role: config.role }, 'running a single role without REDIS_URL: this process cannot reach sockets held by other processes');
   }
-  const signingKeys = config.tokenSigningKey ? await signingKeysFromJwk(config.tokenSigningKey as JWK) : await loadOrCreateSigningKeys(config.dataDir);
+  const signingKeys = config.tokenSigningKeys ? await signingKeysFromJwks(config.tokenSigningKeys as JWK[]) : await loadOrCreateSigningKeys(config.dataDir);
   const tokens = liveAccessTokens(createAccessTokens(signingKeys, config.accessTokenTtlSeconds), store.users);
   const refreshTokens = new RefreshTokens(store.refreshTokens, config.refreshTokenTtlSeconds * 1000);
   const hasher = overrides.hasher ?? createPasswordHasher({ algorithm: config.passwordHash, bcryptCost: config.bcryptCost });

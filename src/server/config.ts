@@ -62,6 +62,11 @@ export interface Config {
   queue: { maxCount: number; maxBytes: number; maxAgeMs: number };
   /** Shared token key (every process must accept every other's tokens); undefined = DATA_DIR file. */
   tokenSigningKey: SigningJwk | undefined;
+  /**
+   * Token keys for rotation (TOKEN_SIGNING_KEYS): the first signs, all verify, each token names
+   * its key by `kid`. TOKEN_SIGNING_KEY is the one-key list; undefined = DATA_DIR file.
+   */
+  tokenSigningKeys: SigningJwk[] | undefined;
   /** PostgreSQL instead of the SQLite file (scale-out); undefined keeps SQLite. */
   database: { url: string; poolSize: number; schema: string | undefined } | undefined;
   /**
@@ -115,32 +120,53 @@ function isBase64url(v: unknown, bytes: number): v is string {
   return typeof v === 'string' && /^[A-Za-z0-9_-]+$/.test(v) && Buffer.from(v, 'base64url').length === bytes;
 }
 
-/** TOKEN_SIGNING_KEY (JSON) or TOKEN_SIGNING_KEY_FILE (a path to it). The key's text never appears in an error. */
-function signingKey(env: NodeJS.ProcessEnv, cwd: string): SigningJwk | undefined {
-  const inline = env.TOKEN_SIGNING_KEY;
-  const file = env.TOKEN_SIGNING_KEY_FILE;
-  if (inline && file) throw new ConfigError('set TOKEN_SIGNING_KEY or TOKEN_SIGNING_KEY_FILE, not both');
+/** The text of setting `name` or of the file `name`_FILE names, with the setting's name for errors. */
+function inlineOrFile(env: NodeJS.ProcessEnv, cwd: string, name: string): { text: string; source: string } | undefined {
+  const inline = env[name];
+  const file = env[`${name}_FILE`];
+  if (inline && file) throw new ConfigError(`set ${name} or ${name}_FILE, not both`);
   if (!inline && !file) return undefined;
-  const source = inline ? 'TOKEN_SIGNING_KEY' : 'TOKEN_SIGNING_KEY_FILE';
-  let text: string;
-  if (inline) text = inline;
-  else {
-    try {
-      text = readFileSync(path.resolve(cwd, file!), 'utf8');
-    } catch (e) {
-      throw new ConfigError(`TOKEN_SIGNING_KEY_FILE cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
-  let jwk: unknown;
+  if (inline) return { text: inline, source: name };
   try {
-    jwk = JSON.parse(text);
-  } catch {
-    throw new ConfigError(`${source} must be a JSON Web Key (it is not valid JSON)`);
+    return { text: readFileSync(path.resolve(cwd, file!), 'utf8'), source: `${name}_FILE` };
+  } catch (e) {
+    throw new ConfigError(`${name}_FILE cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+}
+
+function privateP256(jwk: unknown, source: string, what: string): SigningJwk {
   const k = jwk as Record<string, unknown>;
   const ok = typeof jwk === 'object' && jwk !== null && !Array.isArray(jwk) && k.kty === 'EC' && k.crv === 'P-256' && isBase64url(k.x, 32) && isBase64url(k.y, 32) && isBase64url(k.d, 32);
-  if (!ok) throw new ConfigError(`${source} must be a private P-256 JSON Web Key: {"kty":"EC","crv":"P-256","x":…,"y":…,"d":…}`);
+  if (!ok) throw new ConfigError(`${source}: ${what} must be a private P-256 JSON Web Key: {"kty":"EC","crv":"P-256","x":…,"y":…,"d":…}`);
+  if (k.kid !== undefined && (typeof k.kid !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(k.kid))) throw new ConfigError(`${source}: ${what} has a "kid" that is not 1–128 printable characters`);
   return k as SigningJwk;
+}
+
+function parsedJson(text: string, source: string, expected: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${source} must be ${expected} (it is not valid JSON)`);
+  }
+}
+
+/**
+ * The token signing keys, first one signing, all verifying: TOKEN_SIGNING_KEYS (a JSON array of
+ * private P-256 JWKs, or _FILE), or TOKEN_SIGNING_KEY (one JWK, or _FILE), not both. A key's
+ * text never appears in an error. Undefined: the key file in DATA_DIR.
+ */
+function signingKeys(env: NodeJS.ProcessEnv, cwd: string): SigningJwk[] | undefined {
+  const one = inlineOrFile(env, cwd, 'TOKEN_SIGNING_KEY');
+  const list = inlineOrFile(env, cwd, 'TOKEN_SIGNING_KEYS');
+  if (one && list) throw new ConfigError('set TOKEN_SIGNING_KEYS (a list for rotation) or TOKEN_SIGNING_KEY (one key), not both');
+  if (one) return [privateP256(parsedJson(one.text, one.source, 'a JSON Web Key'), one.source, 'the key')];
+  if (!list) return undefined;
+  const keys = parsedJson(list.text, list.source, 'a JSON array of JSON Web Keys');
+  if (!Array.isArray(keys) || keys.length === 0 || keys.length > 16) throw new ConfigError(`${list.source} must be a JSON array of 1–16 private P-256 JSON Web Keys, the signing key first`);
+  const jwks = keys.map((k, i) => privateP256(k, list.source, `key ${i + 1}`));
+  const kids = jwks.map((k) => k.kid).filter((kid) => kid !== undefined);
+  if (new Set(kids).size !== kids.length) throw new ConfigError(`${list.source}: two keys have the same "kid"`);
+  return jwks;
 }
 
 function urlSetting(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
@@ -198,6 +224,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (why) throw new ConfigError(`METRICS_ALLOW takes IP addresses and CIDR ranges, comma-separated; "${entry.slice(0, 60)}": ${why}`);
   }
 
+  const tokenSigningKeys = signingKeys(env, cwd);
+
   const httpRedirectPort = env.HTTP_REDIRECT_PORT ? int(env, 'HTTP_REDIRECT_PORT', 80, 1, 65535) : undefined;
 
   const offload = env.TLS_OFFLOAD || '';
@@ -249,7 +277,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxBytes: int(env, 'QUEUE_MAX_BYTES', 100 * 1024 * 1024, 1024, 100 * 1024 * 1024 * 1024),
       maxAgeMs: int(env, 'QUEUE_MAX_AGE_SECONDS', 30 * 86_400, 1, 10 * 365 * 86_400) * 1000,
     },
-    tokenSigningKey: signingKey(env, cwd),
+    tokenSigningKeys,
+    tokenSigningKey: tokenSigningKeys?.[0],
     trustProxy,
     tlsOffload,
     metrics: { token: metricsToken, allow: metricsAllow },

@@ -1,11 +1,13 @@
 // Short-lived access tokens: JWTs signed with ES256 (DESIGN.md "Accounts and tokens").
 // Verification allows exactly one algorithm and requires iss, aud, sub, iat and exp, so "alg:
 // none", HMAC-with-the-public-key confusion, and tokens without an expiry are all refused. The
-// key comes from the server's own file, never from the token (kid, jku, x5u and jwk are ignored).
+// keys come from the server's configuration, never from the token (jku, x5u and jwk are ignored):
+// a token's `kid` only picks one of the server's own verifying keys (issue #20, rotation: the
+// first key signs, all verify), and a kid the server does not hold is refused.
 import { randomBytes, type webcrypto } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, errors as joseErrors, type JWK } from 'jose';
+import { SignJWT, calculateJwkThumbprint, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, errors as joseErrors, type JWK } from 'jose';
 
 export const TOKEN_ALG = 'ES256';
 export const TOKEN_ISSUER = 'urn:parley:server';
@@ -27,7 +29,8 @@ export interface AccessTokens {
 }
 
 type Key = webcrypto.CryptoKey;
-type SigningKeys = { privateKey: Key; publicKey: Key };
+/** The key that signs (with its kid), and every key that verifies, by kid (the signing one included). */
+export type SigningKeys = { privateKey: Key; publicKey: Key; kid: string; verifiers: Map<string, Key> };
 
 /** Loads the signing key pair from DATA_DIR, making one on first start (P-256, from the CSPRNG). */
 export async function loadOrCreateSigningKeys(dataDir: string): Promise<SigningKeys> {
@@ -45,11 +48,23 @@ export async function loadOrCreateSigningKeys(dataDir: string): Promise<SigningK
 }
 
 export async function signingKeysFromJwk(jwk: JWK): Promise<SigningKeys> {
-  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) throw new Error('token signing key must be a private P-256 JWK');
-  const privateKey = (await importJWK({ ...jwk, alg: TOKEN_ALG }, TOKEN_ALG)) as Key;
-  const { d: _d, ...pub } = jwk;
-  const publicKey = (await importJWK({ ...pub, alg: TOKEN_ALG }, TOKEN_ALG)) as Key;
-  return { privateKey, publicKey };
+  return signingKeysFromJwks([jwk]);
+}
+
+/** The first key signs; all verify. A key without `kid` is named by its RFC 7638 thumbprint. */
+export async function signingKeysFromJwks(jwks: JWK[]): Promise<SigningKeys> {
+  const verifiers = new Map<string, Key>();
+  let signing: { privateKey: Key; publicKey: Key; kid: string } | undefined;
+  for (const jwk of jwks) {
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) throw new Error('token signing key must be a private P-256 JWK');
+    const { d: _d, ...pub } = jwk;
+    const kid = jwk.kid ?? (await calculateJwkThumbprint({ kty: pub.kty, crv: pub.crv, x: pub.x, y: pub.y }));
+    const publicKey = (await importJWK({ ...pub, alg: TOKEN_ALG }, TOKEN_ALG)) as Key;
+    verifiers.set(kid, publicKey);
+    signing ??= { privateKey: (await importJWK({ ...jwk, alg: TOKEN_ALG }, TOKEN_ALG)) as Key, publicKey, kid };
+  }
+  if (!signing) throw new Error('no token signing key');
+  return { ...signing, verifiers };
 }
 
 export function createAccessTokens(keys: SigningKeys, ttlSeconds: number): AccessTokens {
@@ -58,7 +73,7 @@ export function createAccessTokens(keys: SigningKeys, ttlSeconds: number): Acces
       const iat = Math.floor(now / 1000);
       const exp = iat + ttlSeconds;
       const token = await new SignJWT({ name: username })
-        .setProtectedHeader({ alg: TOKEN_ALG, typ: 'JWT' })
+        .setProtectedHeader({ alg: TOKEN_ALG, typ: 'JWT', kid: keys.kid })
         .setIssuer(TOKEN_ISSUER)
         .setAudience(TOKEN_AUDIENCE)
         .setSubject(userId)
@@ -69,7 +84,11 @@ export function createAccessTokens(keys: SigningKeys, ttlSeconds: number): Acces
     },
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, keys.publicKey, {
+        // A token from before kids (an upgrade from v1) can only be the signing key's.
+        const { kid } = decodeProtectedHeader(token);
+        const key = kid === undefined ? keys.publicKey : typeof kid === 'string' ? keys.verifiers.get(kid) : undefined;
+        if (!key) return { ok: false, reason: 'invalid' };
+        const { payload } = await jwtVerify(token, key, {
           algorithms: [TOKEN_ALG],
           issuer: TOKEN_ISSUER,
           audience: TOKEN_AUDIENCE,
