@@ -3,6 +3,7 @@
 // whether the server offered code that did not match its manifest. Without a service worker
 // (first visit before it installs, a browser without one), the code hash is the one the server
 // names now, which is what this page was just loaded from.
+import { toHex } from '../../crypto/bytes.ts';
 
 export interface CodeState {
   /** SHA-384 of the release manifest this page runs, hex; undefined until known. */
@@ -30,8 +31,7 @@ async function manifestHash(): Promise<string | undefined> {
   try {
     const response = await fetch('/manifest.json', { cache: 'no-store' });
     if (!response.ok) return undefined;
-    const digest = await crypto.subtle.digest('SHA-384', await response.arrayBuffer());
-    return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    return toHex(new Uint8Array(await crypto.subtle.digest('SHA-384', await response.arrayBuffer())));
   } catch {
     return undefined;
   }
