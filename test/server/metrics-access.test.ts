@@ -39,6 +39,24 @@ describe('/metrics access (issue #20)', () => {
     });
   });
 
+  it('does not count a request a proxy forwarded as loopback, even when no TRUST_PROXY names the proxy', async () => {
+    // A proxy on the same host (nginx without TRUST_PROXY) connects from 127.0.0.1 for everyone;
+    // the header it adds is what shows the request is not a local scraper's.
+    const t = await startTestServer();
+    try {
+      expect((await scrape(t)).status).toBe(200);
+      for (const header of ['x-forwarded-for', 'forwarded', 'x-real-ip']) {
+        const res = await http(t, 'GET', '/metrics', { headers: { [header]: header === 'forwarded' ? 'for=203.0.113.5' : '203.0.113.5' } });
+        expect(res.status, header).toBe(404);
+        expect(res.text).not.toContain('parley_');
+      }
+    } finally {
+      await t.close();
+    }
+    // Behind a trusted proxy, a scraper on the proxy's own host is forwarded too: not local.
+    await withServer({}, async (t2) => expect((await scrape(t2, '127.0.0.1')).status).toBe(404));
+  });
+
   it('asks for the bearer token when METRICS_TOKEN is set, from anywhere, loopback included', async () => {
     await withServer({ METRICS_TOKEN: TOKEN }, async (t) => {
       const none = await scrape(t);
@@ -82,9 +100,9 @@ describe('/metrics access (issue #20)', () => {
 
   it('reads an IPv4 address written as IPv6 as the IPv4 one', () => {
     const loopbackOnly = metricsGate({ token: undefined, allow: [] });
-    expect(loopbackOnly('::ffff:127.0.0.1', undefined)).toBe('ok');
-    expect(loopbackOnly('::1', undefined)).toBe('ok');
-    expect(loopbackOnly('::ffff:10.0.0.1', undefined)).toBe('hidden');
-    expect(metricsGate({ token: undefined, allow: ['10.0.0.0/8'] })('::ffff:10.0.0.1', undefined)).toBe('ok');
+    expect(loopbackOnly('::ffff:127.0.0.1', undefined, false)).toBe('ok');
+    expect(loopbackOnly('::1', undefined, false)).toBe('ok');
+    expect(loopbackOnly('::ffff:10.0.0.1', undefined, false)).toBe('hidden');
+    expect(metricsGate({ token: undefined, allow: ['10.0.0.0/8'] })('::ffff:10.0.0.1', undefined, false)).toBe('ok');
   });
 });

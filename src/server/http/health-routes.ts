@@ -4,7 +4,7 @@
 // Why a check failed goes to the log, not to the response: the error text may name hosts.
 import type { FastifyInstance } from 'fastify';
 import { PROMETHEUS_CONTENT_TYPE, type Registry } from '../metrics/registry.ts';
-import { metricsGate, type MetricsAccess } from '../metrics/metrics-access.ts';
+import { FORWARDING_HEADERS, metricsGate, type MetricsAccess } from '../metrics/metrics-access.ts';
 import { sendError } from './errors.ts';
 
 export interface HealthDeps {
@@ -57,7 +57,8 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
 
   const gate = metricsGate(deps.metricsAccess);
   app.get('/metrics', async (request, reply) => {
-    const verdict = gate(request.ip, request.headers.authorization);
+    const forwarded = FORWARDING_HEADERS.some((h) => request.headers[h] !== undefined);
+    const verdict = gate(request.ip, request.headers.authorization, forwarded);
     if (verdict === 'hidden') return sendError(reply, 'not_found', 'Not found.');
     if (verdict === 'not-allowed') return sendError(reply, 'forbidden', 'Not allowed from this address.');
     if (verdict === 'no-token') return sendError(reply.header('www-authenticate', 'Bearer'), 'unauthorized', 'A bearer token is needed.');

@@ -2,7 +2,9 @@
 // the store's health to whoever reaches the port, and README's nginx block was the only thing
 // keeping them in. METRICS_TOKEN asks for a bearer token; METRICS_ALLOW names the addresses a
 // scraper may come from; with both, both are needed. With neither, /metrics answers loopback
-// only, and to everyone else it does not exist.
+// only, and to everyone else it does not exist. "Loopback" there means a direct connection: a
+// proxy on the same host connects from 127.0.0.1 for every client, so a request that carries a
+// proxy's forwarding header is not a local scraper's, whether or not TRUST_PROXY names the proxy.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 
@@ -45,14 +47,20 @@ function rangeList(ranges: string[]): BlockList {
 const LOOPBACK = rangeList(['127.0.0.0/8', '::1/128']);
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** A check for one configuration: the client's address and its Authorization header → verdict. */
-export function metricsGate(access: MetricsAccess): (ip: string, authorization: string | undefined) => MetricsVerdict {
+/** Headers a proxy adds when it passes a request on; a local scraper sends none of them. */
+export const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'] as const;
+
+/**
+ * A check for one configuration: the client's address (as the server resolved it, through
+ * TRUST_PROXY), its Authorization header, and whether a proxy forwarded it → verdict.
+ */
+export function metricsGate(access: MetricsAccess): (ip: string, authorization: string | undefined, forwarded: boolean) => MetricsVerdict {
   const allowed = access.allow.length ? rangeList(access.allow) : undefined;
   const wanted = access.token === undefined ? undefined : digest(access.token);
-  return (ip, authorization) => {
+  return (ip, authorization, forwarded) => {
     const address = plain(ip);
     const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (!wanted && !allowed) return isIP(address) !== 0 && LOOPBACK.check(address, type) ? 'ok' : 'hidden';
+    if (!wanted && !allowed) return !forwarded && isIP(address) !== 0 && LOOPBACK.check(address, type) ? 'ok' : 'hidden';
     if (allowed && (isIP(address) === 0 || !allowed.check(address, type))) return 'not-allowed';
     if (wanted) {
       const given = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
