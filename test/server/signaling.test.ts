@@ -107,6 +107,26 @@ describe('signaling relay', () => {
     }
   });
 
+  it('closes only sockets that start wrongly: an auth frame first, even one followed at once by a malformed frame, still signs in', async () => {
+    const alice = await signup(t);
+    const s = new TestSocket(t);
+    await s.opened();
+    // Sent together: the malformed frame arrives while the token is still being checked.
+    s.send({ type: 'auth', token: alice.token });
+    s.send('not json');
+    const frames = [await s.next(), await s.next()];
+    expect(frames).toContainEqual(expect.objectContaining({ type: 'ready' }));
+    expect(frames).toContainEqual(expect.objectContaining({ type: 'error', code: 'bad_request' }));
+    s.send({ type: 'ping' });
+    expect(await s.next()).toEqual({ type: 'pong' });
+    s.close();
+    // And a bad token is still "auth failed", which the client answers by refreshing its token.
+    const bad = new TestSocket(t);
+    await bad.opened();
+    bad.send({ type: 'auth', token: `${alice.token.slice(0, -4)}AAAA` });
+    expect((await bad.closed).code).toBe(CLOSE.authFailed);
+  });
+
   it('answers malformed, binary and unknown frames with an error and stays open', async () => {
     const alice = await signup(t);
     const a = await connectAs(t, alice.token);

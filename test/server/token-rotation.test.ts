@@ -2,7 +2,7 @@
 // list: the first key signs, every key verifies, and each token names its key by `kid`; a kid
 // the server does not hold is refused, even when its signature would check under one of its
 // keys. A token from before kids (v1) is only ever checked against the signing key.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +48,30 @@ describe('token signing key rotation (issue #20)', () => {
     expect(await createAccessTokens(aSigns, 900).verify(noKidFromB)).toEqual({ ok: false, reason: 'invalid' });
   });
 
+  it('keeps several processes accepting each other\'s tokens through the documented three-step rotation', async () => {
+    // docs/deploy.md: add the new key second everywhere, then put it first everywhere, then drop
+    // the old one. Between steps, processes run different lists; each must accept every token
+    // any other issues, or a browser balanced to another process is refused mid-session.
+    const a = await newKey('a');
+    const b = await newKey('b');
+    const proc = async (keys: JWK[]) => createAccessTokens(await signingKeysFromJwks(keys), 900);
+    const steps: JWK[][][] = [
+      [[a], [a, b]], // step 1 under way: one process restarted with b as a verifier
+      [[a, b], [b, a]], // step 2 under way: one process signs with b
+      [[b, a], [b]], // step 3 under way, after the access tokens' lifetime
+    ];
+    for (const [i, lists] of steps.entries()) {
+      const [p, q] = await Promise.all(lists.map(proc));
+      const fromP = (await p!.issue('user-1', 'alice')).token;
+      const fromQ = (await q!.issue('user-1', 'alice')).token;
+      expect((await p!.verify(fromQ)).ok, `step ${i + 1}`).toBe(true);
+      expect((await q!.verify(fromP)).ok, `step ${i + 1}`).toBe(true);
+    }
+    // Skipping step 1 is what logs people out: a process still on [a] refuses b's tokens.
+    const fromNew = (await (await proc([b, a])).issue('user-1', 'alice')).token;
+    expect(await (await proc([a])).verify(fromNew)).toEqual({ ok: false, reason: 'invalid' });
+  });
+
   it('rotates on a running deployment: a token from the old key works after the rotation, and not once the key is dropped', async () => {
     const a = await newKey('a');
     const b = await newKey('b');
@@ -75,6 +99,18 @@ describe('token signing key rotation (issue #20)', () => {
     const b = await newKey();
     expect(loadConfig({ TOKEN_SIGNING_KEYS: JSON.stringify([a, b]) }).tokenSigningKeys).toEqual([a, b]);
     expect(loadConfig({ TOKEN_SIGNING_KEY: JSON.stringify(a) }).tokenSigningKeys).toEqual([a]);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-keys-'));
+    try {
+      writeFileSync(path.join(dir, 'keys.json'), JSON.stringify([b, a]));
+      expect(loadConfig({ TOKEN_SIGNING_KEYS_FILE: 'keys.json' }, dir).tokenSigningKeys).toEqual([b, a]);
+      writeFileSync(path.join(dir, 'bad.json'), JSON.stringify([a, { ...b, crv: 'P-384' }]));
+      expect(() => loadConfig({ TOKEN_SIGNING_KEYS_FILE: 'bad.json' }, dir)).toThrow(/TOKEN_SIGNING_KEYS_FILE: key 2 must be a private P-256/);
+      expect(() => loadConfig({ TOKEN_SIGNING_KEYS_FILE: 'missing.json' }, dir)).toThrow(/TOKEN_SIGNING_KEYS_FILE cannot be read \(ENOENT\)/);
+      expect(() => loadConfig({ TOKEN_SIGNING_KEYS_FILE: 'keys.json', TOKEN_SIGNING_KEYS: JSON.stringify([a]) }, dir)).toThrow(/not both/);
+      expect(() => loadConfig({ TOKEN_SIGNING_KEYS_FILE: 'keys.json', TOKEN_SIGNING_KEY: JSON.stringify(a) }, dir)).toThrow(/TOKEN_SIGNING_KEYS .* or TOKEN_SIGNING_KEY .*not both/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const refused = (env: Record<string, string>) => {
       try {
         loadConfig(env);
@@ -89,6 +125,8 @@ describe('token signing key rotation (issue #20)', () => {
     expect(refused({ TOKEN_SIGNING_KEYS: JSON.stringify([a, { ...b, kid: 'a' }]) })).toMatch(/same "kid"/);
     expect(refused({ TOKEN_SIGNING_KEYS: JSON.stringify([a]), TOKEN_SIGNING_KEY: JSON.stringify(a) })).toMatch(/not both/);
     expect(refused({ TOKEN_SIGNING_KEYS: `[${JSON.stringify(a)}` })).toMatch(/not valid JSON/);
+    expect(refused({ TOKEN_SIGNING_KEYS: JSON.stringify([a, { ...b, kid: 'two words' }]) })).toMatch(/key 2 has a "kid" that is not 1–128 printable/);
+    expect(refused({ TOKEN_SIGNING_KEYS: JSON.stringify([{ ...a, kid: 7 }]) })).toMatch(/key 1 has a "kid"/);
     for (const env of [{ TOKEN_SIGNING_KEYS: JSON.stringify([a, { ...b, d: 'short' }]) }, { TOKEN_SIGNING_KEYS: `[${JSON.stringify(a)}` }]) {
       expect(refused(env)).not.toContain(a.d!);
     }
