@@ -1,14 +1,14 @@
 // Prints the one closing line CI reads: "Tests: N passed, N failed, N skipped", from vitest's
 // JSON report. Skipped tests are listed by name so a skip is never mistaken for a pass.
-// With --node24 FILE (the status scripts/test-node24.sh writes), the unit suite's run on Node 24
-// counts too: its tests are added to the totals, each of its failures and skips named with
-// "[Node 24]"; a Node 24 run that was skipped counts as one skip, with the reason; one that could
-// not be prepared, or did not finish, as one failure.
+// With --other-node FILE (the status scripts/test-other-node.sh writes; once per Node major), the
+// unit suite's run on that Node counts too: its tests are added to the totals, each of its
+// failures and skips named with "[Node 22]" or "[Node 24]"; a run that was skipped counts as one
+// skip, with the reason; one that could not be prepared, or did not finish, as one failure.
 import { existsSync, readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
-const at = args.indexOf('--node24');
-const node24File = at >= 0 ? args.splice(at, 2)[1] : undefined;
+const otherNodeFiles = [];
+for (let at = args.indexOf('--other-node'); at >= 0; at = args.indexOf('--other-node')) otherNodeFiles.push(args.splice(at, 2)[1]);
 const file = args[0] ?? 'test-results/vitest.json';
 
 let passed = 0;
@@ -48,25 +48,26 @@ else {
   notes.push('the test runner wrote no report');
 }
 
-if (node24File !== undefined) {
-  const s = existsSync(node24File) ? JSON.parse(readFileSync(node24File, 'utf8')) : { status: 'failed', reason: 'the Node 24 step wrote no status' };
+for (const statusFile of otherNodeFiles) {
+  const s = existsSync(statusFile) ? JSON.parse(readFileSync(statusFile, 'utf8')) : { status: 'failed', reason: `${statusFile} was not written` };
+  const name = `Node ${s.major ?? /node(\d+)-status/.exec(statusFile)?.[1] ?? '?'}`;
   if (s.status === 'skipped') {
     skipped++;
-    skippedNames.push(`[Node 24] the unit suite on Node 24: ${s.reason}`);
-    console.log(`Node 24 unit run SKIPPED (counted as 1 skipped, not passed): ${s.reason}`);
+    skippedNames.push(`[${name}] the unit suite on ${name}: ${s.reason}`);
+    console.log(`${name} unit run SKIPPED (counted as 1 skipped, not passed): ${s.reason}`);
   } else if (s.status === 'ran' && s.report && existsSync(s.report)) {
-    const c = count(JSON.parse(readFileSync(s.report, 'utf8')), '[Node 24] ');
+    const c = count(JSON.parse(readFileSync(s.report, 'utf8')), `[${name}] `);
     if (s.vitestExitCode !== 0 && c.failed === 0) {
       failed++;
       c.failed++;
-      c.failedNames.push(`[Node 24] vitest exited with code ${s.vitestExitCode} (errors outside the tests: see its output)`);
+      c.failedNames.push(`[${name}] vitest exited with code ${s.vitestExitCode} (errors outside the tests: see its output)`);
     }
-    console.log(`Node 24 (v${s.version}) unit run: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped; ${s.prepareSeconds} s to prepare, ${s.testSeconds} s of tests`);
-    if (c.failedNames.length) console.log(`Failed on Node 24:\n  ${c.failedNames.join('\n  ')}`);
+    console.log(`${name} (v${s.version}) unit run: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped; ${s.prepareSeconds} s to prepare, ${s.testSeconds} s of tests`);
+    if (c.failedNames.length) console.log(`Failed on ${name}:\n  ${c.failedNames.join('\n  ')}`);
   } else {
     failed++;
     const why = s.status === 'ran' ? 'it wrote no report' : s.reason;
-    console.log(`Node 24 unit run FAILED (counted as 1 failed): ${why}`);
+    console.log(`${name} unit run FAILED (counted as 1 failed): ${why}`);
   }
 }
 

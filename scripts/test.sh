@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: type check, import boundaries, then every suite (unit, integration on real SQLite
-# and sockets, end-to-end in Chromium) on the machine's Node, then the unit suite on Node 24
-# (scripts/test-node24.sh), ending with one summary line.
+# and sockets, end-to-end in Chromium) on the machine's Node, then the unit suite on Node 22 and
+# on Node 24 (scripts/test-other-node.sh), ending with one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -88,12 +88,17 @@ mkdir -p test-results
 rm -f test-results/vitest.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@"
 status=$?
-# The unit suite again on Node 24 (issue #20; about 2.5 minutes), counted in the summary. A run
-# given arguments runs only what they name, so it skips this, and says so.
-if [ $# -gt 0 ]; then
-  bash scripts/test-node24.sh --skipped "npm test was given arguments ($*); run bash scripts/test-node24.sh alone" || status=1
-else
-  bash scripts/test-node24.sh || status=1
-fi
-node scripts/test-summary.mjs test-results/vitest.json --node24 test-results/node24-status.json || status=1
+# The unit suite again on Node 22 and on Node 24 (issue #20: the majors Parley supports; about
+# 2.5 minutes each), counted in the summary. A run given arguments runs only what they name, so it
+# skips these, and says so.
+other=()
+for major in 22 24; do
+  if [ $# -gt 0 ]; then
+    bash scripts/test-other-node.sh "$major" --skipped "npm test was given arguments ($*); run bash scripts/test-other-node.sh $major alone" || status=1
+  else
+    bash scripts/test-other-node.sh "$major" || status=1
+  fi
+  other+=(--other-node "test-results/node$major-status.json")
+done
+node scripts/test-summary.mjs test-results/vitest.json "${other[@]}" || status=1
 exit $status
