@@ -144,7 +144,13 @@ export class ApiClient {
     try {
       return await request(method, path, body, await this.token(), this.device);
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'token_expired') return request(method, path, body, (await this.refresh()).accessToken, this.device);
+      // A refused token gets one fresh try, as the socket does: besides expiry, a process that
+      // does not hold the token's key yet (a rotation done out of order, docs/deploy.md) refuses
+      // it, and a new token heals that. A login that really ended fails at the refresh.
+      if (e instanceof ApiError && (e.code === 'token_expired' || e.code === 'unauthorized')) {
+        this.invalidate();
+        return request(method, path, body, (await this.refresh()).accessToken, this.device);
+      }
       throw e;
     }
   }
