@@ -3,7 +3,7 @@
 # and sockets, end-to-end in Chromium) on the machine's Node, then the unit suite on Node 22 and
 # on Node 24 (scripts/test-other-node.sh), ending with one summary line.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
 if [ ! -x "$CHROMIUM" ]; then
