@@ -79,6 +79,11 @@ describe('several browsers per account (issue #17)', () => {
     await waitForMessage(alice, 'written on the laptop');
     expect(await alice.getByRole('log', { name: 'Messages' }).locator('.bubble-me').getByText('written on the laptop').count()).toBe(1);
     await bob.getByText(`${a} linked a new browser`).waitFor();
+    // The line is kept with the conversation: a reload does not lose it.
+    await bob.reload();
+    await waitConnected(bob);
+    await openConversation(bob, a);
+    await bob.getByText(`${a} linked a new browser`).waitFor();
     for (const p of [alice, laptop, bob]) {
       await expect.poll(async () => (await bubbleTexts(p)).filter((t) => t.includes('hello both of you')).length).toBe(1);
     }

@@ -171,6 +171,35 @@ describe('outbox and inbox', () => {
     expect(convo?.unread).toBe(5);
   });
 
+  it('keeps a line about the contact (a new browser) in the conversation, placed by time, never unread', async () => {
+    const w = await world();
+    const alice = await w.make('alice');
+    const bob = await w.make('bob');
+    // No conversation with carol: nothing is made for a line alone.
+    expect(await bob.history.addLine('carol', 'line-1', 'carol linked a new browser.', Date.now())).toBeNull();
+    expect(await bob.history.conversation('carol')).toBeUndefined();
+    expect(await bob.history.messages('carol')).toEqual([]);
+
+    await alice.outbox.sendText('bob', 'first');
+    await alice.outbox.idle('bob');
+    await drainQueue(bob);
+    const before = await bob.history.conversation('alice');
+    const line = await bob.history.addLine('alice', 'line-2', 'alice linked a new browser.', Date.now() + 1);
+    expect(line).toMatchObject({ id: 'line-2', event: true, read: true });
+    // The conversation keeps its place, preview and unread count.
+    expect(await bob.history.conversation('alice')).toEqual(before);
+    await new Promise((r) => setTimeout(r, 5));
+    await alice.outbox.sendText('bob', 'second');
+    await alice.outbox.idle('bob');
+    await drainQueue(bob);
+    // Read back from IndexedDB, as after a reload: between the two texts, by time.
+    const stored = await bob.history.messages('alice');
+    expect(stored.map((m) => m.text)).toEqual(['first', 'alice linked a new browser.', 'second']);
+    const after = await bob.history.conversation('alice');
+    expect(after?.unread).toBe(2); // the two texts; the line is not a message
+    expect(await bob.history.markRead('alice')).not.toContain('line-2');
+  });
+
   it('takes a backlog from several people in one batch: all stored in order, repeats and garbage refused, unread counted', async () => {
     const w = await world();
     const bob = await w.make('bob');

@@ -1267,10 +1267,10 @@ export class ParleyClient {
     }
     switch (event.kind) {
       case 'linked':
-        this.note(peer, event.count === 1 ? `${peer} linked a new browser.` : `${peer} linked ${event.count} new browsers.`);
+        this.line(peer, event.count === 1 ? `${peer} linked a new browser.` : `${peer} linked ${event.count} new browsers.`);
         return;
       case 'unlinked':
-        this.note(peer, event.count === 1 ? `${peer} unlinked a browser.` : `${peer} unlinked ${event.count} browsers.`);
+        this.line(peer, event.count === 1 ? `${peer} unlinked a browser.` : `${peer} unlinked ${event.count} browsers.`);
         return;
       case 'refused':
         this.note(peer, `Warning: the server sent a list of ${peer}'s browsers that does not verify (${event.reason === 'stale' ? 'an older list' : event.reason === 'fork' ? 'a list no browser of theirs signed' : 'a bad signature'}). Messages go only to the browsers already verified.`);
@@ -1402,6 +1402,16 @@ export class ParleyClient {
       return v.file && live ? { ...v, file: { ...v.file, bytes: live.bytes, status: live.status } } : v;
     });
     return mergeNotes(stored, this.notes.get(peer) ?? []);
+  }
+
+  /** A note that stays: kept in the conversation's history when there is one, else a note of this page. */
+  private line(peer: string, text: string): void {
+    const history = this.account?.history;
+    if (!history) return;
+    void history.addLine(peer, `line-${newId()}`, text, Date.now()).then(
+      (stored) => (stored ? this.refreshActive(peer) : this.note(peer, text)),
+      () => this.note(peer, text),
+    );
   }
 
   private note(peer: string, text: string): void {

@@ -247,6 +247,20 @@ export class HistoryStore {
     return idbGet('conversations', this.key(peer));
   }
 
+  /**
+   * A line about the contact ("bob linked a new browser"), kept with the conversation so that a
+   * reload does not lose it. Not a message: never sent, never unread, and the conversation keeps
+   * its place in the list. Null when there is no conversation with `peer` to keep it in.
+   */
+  async addLine(peer: string, id: string, text: string, at: number): Promise<MessageRecord | null> {
+    return idbTransaction(['messages', 'conversations'], async (tx) => {
+      if (!(await request(tx.objectStore('conversations').get(this.key(peer))))) return null;
+      const line: MessageRecord = { id, peer, direction: 'in', text, at, seq: 0, read: true, event: true };
+      tx.objectStore('messages').put(line, this.key(peer, id));
+      return line;
+    });
+  }
+
   /** Ensures a conversation exists (opening a chat with someone new). */
   async touch(peer: string, now: number): Promise<void> {
     if (await this.conversation(peer)) return;
