@@ -106,6 +106,12 @@ describe('several browsers per account (issue #17)', () => {
     await waitForMessage(laptop, 'written on the first browser');
     expect(await laptop.getByRole('log', { name: 'Messages' }).locator('.bubble-me').getByText('written on the first browser').count()).toBe(1);
 
+    // A file from the first browser reaches Bob over the direct channel; the laptop, which does
+    // not have its bytes, shows it as sent with a line naming it.
+    await alice.getByLabel('Attach file').setInputFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('from the first browser') });
+    await bob.getByRole('button', { name: 'Save note.txt' }).waitFor({ timeout: 30_000 });
+    await laptop.getByRole('log', { name: 'Messages' }).locator('.bubble-me').getByText('Sent a file from another browser: note.txt (22 B)', { exact: false }).waitFor();
+
     // The laptop is closed while Bob and Alice write; opened again, it catches up.
     const laptopContext = laptop.context();
     await laptop.close();

@@ -12,6 +12,7 @@ import type { HistoryStore, MessageRecord, OutboxEntry } from '../platform/histo
 import type { EnqueueOutcome } from '../transport/signaling-client.ts';
 import { newId } from './ids.ts';
 import { parseAddress } from './device-directory.ts';
+import { formatBytes } from './file-size.ts';
 import type { SessionManager } from './session-manager.ts';
 
 export interface OutboxTransport {
@@ -81,6 +82,19 @@ export class Outbox {
       entries.push({ id: newId(), peer: this.me, payload, createdAt: this.now(), viaChannelAt: null, serverStored: false, channelOnly: false });
     }
     await this.history.addOutboxMany(entries);
+    this.kick(this.me);
+  }
+
+  /**
+   * Tells this account's other browsers of a file sent from this one to `peer` (issue #17). Its
+   * bytes go from this browser only, over its direct channel, so they show it as sent, as a line
+   * naming it (a sent-copy, which every version of the app already shows).
+   */
+  async sendFileCopy(peer: string, file: { id: string; name: string; size: number; sentAt: number; seq: number }): Promise<void> {
+    if (!this.me) return;
+    const text = `Sent a file from another browser: ${file.name} (${formatBytes(file.size)}). It is kept in that browser.`;
+    const payload: Payload = { type: 'sent-copy', to: peer, id: file.id, text, sentAt: file.sentAt, seq: file.seq };
+    await this.history.addOutbox({ id: newId(), peer: this.me, payload, createdAt: this.now(), viaChannelAt: null, serverStored: false, channelOnly: false });
     this.kick(this.me);
   }
 

@@ -698,7 +698,8 @@ export class ParleyClient {
       return this.fail(`Files go directly from browser to browser: ${peer} must be online. Try again when the chat says "direct" or "relayed".`);
     }
     if (this.current.active?.security?.keyChanged) return this.fail(`Accept the new safety number with ${peer} first.`);
-    await a.files.send(peer, file, channel);
+    const sent = await a.files.send(peer, file, channel);
+    await a.outbox.sendFileCopy(peer, { id: sent.id, name: file.name, size: file.size, sentAt: sent.at, seq: sent.seq });
     await this.afterHistoryChange(peer);
     return true;
   }

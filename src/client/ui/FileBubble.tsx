@@ -1,13 +1,7 @@
 // A file in the conversation: preview (for images), name and size, a progress bar while it
 // moves, Cancel while it can be stopped, and Save once it has arrived intact.
 import type { FileView, ParleyClient } from '../messaging/parley-client.ts';
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}
+import { formatBytes } from '../messaging/file-size.ts';
 
 const STATUS: Record<FileView['status'], string> = {
   offered: 'Offered',
