@@ -129,15 +129,13 @@ export class GroupService {
   /** The group's conversation is on screen: read receipts to each sender, read marks to this account's other browsers. */
   async markRead(group: string, accepted: boolean): Promise<void> {
     const conversation = groupConversation(group);
-    const ids = await this.history.markRead(conversation);
-    if (ids.length === 0) return;
+    // Lines about the group are stored read, so only members' messages come back here.
+    const marked = await this.history.markRead(conversation);
+    if (marked.length === 0) return;
     if (accepted && this.readReceipts()) {
-      for (const id of ids) {
-        const m = await this.history.message(conversation, id);
-        if (m?.from && !m.event) this.queue(m.from, group, 'read', id);
-      }
+      for (const m of marked) if (m.from) this.queue(m.from, group, 'read', m.id);
     }
-    await this.outbox.sendReadSync(conversation, ids.filter((id) => !id.startsWith('line-')));
+    await this.outbox.sendReadSync(conversation, marked.map((m) => m.id));
   }
 
   private queue(to: string, group: string, status: 'delivered' | 'read', id: string): void {

@@ -173,7 +173,7 @@ export class Inbox {
 
   /** The user opened the conversation: send read receipts for what was unread (if enabled). */
   async markRead(peer: string): Promise<void> {
-    const ids = await this.history.markRead(peer);
+    const ids = (await this.history.markRead(peer)).map((m) => m.id);
     if (this.readReceipts()) for (const id of ids) this.queueReceipt(peer, 'read', id);
     if (ids.length) await this.outbox.sendReadSync(peer, ids);
   }

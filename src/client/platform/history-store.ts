@@ -543,22 +543,23 @@ export class HistoryStore {
   }
 
   /** Marks every incoming message of `peer` read; returns the ids that were unread. */
-  async markRead(peer: string): Promise<string[]> {
+  /** Marks every incoming message of the conversation read; returns the messages it marked (calls aside). */
+  async markRead(peer: string): Promise<MessageRecord[]> {
     return idbTransaction(['messages', 'conversations'], async (tx) => {
       const store = tx.objectStore('messages');
       const range = IDBKeyRange.bound([this.userId, peer], [this.userId, peer, []]);
       const all = (await request(store.getAll(range))) as MessageRecord[];
-      const ids: string[] = [];
+      const marked: MessageRecord[] = [];
       for (const m of all) {
         if (m.direction === 'in' && !m.read) {
           store.put({ ...m, read: true }, this.key(peer, m.id));
-          if (!m.call) ids.push(m.id);
+          if (!m.call) marked.push(m);
         }
       }
       const convos = tx.objectStore('conversations');
       const c = (await request(convos.get(this.key(peer)))) as ConversationRecord | undefined;
       if (c && c.unread !== 0) convos.put({ ...c, unread: 0 }, this.key(peer));
-      return ids;
+      return marked;
     });
   }
 
