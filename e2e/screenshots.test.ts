@@ -14,7 +14,7 @@ const OUT = 'docs/screenshots';
 
 beforeAll(async () => {
   server = await startServerProcess();
-  browser = await launchBrowser({ media: true });
+  browser = await launchBrowser({ media: true, serviceWorkers: true }); // as users have it: the code pinned
 });
 afterAll(async () => {
   await browser?.close();
@@ -30,7 +30,7 @@ async function shot(page: Page, file: string): Promise<void> {
 }
 
 describe('README screenshots', () => {
-  it('captures sign-up, contacts, chat, safety number, a video call, a group and a phone in dark mode', async () => {
+  it('captures sign-up, contacts, chat, safety number, About Parley, a video call, a group and a phone in dark mode', async () => {
     const open = async (viewport: { width: number; height: number }, colorScheme: 'light' | 'dark' = 'light') => {
       const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport, colorScheme });
       await context.grantPermissions(['microphone', 'camera']);
@@ -78,6 +78,14 @@ describe('README screenshots', () => {
     await alice.getByLabel('Safety number', { exact: true }).waitFor();
     await shot(alice, 'safety-number.png');
     await alice.getByRole('button', { name: 'Close', exact: true }).click();
+
+    // "About Parley": the code hash this browser runs, to compare with the published one.
+    await alice.getByRole('button', { name: 'About Parley' }).click();
+    const about = alice.getByRole('dialog', { name: 'About Parley' });
+    await expect.poll(() => about.getByLabel('Code hash').textContent(), { timeout: 15_000 }).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){5}$/);
+    await about.getByText('This browser keeps running this version', { exact: false }).waitFor({ timeout: 15_000 });
+    await shot(alice, 'about.png');
+    await about.getByRole('button', { name: 'Close', exact: true }).click();
 
     await call(alice, 'video');
     await accept(bob);

@@ -32,11 +32,21 @@ export const FAKE_MEDIA_ARGS = ['--use-fake-device-for-media-stream'];
  * `fakeUi`: Chromium's fake chooser answers every prompt with yes, whatever the context was
  * granted; it is the only way headless Chromium picks a screen to share.
  */
-export async function launchBrowser(options: { media?: boolean; fakeUi?: boolean } = {}): Promise<Browser> {
+/**
+ * `serviceWorkers`: trust the test server's self-signed certificate at the browser's level, as a
+ * real certificate would be: Chromium registers no service worker (and so pins no code) on a
+ * certificate it does not trust, whatever the context's ignoreHTTPSErrors says.
+ */
+export async function launchBrowser(options: { media?: boolean; fakeUi?: boolean; serviceWorkers?: boolean } = {}): Promise<Browser> {
   if (!chromiumAvailable()) {
     throw new Error(`Chromium not found at ${CHROMIUM}. Install it with: apt-get install -y chromium`);
   }
-  const args = [...CHROMIUM_ARGS, ...(options.media ? FAKE_MEDIA_ARGS : []), ...(options.fakeUi ? ['--use-fake-ui-for-media-stream'] : [])];
+  const args = [
+    ...CHROMIUM_ARGS,
+    ...(options.media ? FAKE_MEDIA_ARGS : []),
+    ...(options.fakeUi ? ['--use-fake-ui-for-media-stream'] : []),
+    ...(options.serviceWorkers ? ['--ignore-certificate-errors'] : []),
+  ];
   return chromium.launch({ executablePath: CHROMIUM, args, headless: true });
 }
 
