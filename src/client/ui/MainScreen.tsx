@@ -36,7 +36,7 @@ export function MainScreen({ client, state, code }: { client: ParleyClient; stat
         <Brand small />
         <div className="topbar-right">
           <ConnectionBadge state={state.connection} />
-          <button type="button" onClick={() => client.connect()} disabled={connected || state.connection === 'connecting'}>
+          <button type="button" className="topbar-connect" onClick={() => client.connect()} disabled={connected || state.connection === 'connecting'}>
             Connect
           </button>
           <span className="me" title="Signed in as">
