@@ -42,7 +42,8 @@ export interface LinkTransfer {
   account: string;
   contacts: Array<{ peer: string; pinnedKey: string; verified: boolean }>;
   conversations: Array<{ peer: string; lastAt: number; lastText: string; lastDirection: 'in' | 'out'; unread: number; nextSeq: number }>;
-  messages: Array<{ peer: string; id: string; direction: 'in' | 'out'; text: string; at: number; seq: number; state?: string; read?: boolean }>;
+  /** `from`: a group member's name; `event`: a line ("bob linked a new browser"), not a message. Both optional, so either version reads the other's. */
+  messages: Array<{ peer: string; id: string; direction: 'in' | 'out'; text: string; at: number; seq: number; state?: string; read?: boolean; from?: string; event?: true }>;
   settings: { readReceipts: boolean };
 }
 
@@ -99,7 +100,22 @@ export class PendingLink {
   }
 }
 
-function parseTransfer(text: string): LinkTransfer {
+/** A stored text or line as the link answer carries it (files and calls stay behind). */
+export function transferMessage(m: { peer: string; id: string; direction: 'in' | 'out'; text: string; at: number; seq: number; read?: boolean; from?: string; event?: boolean }): LinkTransfer['messages'][number] {
+  return {
+    peer: m.peer,
+    id: m.id,
+    direction: m.direction,
+    text: m.text,
+    at: m.at,
+    seq: m.seq,
+    ...(m.read === undefined ? {} : { read: m.read }),
+    ...(m.from === undefined ? {} : { from: m.from }),
+    ...(m.event ? { event: true as const } : {}),
+  };
+}
+
+export function parseTransfer(text: string): LinkTransfer {
   const bad = () => new ProtocolError('malformed_message', 'the link answer is malformed');
   let t: LinkTransfer;
   try {
@@ -112,7 +128,8 @@ function parseTransfer(text: string): LinkTransfer {
   if (!t || t.v !== 1 || !str(t.account) || decodeBase64url(t.account)?.length !== 65) throw bad();
   if (!Array.isArray(t.contacts) || !t.contacts.every((c) => str(c.peer, 64) && str(c.pinnedKey) && decodeBase64url(c.pinnedKey)?.length === 65 && typeof c.verified === 'boolean')) throw bad();
   if (!Array.isArray(t.conversations) || !t.conversations.every((c) => str(c.peer, 64) && num(c.lastAt) && str(c.lastText) && (c.lastDirection === 'in' || c.lastDirection === 'out') && num(c.unread) && num(c.nextSeq))) throw bad();
-  if (!Array.isArray(t.messages) || !t.messages.every((m) => str(m.peer, 64) && str(m.id, 64) && (m.direction === 'in' || m.direction === 'out') && str(m.text) && num(m.at) && num(m.seq))) throw bad();
+  const optional = (m: LinkTransfer['messages'][number]) => (m.from === undefined || str(m.from, 64)) && (m.event === undefined || m.event === true);
+  if (!Array.isArray(t.messages) || !t.messages.every((m) => str(m.peer, 64) && str(m.id, 64) && (m.direction === 'in' || m.direction === 'out') && str(m.text) && num(m.at) && num(m.seq) && optional(m))) throw bad();
   if (!t.settings || typeof t.settings.readReceipts !== 'boolean') throw bad();
   return t;
 }

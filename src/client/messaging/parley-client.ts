@@ -25,7 +25,7 @@ import { SessionManager, type ContactSecurity } from './session-manager.ts';
 import { ContactBook, type ContactEntry } from './contact-book.ts';
 import { FileTransfers, type FileChannel } from './file-transfers.ts';
 import { addressOf, DeviceDirectory, parseAddress, type DeviceListEvent } from './device-directory.ts';
-import { approveLink, HISTORY_DAYS, PendingLink, readLinkCode, suggestedName, unlinkDevice, type LinkOffer, type LinkTransfer } from './device-linking.ts';
+import { approveLink, HISTORY_DAYS, PendingLink, readLinkCode, suggestedName, transferMessage, unlinkDevice, type LinkOffer, type LinkTransfer } from './device-linking.ts';
 import { decodeBase64url, encodeBase64url, type DeviceView } from '../../wire/index.ts';
 import type { MessageRecord as StoredMessage } from '../platform/history-store.ts';
 import type { FileInfo } from '../platform/history-store.ts';
@@ -699,7 +699,8 @@ export class ParleyClient {
     }
     if (this.current.active?.security?.keyChanged) return this.fail(`Accept the new safety number with ${peer} first.`);
     const sent = await a.files.send(peer, file, channel);
-    await a.outbox.sendFileCopy(peer, { id: sent.id, name: file.name, size: file.size, sentAt: sent.at, seq: sent.seq });
+    // The file is on its way; telling the other browsers is worth less than saying so here.
+    await a.outbox.sendFileCopy(peer, { id: sent.id, name: file.name, size: file.size, sentAt: sent.at, seq: sent.seq }).catch(() => undefined);
     await this.afterHistoryChange(peer);
     return true;
   }
@@ -1184,7 +1185,7 @@ export class ParleyClient {
         account: encodeBase64url(account),
         contacts,
         conversations: recent.conversations.map((c) => ({ peer: c.peer, lastAt: c.lastAt, lastText: c.lastText, lastDirection: c.lastDirection, unread: c.unread, nextSeq: c.nextSeq })),
-        messages: recent.messages.map((m) => ({ peer: m.peer, id: m.id, direction: m.direction, text: m.text, at: m.at, seq: m.seq, ...(m.read === undefined ? {} : { read: m.read }) })),
+        messages: recent.messages.map(transferMessage),
         settings: { readReceipts: this.current.readReceipts },
       };
       try {

@@ -209,7 +209,7 @@ export class HistoryStore {
     return all.sort((a, b) => b.lastAt - a.lastAt);
   }
 
-  /** Conversations, and texts since `since`, for a browser being linked (files and calls stay). */
+  /** Conversations, and texts and lines since `since`, for a browser being linked (files and calls stay). */
   async exportRecent(since: number): Promise<{ conversations: ConversationRecord[]; messages: MessageRecord[] }> {
     const conversations = await idbGetAllWithPrefix<ConversationRecord>('conversations', [this.userId]);
     const messages = (await idbGetAllWithPrefix<MessageRecord>('messages', [this.userId])).filter((m) => m.at >= since && !m.file && !m.call && typeof m.peer === 'string');
@@ -542,7 +542,6 @@ export class HistoryStore {
     });
   }
 
-  /** Marks every incoming message of `peer` read; returns the ids that were unread. */
   /** Marks every incoming message of the conversation read; returns the messages it marked (calls aside). */
   async markRead(peer: string): Promise<MessageRecord[]> {
     return idbTransaction(['messages', 'conversations'], async (tx) => {
