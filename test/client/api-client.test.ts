@@ -83,6 +83,14 @@ describe('ApiClient and a refused access token', () => {
     ]);
   });
 
+  it('a stale token whose refresh fails is not refreshed a second time', async () => {
+    const calls = stubServer('never', [() => json(200, { ...sessionBody('A'), expiresAt: Date.now() + 1_000 })]);
+    const api = new ApiClient();
+    await api.refresh(); // a token that expires within 30 s: the next call refreshes first
+    await expect(api.contacts()).rejects.toMatchObject({ code: 'unauthorized' });
+    expect(calls.map((c) => c.path)).toEqual(['/api/auth/refresh', '/api/auth/refresh']);
+  });
+
   it('other errors are not retried', async () => {
     const calls: string[] = [];
     vi.stubGlobal('fetch', async (path: string) => {

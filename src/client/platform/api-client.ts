@@ -141,8 +141,10 @@ export class ApiClient {
   }
 
   private async authed(method: string, path: string, body?: unknown): Promise<unknown> {
+    // Outside the try: a refresh that fails here (the login ended) is not tried a second time.
+    const token = await this.token();
     try {
-      return await request(method, path, body, await this.token(), this.device);
+      return await request(method, path, body, token, this.device);
     } catch (e) {
       // A refused token gets one fresh try, as the socket does: besides expiry, a process that
       // does not hold the token's key yet (a rotation done out of order, docs/deploy.md) refuses
