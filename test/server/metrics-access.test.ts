@@ -45,8 +45,9 @@ describe('/metrics access (issue #20)', () => {
     const t = await startTestServer();
     try {
       expect((await scrape(t)).status).toBe(200);
-      for (const header of ['x-forwarded-for', 'forwarded', 'x-real-ip']) {
-        const res = await http(t, 'GET', '/metrics', { headers: { [header]: header === 'forwarded' ? 'for=203.0.113.5' : '203.0.113.5' } });
+      const sample: Record<string, string> = { forwarded: 'for=203.0.113.5', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'chat.example', via: '1.1 nginx' };
+      for (const header of ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-proto', 'x-forwarded-host', 'via', 'x-client-ip', 'true-client-ip']) {
+        const res = await http(t, 'GET', '/metrics', { headers: { [header]: sample[header] ?? '203.0.113.5' } });
         expect(res.status, header).toBe(404);
         expect(res.text).not.toContain('parley_');
       }

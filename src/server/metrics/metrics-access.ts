@@ -47,8 +47,12 @@ function rangeList(ranges: string[]): BlockList {
 const LOOPBACK = rangeList(['127.0.0.0/8', '::1/128']);
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** Headers a proxy adds when it passes a request on; a local scraper sends none of them. */
-export const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'] as const;
+/**
+ * Headers a proxy adds when it passes a request on; a local scraper sends none of them. Beyond
+ * the client's address, a proxy that passes only the scheme or host (TLS offload) or its own
+ * name (Via) shows itself too.
+ */
+export const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-proto', 'x-forwarded-host', 'via', 'x-client-ip', 'true-client-ip'] as const;
 
 /**
  * A check for one configuration: the client's address (as the server resolved it, through
