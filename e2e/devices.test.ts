@@ -110,7 +110,7 @@ describe('several browsers per account (issue #17)', () => {
     // not have its bytes, shows it as sent with a line naming it.
     await alice.getByLabel('Attach file').setInputFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('from the first browser') });
     await bob.getByRole('button', { name: 'Save note.txt' }).waitFor({ timeout: 30_000 });
-    await laptop.getByRole('log', { name: 'Messages' }).locator('.bubble-me').getByText('Sent a file from another browser: note.txt (22 B)', { exact: false }).waitFor();
+    await laptop.getByRole('log', { name: 'Messages' }).locator('.bubble-me').getByText('Offered a file from another browser: note.txt (22 B)', { exact: false }).waitFor();
 
     // The laptop is closed while Bob and Alice write; opened again, it catches up.
     const laptopContext = laptop.context();

@@ -86,13 +86,14 @@ export class Outbox {
   }
 
   /**
-   * Tells this account's other browsers of a file sent from this one to `peer` (issue #17). Its
-   * bytes go from this browser only, over its direct channel, so they show it as sent, as a line
+   * Tells this account's other browsers of a file offered from this one to `peer` (issue #17).
+   * Its bytes go from this browser only, over its direct channel, so they show a sent line
    * naming it (a sent-copy, which every version of the app already shows).
    */
   async sendFileCopy(peer: string, file: { id: string; name: string; size: number; sentAt: number; seq: number }): Promise<void> {
     if (!this.me) return;
-    const text = `Sent a file from another browser: ${file.name} (${formatBytes(file.size)}). It is kept in that browser.`;
+    // Offered, not sent: whether it arrives (or is declined, or cancelled) shows in that browser only.
+    const text = `Offered a file from another browser: ${file.name} (${formatBytes(file.size)}). It goes from that browser, directly, and is kept there.`;
     const payload: Payload = { type: 'sent-copy', to: peer, id: file.id, text, sentAt: file.sentAt, seq: file.seq };
     await this.history.addOutbox({ id: newId(), peer: this.me, payload, createdAt: this.now(), viaChannelAt: null, serverStored: false, channelOnly: false });
     this.kick(this.me);
