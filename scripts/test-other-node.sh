@@ -143,7 +143,7 @@ echo "$LABEL: building $build_what for $other_version (ABI $abi) against the pac
   # The user's npmrc may say nodedir=/usr (the machine's Node 20 headers); npm passes it on.
   unset npm_config_nodedir npm_config_target npm_config_runtime npm_config_disturl npm_config_dist_url npm_config_arch
   "$OTHER_NODE/bin/node" "$GYP" configure --release --nodedir="$OTHER_NODE" --devdir="$WORK/node-gyp" &&
-    make -C build BUILDTYPE=Release -j "$(nproc 2>/dev/null || echo 2)" "${make_old[@]}" better_sqlite3 test_extension
+    make -C build BUILDTYPE=Release -j "$(nproc 2>/dev/null || echo 2)" ${make_old[@]+"${make_old[@]}"} better_sqlite3 test_extension
 ) >"$WORK/build.log" 2>&1 || {
   tail -n 30 "$WORK/build.log" >&2
   fail "building better-sqlite3 $bs3_version for Node $other_version failed (log above)"
