@@ -152,7 +152,9 @@ export class Outbox {
           if (addresses.length) plans.push({ entry, addresses });
         }),
       );
-      const sealed = await this.sessions.sealMany(plans.flatMap((p) => p.addresses), plans[0]?.entry.payload ?? { type: 'typing', active: false });
+      const payload = plans[0]?.entry.payload;
+      if (!payload) return; // nobody to send to now: the pumps (finally) take what is left
+      const sealed = await this.sessions.sealMany(plans.flatMap((p) => p.addresses), payload);
       // Every envelope that sealed goes to the server at once; then each entry is settled.
       const items = plans.flatMap(({ entry, addresses }) =>
         addresses.flatMap((address) => {
