@@ -165,4 +165,21 @@ describe('pinned, verifiable code (issue #20)', () => {
     expect(await page.evaluate('globalThis.__altered')).toBe('second release');
     expect(await aboutHash(page)).toBe(short(second));
   });
+
+  it('pins nothing behind a certificate the browser was only told to accept, and About says so', async () => {
+    // As a person clicking through the warning for the self-signed certificate: the page loads,
+    // but the browser registers no service worker for it.
+    const { url } = await serveCopy();
+    const untrusting = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await (await untrusting.newContext({ ignoreHTTPSErrors: true })).newPage();
+      await page.goto(url);
+      const refusal = await page.evaluate(`navigator.serviceWorker.register('/sw.js').then(() => 'registered', (e) => e.name + ': ' + e.message)`);
+      expect(refusal).toMatch(/^SecurityError: .*certificate/i);
+      await page.getByRole('button', { name: 'About Parley' }).click();
+      await page.getByRole('dialog', { name: 'About Parley' }).getByText('This browser has not pinned this version yet', { exact: false }).waitFor();
+    } finally {
+      await untrusting.close();
+    }
+  });
 });
