@@ -177,7 +177,7 @@ describe('pinned, verifiable code (issue #20)', () => {
       const refusal = await page.evaluate(`navigator.serviceWorker.register('/sw.js').then(() => 'registered', (e) => e.name + ': ' + e.message)`);
       expect(refusal).toMatch(/^SecurityError: .*certificate/i);
       await page.getByRole('button', { name: 'About Parley' }).click();
-      await page.getByRole('dialog', { name: 'About Parley' }).getByText('This browser has not pinned this version yet', { exact: false }).waitFor();
+      await page.getByRole('dialog', { name: 'About Parley' }).getByText("This browser refused to pin this version: it does not trust this server's certificate", { exact: false }).waitFor();
     } finally {
       await untrusting.close();
     }

@@ -14,6 +14,12 @@ export interface CodeState {
   offered?: string;
   /** A file the server served that did not match its manifest, refused. */
   refused?: string;
+  /**
+   * Why nothing can be pinned here: 'refused' when the browser would not install the service
+   * worker (a certificate it warned about, or a page not served over HTTPS), 'unsupported' when
+   * it has no service workers at all.
+   */
+  unpinnable?: 'refused' | 'unsupported';
 }
 
 type WorkerMessage =
@@ -54,11 +60,18 @@ export class CodePin {
     void manifestHash().then((hash) => {
       if (hash && !this.snapshot.pinned) this.set({ codeHash: hash });
     });
-    if (!sw) return;
+    if (!sw) {
+      this.set({ unpinnable: 'unsupported' });
+      return;
+    }
     sw.addEventListener('message', (event: MessageEvent<WorkerMessage>) => this.onMessage(event.data));
     sw.startMessages();
-    // Registration failing (an untrusted certificate, private browsing) leaves the page as it is.
-    void sw.register('/sw.js', { scope: '/' }).catch(() => undefined);
+    // Registration failing leaves the page as it is; a SecurityError is the browser refusing
+    // this origin (a certificate it warned about), which About explains. Other failures (a
+    // network error) are tried again on the next load.
+    void sw.register('/sw.js', { scope: '/' }).catch((e: unknown) => {
+      if (e instanceof DOMException && e.name === 'SecurityError') this.set({ unpinnable: 'refused' });
+    });
     const ask = () => sw.controller?.postMessage({ type: 'check' });
     sw.addEventListener('controllerchange', () => sw.controller?.postMessage({ type: 'status' }));
     if (sw.controller) {

@@ -41,12 +41,19 @@ export function AboutParley({ code }: { code: CodePin }) {
       <button type="button" className="about-link" onClick={() => setOpen(true)}>
         About Parley
       </button>
-      {open && <AboutDialog codeHash={s.codeHash} pinned={s.pinned} onClose={() => setOpen(false)} />}
+      {open && <AboutDialog codeHash={s.codeHash} pinned={s.pinned} unpinnable={s.unpinnable} onClose={() => setOpen(false)} />}
     </>
   );
 }
 
-function AboutDialog({ codeHash, pinned, onClose }: { codeHash?: string; pinned: boolean; onClose: () => void }) {
+const NOT_PINNED = {
+  refused:
+    "This browser refused to pin this version: it does not trust this server's certificate (or the page is not served over HTTPS). Pinning needs a certificate the browser trusts.",
+  unsupported: 'This browser cannot pin this version: it has no service workers.',
+  pending: 'This browser has not pinned this version yet (its service worker is not running).',
+};
+
+function AboutDialog({ codeHash, pinned, unpinnable, onClose }: { codeHash?: string; pinned: boolean; unpinnable?: 'refused' | 'unsupported'; onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;
@@ -63,7 +70,7 @@ function AboutDialog({ codeHash, pinned, onClose }: { codeHash?: string; pinned:
       <p>
         {pinned
           ? 'This browser keeps running this version until you accept another: a new version is offered with its code hash, and code that does not match its release manifest is refused.'
-          : 'This browser has not pinned this version yet (its service worker is not running).'}{' '}
+          : NOT_PINNED[unpinnable ?? 'pending']}{' '}
         Compare the code hash with the one published for this release; anyone can check a server with{' '}
         <code>npm run verify</code>.
       </p>
