@@ -14,12 +14,23 @@ export interface CodeState {
   offered?: string;
   /** A file the server served that did not match its manifest, refused. */
   refused?: string;
-  /**
-   * Why nothing can be pinned here: 'refused' when the browser would not install the service
-   * worker (a certificate it warned about, or a page not served over HTTPS), 'unsupported' when
-   * it has no service workers at all.
-   */
-  unpinnable?: 'refused' | 'unsupported';
+  /** Why nothing can be pinned here (undefined: nothing known against it). */
+  unpinnable?: Unpinnable;
+}
+
+/**
+ * 'certificate': the browser refused the service worker over a certificate it warned about;
+ * 'blocked': it refused for another reason (a privacy setting, blocked cookies, private
+ * browsing, a server answering sw.js with something else); 'insecure': the page is not served
+ * over HTTPS; 'unsupported': the browser has no service workers.
+ */
+export type Unpinnable = 'certificate' | 'blocked' | 'insecure' | 'unsupported';
+
+/** What a failed registration says about this origin; undefined for a passing failure (the network). */
+export function unpinnableBy(e: unknown): Unpinnable | undefined {
+  if (!(e instanceof DOMException)) return undefined; // a TypeError: the script could not be fetched now
+  if (e.name === 'SecurityError' && /certificate|SSL/i.test(e.message)) return 'certificate';
+  return e.name === 'SecurityError' || e.name === 'NotSupportedError' ? 'blocked' : undefined;
 }
 
 type WorkerMessage =
@@ -61,16 +72,17 @@ export class CodePin {
       if (hash && !this.snapshot.pinned) this.set({ codeHash: hash });
     });
     if (!sw) {
-      this.set({ unpinnable: 'unsupported' });
+      // Service workers exist only on secure pages: on plain HTTP the browser is not to blame.
+      this.set({ unpinnable: globalThis.isSecureContext === false ? 'insecure' : 'unsupported' });
       return;
     }
     sw.addEventListener('message', (event: MessageEvent<WorkerMessage>) => this.onMessage(event.data));
     sw.startMessages();
-    // Registration failing leaves the page as it is; a SecurityError is the browser refusing
-    // this origin (a certificate it warned about), which About explains. Other failures (a
-    // network error) are tried again on the next load.
+    // Registration failing leaves the page as it is; About says why when the browser refused
+    // this origin. A network failure is tried again on the next load.
     void sw.register('/sw.js', { scope: '/' }).catch((e: unknown) => {
-      if (e instanceof DOMException && e.name === 'SecurityError') this.set({ unpinnable: 'refused' });
+      const why = unpinnableBy(e);
+      if (why) this.set({ unpinnable: why });
     });
     const ask = () => sw.controller?.postMessage({ type: 'check' });
     sw.addEventListener('controllerchange', () => sw.controller?.postMessage({ type: 'status' }));
@@ -93,7 +105,7 @@ export class CodePin {
   private onMessage(m: WorkerMessage): void {
     switch (m.type) {
       case 'status':
-        if (m.pinned) this.set({ codeHash: m.pinned, pinned: true });
+        if (m.pinned) this.set({ codeHash: m.pinned, pinned: true, unpinnable: undefined });
         this.set({ offered: m.offered ?? undefined, refused: m.refused ?? undefined });
         return;
       case 'offered':

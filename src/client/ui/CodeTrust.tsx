@@ -3,7 +3,7 @@
 // hash (nothing new runs until "Update"), and "About Parley" with this version's code hash to
 // compare with the one published for the release (`npm run verify`).
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { shortCodeHash, type CodePin } from '../messaging/code-pin.ts';
+import { shortCodeHash, type CodePin, type Unpinnable } from '../messaging/code-pin.ts';
 
 /** The refusal and the offer, above whatever screen is showing. */
 export function CodeTrust({ code }: { code: CodePin }) {
@@ -46,14 +46,17 @@ export function AboutParley({ code }: { code: CodePin }) {
   );
 }
 
-const NOT_PINNED = {
-  refused:
-    "This browser refused to pin this version: it does not trust this server's certificate (or the page is not served over HTTPS). Pinning needs a certificate the browser trusts.",
+const NOT_PINNED: Record<Unpinnable | 'pending', string> = {
+  certificate:
+    "This browser refused to pin this version: it does not trust this server's certificate. Pinning needs a certificate the browser trusts.",
+  blocked:
+    "This browser refused to pin this version: it may not trust this server's certificate, a privacy setting (blocked cookies, private browsing) may forbid it, or the server did not serve Parley's service worker.",
+  insecure: 'This version cannot be pinned: the page is not served over HTTPS.',
   unsupported: 'This browser cannot pin this version: it has no service workers.',
   pending: 'This browser has not pinned this version yet (its service worker is not running).',
 };
 
-function AboutDialog({ codeHash, pinned, unpinnable, onClose }: { codeHash?: string; pinned: boolean; unpinnable?: 'refused' | 'unsupported'; onClose: () => void }) {
+function AboutDialog({ codeHash, pinned, unpinnable, onClose }: { codeHash?: string; pinned: boolean; unpinnable?: Unpinnable; onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;
