@@ -60,11 +60,10 @@ export interface Config {
   signalingAuthTimeoutMs: number;
   /** Offline queue limits per recipient (DESIGN.md: bounded by count, bytes and age). */
   queue: { maxCount: number; maxBytes: number; maxAgeMs: number };
-  /** Shared token key (every process must accept every other's tokens); undefined = DATA_DIR file. */
-  tokenSigningKey: SigningJwk | undefined;
   /**
-   * Token keys for rotation (TOKEN_SIGNING_KEYS): the first signs, all verify, each token names
-   * its key by `kid`. TOKEN_SIGNING_KEY is the one-key list; undefined = DATA_DIR file.
+   * Shared token keys (every process must accept every other's tokens): TOKEN_SIGNING_KEYS for
+   * rotation (the first signs, all verify, each token names its key by `kid`), or
+   * TOKEN_SIGNING_KEY as a list of one; undefined = the key file in DATA_DIR.
    */
   tokenSigningKeys: SigningJwk[] | undefined;
   /** PostgreSQL instead of the SQLite file (scale-out); undefined keeps SQLite. */
@@ -278,7 +277,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxAgeMs: int(env, 'QUEUE_MAX_AGE_SECONDS', 30 * 86_400, 1, 10 * 365 * 86_400) * 1000,
     },
     tokenSigningKeys,
-    tokenSigningKey: tokenSigningKeys?.[0],
     trustProxy,
     tlsOffload,
     metrics: { token: metricsToken, allow: metricsAllow },

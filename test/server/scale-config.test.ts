@@ -15,7 +15,7 @@ describe('scale-out configuration', () => {
     const c = loadConfig({}, '/srv/parley');
     expect(c.database).toBeUndefined();
     expect(c.redis).toBeUndefined();
-    expect(c.tokenSigningKey).toBeUndefined();
+    expect(c.tokenSigningKeys).toBeUndefined();
     expect(c.role).toBe('all');
   });
 
@@ -62,10 +62,10 @@ describe('scale-out configuration', () => {
 
   it('takes the token signing key as JSON or from a file, and refuses anything but a private P-256 JWK without echoing it', () => {
     const key = jwk();
-    expect(loadConfig({ TOKEN_SIGNING_KEY: JSON.stringify(key) }).tokenSigningKey).toEqual(key);
+    expect(loadConfig({ TOKEN_SIGNING_KEY: JSON.stringify(key) }).tokenSigningKeys).toEqual([key]);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-key-'));
     writeFileSync(path.join(dir, 'key.json'), JSON.stringify(key));
-    expect(loadConfig({ TOKEN_SIGNING_KEY_FILE: 'key.json' }, dir).tokenSigningKey).toEqual(key);
+    expect(loadConfig({ TOKEN_SIGNING_KEY_FILE: 'key.json' }, dir).tokenSigningKeys).toEqual([key]);
 
     const { d: _d, ...publicOnly } = key;
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
@@ -95,7 +95,9 @@ describe('scale-out configuration', () => {
   it('accepts what `npm run token-key` prints', () => {
     const res = spawnSync(process.execPath, ['scripts/generate-token-key.mjs'], { encoding: 'utf8' });
     expect(res.status).toBe(0);
-    const key = loadConfig({ TOKEN_SIGNING_KEY: res.stdout.trim() }).tokenSigningKey;
+    const keys = loadConfig({ TOKEN_SIGNING_KEY: res.stdout.trim() }).tokenSigningKeys;
+    expect(keys).toHaveLength(1);
+    const key = keys![0];
     expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
     expect(key!.d).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
