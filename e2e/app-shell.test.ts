@@ -1,8 +1,8 @@
 // Issue #8: Parley is installable (manifest, icons) and its service worker caches the app shell
 // only, so the page opens without a network and no message data is ever cached.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.ts';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { signUp } from './support/app.ts';
 
@@ -13,7 +13,7 @@ beforeAll(async () => {
   server = await startServerProcess();
   // A service worker is only registered for a page whose certificate the browser trusts; this
   // browser is told to trust the test server's self-signed one.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'] });
+  browser = await launchBrowser({ serviceWorkers: true });
 });
 afterAll(async () => {
   await browser?.close();

@@ -9,8 +9,8 @@ import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, writeFi
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from './support/browser.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
 
 let browser: Browser;
@@ -19,7 +19,7 @@ const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   // A service worker is only registered for a page whose certificate the browser trusts.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'] });
+  browser = await launchBrowser({ serviceWorkers: true });
 });
 afterEach(async () => {
   for (const c of contexts.splice(0)) await c.close();
@@ -170,7 +170,7 @@ describe('pinned, verifiable code (issue #20)', () => {
     // As a person clicking through the warning for the self-signed certificate: the page loads,
     // but the browser registers no service worker for it.
     const { url } = await serveCopy();
-    const untrusting = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const untrusting = await launchBrowser();
     try {
       const page = await (await untrusting.newContext({ ignoreHTTPSErrors: true })).newPage();
       await page.goto(url);
