@@ -23,6 +23,7 @@ import {
 import { ProtocolError } from '../../protocol/errors.ts';
 import { decodeBase64url, encodeBase64url, FIRST_DEVICE_ID, MAX_DEVICES, type DeviceEntry } from '../../wire/index.ts';
 import type { ApiClient } from '../platform/api-client.ts';
+import type { MessageRecord } from '../platform/history-store.ts';
 import { createIdentity } from '../platform/key-vault.ts';
 
 /** History older than this stays behind. */
@@ -101,7 +102,7 @@ export class PendingLink {
 }
 
 /** A stored text or line as the link answer carries it (files and calls stay behind). */
-export function transferMessage(m: { peer: string; id: string; direction: 'in' | 'out'; text: string; at: number; seq: number; read?: boolean; from?: string; event?: boolean }): LinkTransfer['messages'][number] {
+export function transferMessage(m: MessageRecord): LinkTransfer['messages'][number] {
   return {
     peer: m.peer,
     id: m.id,

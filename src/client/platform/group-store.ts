@@ -6,7 +6,7 @@ import type { Payload } from '../../wire/index.ts';
 import { encodeBase64url, groupConversation } from '../../wire/index.ts';
 import { webRandom } from '../../crypto/random.ts';
 import { headOf, keyOf, knowsChange, receiveChange, startView, type GroupChange, type GroupView, type ReceiveOutcome } from '../../protocol/group-state.ts';
-import type { ConversationRecord, HistoryStore, MessageRecord, OutboxEntry, TransferRecord } from './history-store.ts';
+import { eventLine, type ConversationRecord, type HistoryStore, type MessageRecord, type OutboxEntry, type TransferRecord } from './history-store.ts';
 import { idbGet, idbGetAllWithPrefix, idbTransaction, request } from './idb.ts';
 
 export interface GroupRecord {
@@ -282,7 +282,7 @@ export class GroupStore {
     let n = 0;
     for (const text of lines) {
       const id = `line-${at}-${n++}-${encodeBase64url(webRandom(6))}`;
-      const m: MessageRecord = { id, peer, direction: 'in', text, at, seq: 0, read: true, event: true };
+      const m = eventLine(peer, id, text, at);
       messages.put(m, [this.userId, peer, id]);
       out.push(m);
     }

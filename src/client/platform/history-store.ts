@@ -116,6 +116,11 @@ export interface OutboxEntry {
 
 const STATE_RANK: Record<MessageState, number> = { failed: 0, sending: 1, sent: 2, delivered: 3, read: 4 };
 
+/** A line in a conversation ("bob linked a new browser", "alice added carol"): this person's only, never unread. */
+export function eventLine(peer: string, id: string, text: string, at: number): MessageRecord {
+  return { id, peer, direction: 'in', text, at, seq: 0, read: true, event: true };
+}
+
 export function messageOrder(a: MessageRecord, b: MessageRecord): number {
   // A call's line has no sender's count: it is placed by this browser's clock.
   // Each sender's count orders that sender's messages; a group's senders are placed by their clocks.
@@ -255,7 +260,7 @@ export class HistoryStore {
   async addLine(peer: string, id: string, text: string, at: number): Promise<MessageRecord | null> {
     return idbTransaction(['messages', 'conversations'], async (tx) => {
       if (!(await request(tx.objectStore('conversations').get(this.key(peer))))) return null;
-      const line: MessageRecord = { id, peer, direction: 'in', text, at, seq: 0, read: true, event: true };
+      const line = eventLine(peer, id, text, at);
       tx.objectStore('messages').put(line, this.key(peer, id));
       return line;
     });
